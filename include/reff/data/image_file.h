@@ -1,0 +1,17 @@
+// Image files through stb: PNG and JPEG in, PNG out. Images are uint8 tensors [C, H, W]
+// (C = 1 or 3), masks [H, W].
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+
+namespace reff::data {
+
+// Decodes a PNG or JPEG as RGB uint8 [3, H, W]. Throws reff::Error naming the file.
+torch::Tensor read_image(const std::string& path);
+
+// Encodes uint8 [H, W], [1, H, W] or [3, H, W] as PNG. Throws reff::Error naming the file.
+void write_png(const std::string& path, const torch::Tensor& image);
+
+}  // namespace reff::data

@@ -1,0 +1,20 @@
+// Opens the texture bank a user names: "gimp" (default; Debian's gimp-data), "dtd" (a folder
+// in DTD's layout) or "procedural".
+#pragma once
+
+#include "reff/data/texture_bank.h"
+
+#include <memory>
+#include <string>
+
+namespace reff::data {
+
+struct TextureSource {
+  std::string kind = "gimp";  // gimp | dtd | procedural
+  std::string path;           // empty: the kind's default (gimp: kGimpPatternDir)
+};
+extern const char* const kGimpPatternDir;
+
+std::shared_ptr<const TextureBank> open_texture_bank(const TextureSource& source);
+
+}  // namespace reff::data

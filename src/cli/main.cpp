@@ -1,0 +1,35 @@
+// The reff command line: parses options into config structs and calls the library.
+// Exit status: 0 success, 2 bad input (options, files), 1 any other failure.
+#include "data_command.h"
+
+#include "reff/error.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+  CLI::App app{"reff: train image classifiers that ignore spurious backgrounds (ReFF)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("reff ") + REFF_VERSION);
+  reff::cli::add_data_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const reff::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "failed: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+#include "reff/data/textured_mnist.h"
+
+#include "reff/error.h"
+
+#include <ATen/Parallel.h>
+#include <torch/nn/functional/upsampling.h>
+
+#include <numeric>
+
+namespace reff::data {
+namespace F = torch::nn::functional;
+
+void TexturedMnistOptions::validate() const {
+  require(canvas >= 8 && canvas <= 4096, "--canvas",
+          "must be in [8, 4096] pixels, got " + std::to_string(canvas));
+  require(digit_size >= 0, "--digit-size", "must be positive (0: the whole canvas)");
+  require(resolved_digit_size() <= canvas, "--digit-size",
+          "digit (" + std::to_string(resolved_digit_size()) + " px) larger than the canvas (" +
+              std::to_string(canvas) + " px)");
+  require(resolved_digit_size() >= 4, "--digit-size", "must be at least 4 pixels");
+  require(p >= 0.0 && p <= 1.0, "--p", "background randomness must be in [0, 1]");
+  require(q >= 0.0 && q <= 1.0, "--q", "digit-texture randomness must be in [0, 1]");
+  require(luminance_offset >= 0.0 && luminance_offset < 1.0, "--luminance-offset",
+          "must be in [0, 1)");
+  require(max_backgrounds >= 10, "max_backgrounds", "needs at least 10 (one per label)");
+}
+
+TexturedMnist::TexturedMnist(DigitSet digits, std::shared_ptr<const TextureBank> textures,
+                             TexturedMnistOptions options)
+    : digits_(std::move(digits)), textures_(std::move(textures)), options_(options) {
+  options_.validate();
+  require(digits_.size() > 0, "digits", "the digit set is empty");
+  require(digits_.images.dim() == 3 && digits_.images.scalar_type() == torch::kUInt8, "digits",
+          "images must be uint8 [N, H, W]");
+  num_backgrounds_ = std::min(options_.max_backgrounds, textures_->num_classes() - kDigitTextures);
+  require(num_backgrounds_ >= 10, "textures",
+          "the bank has " + std::to_string(textures_->num_classes()) +
+              " classes; Textured MNIST needs at least 20 (10 digit + 10 background)");
+  order_.resize(digits_.size());
+  std::iota(order_.begin(), order_.end(), 0);
+  Rng rng(options_.seed, /*stream=*/~uint64_t{0});
+  for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(i + 1)]);
+}
+
+TexturedDigit TexturedMnist::get(int64_t i) const {
+  TORCH_CHECK(i >= 0, "sample index must be non-negative");
+  Rng rng(options_.seed, static_cast<uint64_t>(i));
+  TexturedDigit out;
+  out.source_index = order_[i % order_.size()];
+  out.label = digits_.labels[out.source_index].item<int64_t>();
+  out.digit_texture = rng.bernoulli(options_.q) ? int64_t(rng.below(kDigitTextures))
+                                                : digit_texture_class(out.label);
+  const int64_t background_draw = rng.below(num_backgrounds_);
+  out.background_texture =
+      kDigitTextures +
+      (rng.bernoulli(options_.p) ? background_draw : background_class(out.label) - kDigitTextures);
+  const int64_t canvas = options_.canvas, side = options_.resolved_digit_size();
+  out.x = rng.below(canvas - side + 1);
+  out.y = rng.below(canvas - side + 1);
+
+  // a: the digit's anti-aliased coverage at `side` pixels.
+  const auto strokes = digits_.images[out.source_index].to(torch::kFloat32).div(255.0);
+  const auto coverage = F::interpolate(strokes.view({1, 1, strokes.size(0), strokes.size(1)}),
+                                       F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{side, side})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false))
+                            .view({1, side, side})
+                            .clamp(0.0, 1.0);
+  const double c = options_.luminance_offset;
+  const auto digit = textures_->sample(out.digit_texture, side, rng).mul_(1.0 - c).add_(c);
+  auto image = textures_->sample(out.background_texture, canvas, rng).mul_(1.0 - c);
+
+  // image = a * digit + (1 - a) * background, inside the digit's square.
+  auto region = image.narrow(1, out.y, side).narrow(2, out.x, side);
+  region.add_(coverage * (digit - region));
+  out.image = image.mul_(255.0).round_().clamp_(0, 255).to(torch::kUInt8);
+  out.mask = torch::zeros({canvas, canvas}, torch::kUInt8);
+  out.mask.narrow(0, out.y, side).narrow(1, out.x, side).copy_(coverage[0] >= 0.5);
+  return out;
+}
+
+std::vector<TexturedDigit> TexturedMnist::generate(int64_t first, int64_t count) const {
+  std::vector<TexturedDigit> samples(count);
+  at::parallel_for(0, count, /*grain_size=*/8, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) samples[k] = get(first + k);
+  });
+  return samples;
+}
+
+}  // namespace reff::data

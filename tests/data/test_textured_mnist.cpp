@@ -1,0 +1,178 @@
+#include "fixtures.h"
+#include "reff/data/procedural_texture_bank.h"
+#include "reff/data/textured_mnist.h"
+#include "reff/error.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+namespace reff::data {
+namespace {
+
+TexturedMnist make(TexturedMnistOptions options, int64_t digits = 100,
+                   std::shared_ptr<const TextureBank> bank = nullptr) {
+  if (!bank) bank = std::make_shared<ProceduralTextureBank>();
+  return TexturedMnist(test::bar_digits(digits), bank, options);
+}
+
+TEST(TexturedMnist, SameSeedSameBytesOtherSeedOtherBytes) {
+  TexturedMnistOptions options;
+  options.seed = 11;
+  const auto a = make(options).generate(0, 24);
+  const auto b = make(options).generate(0, 24);
+  options.seed = 12;
+  const auto c = make(options).generate(0, 24);
+  int64_t differing = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(a[i].image, b[i].image));
+    EXPECT_TRUE(torch::equal(a[i].mask, b[i].mask));
+    differing += !torch::equal(a[i].image, c[i].image);
+  }
+  EXPECT_EQ(differing, 24);
+}
+
+TEST(TexturedMnist, ParallelGenerationEqualsOneByOne) {
+  TexturedMnistOptions options;
+  options.digit_size = 24;
+  const auto generator = make(options);
+  const auto batch = generator.generate(5, 40);
+  for (int64_t k = 0; k < 40; ++k) {
+    const auto single = generator.get(5 + k);
+    EXPECT_TRUE(torch::equal(batch[k].image, single.image)) << k;
+    EXPECT_EQ(batch[k].label, single.label);
+  }
+}
+
+TEST(TexturedMnist, MaskIsTheDigitsShape) {
+  // Canvas = digit = 28 px: no resampling, so the mask is exactly the strokes at >= half intensity.
+  TexturedMnistOptions options;
+  options.canvas = 28;
+  const auto generator = make(options);
+  for (int64_t i = 0; i < 20; ++i) {
+    const auto sample = generator.get(i);
+    const auto strokes = generator.digits().images[sample.source_index];
+    EXPECT_TRUE(torch::equal(sample.mask, (strokes >= 128).to(torch::kUInt8))) << i;
+    EXPECT_EQ(sample.label, generator.digits().labels[sample.source_index].item<int64_t>());
+  }
+}
+
+TEST(TexturedMnist, MaskMarksThePixelsThatShowTheDigitTexture) {
+  // Flat textures: every pixel is a blend of the digit's colour and the background's; the mask
+  // is 1 exactly where the digit's colour dominates. Independent of how the mask is computed.
+  TexturedMnistOptions options;
+  options.canvas = 40;
+  options.digit_size = 30;
+  options.p = 1.0;
+  const auto bank = std::make_shared<test::FlatTextureBank>(30);
+  const auto generator = make(options, 50, bank);
+  const double c = options.luminance_offset;
+  for (int64_t i = 0; i < 30; ++i) {
+    const auto s = generator.get(i);
+    const auto digit = (c + (1 - c) * test::FlatTextureBank::colour_of(s.digit_texture)) * 255;
+    const auto background = (1 - c) * test::FlatTextureBank::colour_of(s.background_texture) * 255;
+    const auto pixels = s.image.to(torch::kFloat).view({3, -1});
+    const auto to_digit = (pixels - digit.view({3, 1})).pow(2).sum(0);
+    const auto to_background = (pixels - background.view({3, 1})).pow(2).sum(0);
+    const auto closer_to_digit = (to_digit < to_background).to(torch::kUInt8);
+    const auto disagreements = (closer_to_digit != s.mask.view({-1})).sum().item<int64_t>();
+    EXPECT_LE(disagreements, 2) << "sample " << i;  // ties at exactly half coverage
+    EXPECT_GT(s.mask.sum().item<int64_t>(), 20);
+  }
+}
+
+TEST(TexturedMnist, DigitsStayInsideTheCanvas) {
+  TexturedMnistOptions options;
+  options.canvas = 40;
+  options.digit_size = 17;
+  const auto generator = make(options);
+  std::set<int64_t> xs;
+  for (int64_t i = 0; i < 200; ++i) {
+    const auto s = generator.get(i);
+    ASSERT_GE(s.x, 0);
+    ASSERT_LE(s.x + 17, 40);
+    ASSERT_GE(s.y, 0);
+    ASSERT_LE(s.y + 17, 40);
+    xs.insert(s.x);
+    // Nothing of the digit outside its square.
+    auto outside = s.mask.clone();
+    outside.narrow(0, s.y, 17).narrow(1, s.x, 17).zero_();
+    EXPECT_EQ(outside.sum().item<int64_t>(), 0);
+    EXPECT_GT(s.mask.sum().item<int64_t>(), 0);
+  }
+  EXPECT_GT(xs.size(), 15u);  // positions vary
+}
+
+TEST(TexturedMnist, PZeroMakesTheBackgroundTheLabelsClass) {
+  TexturedMnistOptions options;
+  options.p = 0.0;
+  options.q = 0.0;
+  const auto generator = make(options);
+  for (int64_t i = 0; i < 300; ++i) {
+    const auto s = generator.get(i);
+    EXPECT_EQ(s.background_texture, generator.background_class(s.label));
+    EXPECT_EQ(s.background_texture, 10 + s.label);
+    EXPECT_EQ(s.digit_texture, s.label);
+  }
+}
+
+// Counts of each class within `sigmas` standard deviations of a uniform draw.
+void expect_uniform(const std::vector<int64_t>& counts, int64_t draws, double sigmas) {
+  const double k = counts.size(), mean = draws / k;
+  const double sd = std::sqrt(draws * (1 / k) * (1 - 1 / k));
+  for (size_t c = 0; c < counts.size(); ++c) {
+    EXPECT_NEAR(counts[c], mean, sigmas * sd) << "class " << c;
+  }
+}
+
+TEST(TexturedMnist, POneAndQOneDrawClassesUniformly) {
+  TexturedMnistOptions options;
+  options.p = 1.0;
+  options.q = 1.0;
+  const auto generator = make(options);
+  ASSERT_EQ(generator.num_backgrounds(), 37);
+  constexpr int64_t kDraws = 3700;
+  std::vector<int64_t> backgrounds(37), digits(10);
+  for (int64_t i = 0; i < kDraws; ++i) {
+    const auto s = generator.get(i);
+    ASSERT_GE(s.background_texture, 10);
+    ASSERT_LT(s.background_texture, 47);
+    ++backgrounds[s.background_texture - 10];
+    ++digits[s.digit_texture];
+  }
+  // 4.5 sd: the chance that any of 47 cells fails by luck is below 1e-3.
+  expect_uniform(backgrounds, kDraws, 4.5);
+  expect_uniform(digits, kDraws, 4.5);
+}
+
+TEST(TexturedMnist, RejectsBadOptions) {
+  auto expect_bad = [](TexturedMnistOptions options, const std::string& option) {
+    try {
+      make(options);
+      FAIL() << "no error for " << option;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(option, 0), 0u) << e.what();
+    }
+  };
+  TexturedMnistOptions o;
+  o.p = 1.5;
+  expect_bad(o, "--p");
+  o = {};
+  o.q = -0.1;
+  expect_bad(o, "--q");
+  o = {};
+  o.digit_size = 41;
+  expect_bad(o, "--digit-size");
+  o = {};
+  o.canvas = 2;
+  expect_bad(o, "--canvas");
+  o = {};
+  o.luminance_offset = 1.0;
+  expect_bad(o, "--luminance-offset");
+  EXPECT_THROW(make({}, 10, std::make_shared<test::FlatTextureBank>(15)),
+               Error);  // too few classes
+}
+
+}  // namespace
+}  // namespace reff::data
