@@ -20,8 +20,10 @@ torch::Tensor read_image(const std::string& path) {
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load(path.c_str(), &width, &height, &channels, 3), stbi_image_free);
-  require(pixels != nullptr, path,
-          std::string("cannot decode image (") + stbi_failure_reason() + ")");
+  if (pixels == nullptr) {
+    const char* reason = stbi_failure_reason();
+    throw Error(path + ": cannot decode image (" + (reason ? reason : "unknown reason") + ")");
+  }
   auto hwc = torch::from_blob(pixels.get(), {height, width, 3}, torch::kUInt8);
   return hwc.permute({2, 0, 1}).contiguous();
 }

@@ -46,7 +46,7 @@ Split parse_split(const std::string& name) {
   if (name == "train") return Split::train;
   if (name == "val") return Split::val;
   if (name == "test") return Split::test;
-  throw Error("split: '" + name + "' is not one of train, val, test");
+  throw Error("--split: '" + name + "' is not one of train, val, test");
 }
 
 std::string split_name(Split split) {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The command line's contract: bad input gives one "error: ..." line and exit status 2 with
+# nothing half-written; the acceptance command writes a complete set, identical for a seed.
+# Needs $REFF (the binary) and the MNIST digits that scripts/install-deps prepares.
+set -uo pipefail
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect_bad "what it should mention" args...: exit 2, one line "error: ...", no output folder.
+expect_bad() {
+  local mention="$1"; shift
+  "$REFF" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+  local rc=$?
+  [ "$rc" -eq 2 ] || fail "'$*' exited $rc, expected 2"
+  [ "$(wc -l <"$tmp/stderr")" -eq 1 ] || fail "'$*' printed $(wc -l <"$tmp/stderr") error lines"
+  grep -q "^error: .*$mention" "$tmp/stderr" || fail "'$*' said: $(cat "$tmp/stderr")"
+  [ ! -e "$tmp/out" ] || fail "'$*' left $tmp/out behind"
+  ls -a "$tmp" | grep -q partial && fail "'$*' left a partial folder"
+}
+
+tm=(data textured-mnist --out "$tmp/out")
+expect_bad "--p" "${tm[@]}" --p 1.5
+expect_bad "--q" "${tm[@]}" --q -0.5
+expect_bad "--digit-size" "${tm[@]}" --digit-size 41
+expect_bad "--preset" "${tm[@]}" --preset huge
+expect_bad "--split" "${tm[@]}" --split validation
+expect_bad "/nonexistent/train-images-idx3-ubyte.gz: not found" "${tm[@]}" --mnist /nonexistent
+mkdir -p "$tmp/corrupt"
+printf 'garbage' >"$tmp/corrupt/train-images-idx3-ubyte"
+printf '\0\0\10\1\0\0\0\1\7' >"$tmp/corrupt/train-labels-idx1-ubyte"
+expect_bad "corrupt/train-images-idx3-ubyte: not an IDX file" "${tm[@]}" --mnist "$tmp/corrupt"
+mkdir -p "$tmp/dtd/images/banded"
+expect_bad "banded: texture class folder has no" "${tm[@]}" --textures dtd --texture-dir "$tmp/dtd"
+expect_bad "--textures" "${tm[@]}" --textures photos
+expect_bad "count" "${tm[@]}" --count
+expect_bad "/proc" data textured-mnist --count 5 --out /proc/reff-test/out
+mkdir -p "$tmp/foreign" && echo keep >"$tmp/foreign/notes.txt"
+expect_bad "refusing to overwrite" data textured-mnist --count 5 --out "$tmp/foreign"
+[ "$(cat "$tmp/foreign/notes.txt")" = keep ] || fail "a foreign folder was touched"
+
+# The acceptance command, twice: complete and byte-identical.
+for run in a b; do
+  "$REFF" data textured-mnist --preset cpu --count 200 --out "$tmp/$run" >/dev/null 2>&1 ||
+    fail "generation into $run failed"
+done
+[ "$(ls "$tmp/a/images" | wc -l)" -eq 200 ] || fail "not 200 images"
+[ "$(ls "$tmp/a/masks" | wc -l)" -eq 200 ] || fail "not 200 masks"
+[ "$(wc -l <"$tmp/a/labels.csv")" -eq 201 ] || fail "labels.csv is not a header and 200 rows"
+for f in manifest.json preview.png; do [ -s "$tmp/a/$f" ] || fail "no $f"; done
+diff -r "$tmp/a" "$tmp/b" >/dev/null || fail "two runs with the same seed differ"
+"$REFF" data textured-mnist --preset cpu --count 200 --seed 1 --out "$tmp/b" >/dev/null 2>&1
+diff -q "$tmp/a/images/000000.png" "$tmp/b/images/000000.png" >/dev/null &&
+  fail "another seed gave the same first image"
+
+if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi
