@@ -1,6 +1,7 @@
 // The reff command line: parses options into config structs and calls the library.
 // Exit status: 0 success, 2 bad input (options, files), 1 any other failure.
 #include "data_command.h"
+#include "train_command.h"
 
 #include "reff/error.h"
 #include "reff/threads.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0: every core)")->capture_default_str();
   app.parse_complete_callback([&] { reff::use_threads(threads); });
   reff::cli::add_data_command(app);
+  reff::cli::add_train_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -31,7 +33,7 @@ int main(int argc, char** argv) {
   } catch (const reff::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // e.g. reff::train::TrainingDiverged
     std::fprintf(stderr, "failed: %s\n", e.what());
     return 1;
   }

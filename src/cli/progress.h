@@ -11,7 +11,7 @@ namespace reff::cli {
 class Progress {
  public:
   Progress(std::string what, std::string unit);
-  void update(int64_t done, int64_t total);
+  void update(int64_t done, int64_t total, const std::string& status = "");
 
  private:
   std::string what_, unit_;

@@ -54,4 +54,25 @@ diff -r "$tmp/a" "$tmp/b" >/dev/null || fail "two runs with the same seed differ
 diff -q "$tmp/a/images/000000.png" "$tmp/b/images/000000.png" >/dev/null &&
   fail "another seed gave the same first image"
 
+# Training: bad input, then a tiny run through train, eval and explain.
+expect_bad "--method" train --method magic --out "$tmp/out"
+expect_bad "--preset" train --preset laptop --out "$tmp/out"
+expect_bad "--test" train --test shift:2:1 --out "$tmp/out"
+expect_bad "not found" eval "$tmp/out"
+expect_bad "not found" explain "$tmp/out" --out "$tmp/x.png"
+mkdir -p "$tmp/empty-run"
+expect_bad "config.json: not found" eval "$tmp/empty-run"
+tiny=(--width 4 --epochs 1 --train-count 64 --val-count 32 --test-count 32 --explain-count 16)
+"$REFF" train --method reff "${tiny[@]}" --out "$tmp/run" >"$tmp/train.out" 2>&1 ||
+  fail "tiny training failed: $(tail -3 "$tmp/train.out")"
+for f in config.json metrics.jsonl checkpoint-last.pt checkpoint-best.pt explanations.png; do
+  [ -s "$tmp/run/$f" ] || fail "the run folder has no $f"
+done
+grep -q "shift accuracy" "$tmp/train.out" || fail "no accuracy summary: $(tail -2 "$tmp/train.out")"
+expect_bad "already holds a run" train --method reff "${tiny[@]}" --out "$tmp/run"
+"$REFF" explain "$tmp/run" --count 3 --out "$tmp/explain.png" >/dev/null || fail "explain failed"
+[ -s "$tmp/explain.png" ] || fail "explain wrote no picture"
+"$REFF" eval "$tmp/run" --test other:0.5:1 --count 16 >"$tmp/eval.out" || fail "eval failed"
+grep -q "^other (p 0.5, q 1): accuracy" "$tmp/eval.out" || fail "eval said: $(cat "$tmp/eval.out")"
+
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi

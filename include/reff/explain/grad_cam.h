@@ -1,0 +1,45 @@
+// Differentiable Grad-CAM at several layers (METHOD.md). For layer l with feature maps A_l
+// (K channels) and the target score y of each sample:
+//   alpha_k = mean_{i,j} dy / dA_l[k, i, j]
+//   I_l     = rectifier( sum_k alpha_k * A_l[k] )
+//   I'_l    = bilinear upsampling of I_l to the input size
+// The gradients of every layer come from ONE autograd call; with `create_graph` the maps stay
+// differentiable with respect to the parameters (double back-propagation), so a loss on them
+// can be minimised.
+#pragma once
+
+#include "reff/models/tapped_model.h"
+
+#include <string>
+#include <vector>
+
+namespace reff::explain {
+
+// Which score y is explained.
+enum class CamTarget {
+  class_logit,  // y = logit of the target class (the paper's form)
+};
+
+// What is applied to the channel-weighted sum.
+enum class CamRectifier {
+  relu,  // the paper's form: only positive evidence
+  none,  // signed maps
+};
+
+struct GradCamOptions {
+  CamTarget target = CamTarget::class_logit;
+  CamRectifier rectifier = CamRectifier::relu;
+  bool create_graph = false;  // true in training: the maps feed a loss
+  bool upsample = true;       // to the input size; false keeps each layer's own size
+};
+
+CamTarget parse_cam_target(const std::string& name);
+CamRectifier parse_cam_rectifier(const std::string& name);
+
+// One map per explained layer, [B, H, W] (the input's H, W when upsampling). `classes` holds
+// the target class of each sample, int64 [B]: the label in training, the top class to explain a
+// prediction. The forward pass must have been run with gradients enabled.
+std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::Tensor& classes,
+                                    torch::IntArrayRef input_size, const GradCamOptions& options);
+
+}  // namespace reff::explain

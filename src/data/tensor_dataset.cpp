@@ -1,0 +1,70 @@
+#include "reff/data/tensor_dataset.h"
+
+#include "reff/error.h"
+
+namespace reff::data {
+namespace {
+
+torch::Tensor channel_constant(const float (&values)[3]) {
+  return torch::tensor({values[0], values[1], values[2]}).view({1, 3, 1, 1});
+}
+
+}  // namespace
+
+torch::Tensor normalise(const torch::Tensor& images_u8) {
+  return (images_u8.to(torch::kFloat32).div(255.0) - channel_constant(kMean)) /
+         channel_constant(kStd);
+}
+
+torch::Tensor denormalise(const torch::Tensor& images) {
+  return (images * channel_constant(kStd) + channel_constant(kMean))
+      .mul(255.0)
+      .round()
+      .clamp(0, 255)
+      .to(torch::kUInt8);
+}
+
+TensorDataset::TensorDataset(torch::Tensor images, torch::Tensor labels, torch::Tensor masks,
+                             torch::Tensor has_mask)
+    : images_(std::move(images)),
+      labels_(std::move(labels)),
+      masks_(std::move(masks)),
+      has_mask_(std::move(has_mask)) {
+  require(images_.dim() == 4 && images_.size(1) == 3 && images_.scalar_type() == torch::kUInt8,
+          "dataset", "images must be uint8 [N, 3, H, W]");
+  const int64_t n = images_.size(0);
+  require(labels_.sizes() == torch::IntArrayRef{n}, "dataset", "one label per image expected");
+  require(masks_.dim() == 3 && masks_.size(0) == n && masks_.size(1) == images_.size(2) &&
+              masks_.size(2) == images_.size(3),
+          "dataset",
+          "mask size " + c10::str(masks_.sizes()) + " differs from the images' " +
+              c10::str(images_.sizes()));
+  require(has_mask_.sizes() == torch::IntArrayRef{n}, "dataset", "one has-mask flag per image");
+  labels_ = labels_.to(torch::kInt64);
+  has_mask_ = has_mask_.to(torch::kBool);
+}
+
+TensorDataset TensorDataset::from_textured_mnist(const TexturedMnist& generator, int64_t count) {
+  const auto samples = generator.generate(0, count);
+  std::vector<torch::Tensor> images, masks;
+  std::vector<int64_t> labels;
+  for (const auto& s : samples) {
+    images.push_back(s.image);
+    masks.push_back(s.mask);
+    labels.push_back(s.label);
+  }
+  return TensorDataset(torch::stack(images), torch::tensor(labels, torch::kInt64),
+                       torch::stack(masks), torch::ones({count}, torch::kBool));
+}
+
+Batch TensorDataset::batch(const torch::Tensor& indices) const {
+  return {normalise(images_.index_select(0, indices)), labels_.index_select(0, indices),
+          masks_.index_select(0, indices).to(torch::kFloat32), has_mask_.index_select(0, indices)};
+}
+
+Batch TensorDataset::slice(int64_t begin, int64_t end) const {
+  return {normalise(images_.slice(0, begin, end)), labels_.slice(0, begin, end),
+          masks_.slice(0, begin, end).to(torch::kFloat32), has_mask_.slice(0, begin, end)};
+}
+
+}  // namespace reff::data

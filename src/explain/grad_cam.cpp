@@ -1,0 +1,72 @@
+#include "reff/explain/grad_cam.h"
+
+#include "reff/error.h"
+
+#include <torch/autograd.h>
+#include <torch/nn/functional/upsampling.h>
+
+namespace reff::explain {
+namespace F = torch::nn::functional;
+
+CamTarget parse_cam_target(const std::string& name) {
+  if (name == "class-logit") return CamTarget::class_logit;
+  throw Error("--cam-target: '" + name + "' is not one of class-logit");
+}
+
+CamRectifier parse_cam_rectifier(const std::string& name) {
+  if (name == "relu") return CamRectifier::relu;
+  if (name == "none") return CamRectifier::none;
+  throw Error("--cam-rectifier: '" + name + "' is not one of relu, none");
+}
+
+namespace {
+
+// The explained score, summed over the batch: samples do not share a gradient path except
+// through batch statistics, so one backward pass gives every sample's dy/dA.
+torch::Tensor target_score(const torch::Tensor& logits, const torch::Tensor& classes,
+                           CamTarget target) {
+  switch (target) {
+    case CamTarget::class_logit:
+      return logits.gather(1, classes.view({-1, 1})).sum();
+  }
+  TORCH_CHECK(false, "unknown CAM target");
+}
+
+torch::Tensor rectify(const torch::Tensor& map, CamRectifier rectifier) {
+  return rectifier == CamRectifier::relu ? torch::relu(map) : map;
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::Tensor& classes,
+                                    torch::IntArrayRef input_size, const GradCamOptions& options) {
+  const auto& logits = forward.logits;
+  require(!forward.features.empty(), "grad_cam", "the model tapped no feature maps");
+  require(logits.requires_grad(), "grad_cam",
+          "the forward pass ran without gradients (NoGradGuard or InferenceMode)");
+  require(classes.dim() == 1 && classes.size(0) == logits.size(0), "grad_cam",
+          "one target class per sample expected");
+  require(input_size.size() == 2, "grad_cam", "input size is (H, W)");
+  const auto score = target_score(logits, classes.to(torch::kInt64), options.target);
+
+  // One autograd call for every layer.
+  const auto gradients = torch::autograd::grad({score}, forward.features, /*grad_outputs=*/{},
+                                               /*retain_graph=*/true, options.create_graph,
+                                               /*allow_unused=*/false);
+  std::vector<torch::Tensor> maps;
+  for (size_t l = 0; l < forward.features.size(); ++l) {
+    const auto alpha = gradients[l].mean({2, 3}, /*keepdim=*/true);  // [B, K, 1, 1]
+    auto map = rectify((alpha * forward.features[l]).sum(1, /*keepdim=*/true), options.rectifier);
+    if (options.upsample) {
+      map =
+          F::interpolate(map, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>(input_size.begin(), input_size.end()))
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false));
+    }
+    maps.push_back(map.squeeze(1));
+  }
+  return maps;
+}
+
+}  // namespace reff::explain

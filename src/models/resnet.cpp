@@ -1,0 +1,161 @@
+#include "reff/models/resnet.h"
+
+#include "reff/error.h"
+
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/init.h>
+
+namespace reff::models {
+namespace {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return nn::Conv2d(
+      nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+
+// ReLUs are never in place: in-place activations break double back-propagation.
+struct BasicBlock : nn::Module {
+  static constexpr int64_t kExpansion = 1;
+  BasicBlock(int64_t inplanes, int64_t planes, int64_t stride, nn::Sequential downsample_)
+      : conv1(register_module("conv1", conv(inplanes, planes, 3, stride))),
+        bn1(register_module("bn1", nn::BatchNorm2d(planes))),
+        conv2(register_module("conv2", conv(planes, planes, 3, 1))),
+        bn2(register_module("bn2", nn::BatchNorm2d(planes))),
+        downsample(downsample_) {
+    if (downsample) register_module("downsample", downsample);
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto out = torch::relu(bn1(conv1(x)));
+    out = bn2(conv2(out));
+    return torch::relu(out + (downsample ? downsample->forward(x) : x));
+  }
+  nn::Conv2d conv1;
+  nn::BatchNorm2d bn1;
+  nn::Conv2d conv2;
+  nn::BatchNorm2d bn2;
+  nn::Sequential downsample;
+};
+
+struct Bottleneck : nn::Module {
+  static constexpr int64_t kExpansion = 4;
+  Bottleneck(int64_t inplanes, int64_t planes, int64_t stride, nn::Sequential downsample_)
+      : conv1(register_module("conv1", conv(inplanes, planes, 1, 1))),
+        bn1(register_module("bn1", nn::BatchNorm2d(planes))),
+        conv2(register_module("conv2", conv(planes, planes, 3, stride))),
+        bn2(register_module("bn2", nn::BatchNorm2d(planes))),
+        conv3(register_module("conv3", conv(planes, planes * kExpansion, 1, 1))),
+        bn3(register_module("bn3", nn::BatchNorm2d(planes * kExpansion))),
+        downsample(downsample_) {
+    if (downsample) register_module("downsample", downsample);
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto out = torch::relu(bn1(conv1(x)));
+    out = torch::relu(bn2(conv2(out)));
+    out = bn3(conv3(out));
+    return torch::relu(out + (downsample ? downsample->forward(x) : x));
+  }
+  nn::Conv2d conv1;
+  nn::BatchNorm2d bn1;
+  nn::Conv2d conv2;
+  nn::BatchNorm2d bn2;
+  nn::Conv2d conv3;
+  nn::BatchNorm2d bn3;
+  nn::Sequential downsample;
+};
+
+int64_t expansion(Block block) {
+  return block == Block::basic ? BasicBlock::kExpansion : Bottleneck::kExpansion;
+}
+
+}  // namespace
+
+ResNet::ResNet(const ResNetOptions& options) : options_(options), inplanes_(options.width) {
+  require(options.width > 0 && options.num_classes > 0, "model", "width and classes must be > 0");
+  for (int64_t b : options.blocks) require(b > 0, "model", "every stage needs a block");
+  conv1 = register_module(
+      "conv1", options.imagenet_stem ? conv(3, inplanes_, 7, 2) : conv(3, inplanes_, 3, 1));
+  bn1 = register_module("bn1", nn::BatchNorm2d(inplanes_));
+  for (size_t s = 0; s < 4; ++s) {
+    stages_[s] = register_module("layer" + std::to_string(s + 1),
+                                 make_stage(options.width << s, options.blocks[s], s == 0 ? 1 : 2));
+  }
+  fc = register_module("fc", nn::Linear(inplanes_, options.num_classes));
+
+  // torchvision's initialisation: He (fan-out) for convolutions, BatchNorm at identity.
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* c = module->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    } else if (auto* bn = module->as<nn::BatchNorm2d>()) {
+      nn::init::ones_(bn->weight);
+      nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
+nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride) {
+  const int64_t out = planes * expansion(options_.block);
+  nn::Sequential stage;
+  for (int64_t b = 0; b < blocks; ++b) {
+    nn::Sequential downsample{nullptr};
+    const int64_t block_stride = b == 0 ? stride : 1;
+    if (b == 0 && (stride != 1 || inplanes_ != out)) {
+      downsample = nn::Sequential(conv(inplanes_, out, 1, stride), nn::BatchNorm2d(out));
+    }
+    if (options_.block == Block::basic) {
+      stage->push_back(std::make_shared<BasicBlock>(inplanes_, planes, block_stride, downsample));
+    } else {
+      stage->push_back(std::make_shared<Bottleneck>(inplanes_, planes, block_stride, downsample));
+    }
+    inplanes_ = out;
+  }
+  return stage;
+}
+
+Tapped ResNet::forward(const torch::Tensor& images) {
+  TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "ResNet expects images [B, 3, H, W]");
+  auto x = torch::relu(bn1(conv1(images)));
+  if (options_.imagenet_stem) {
+    x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
+  }
+  Tapped out;
+  for (auto& stage : stages_) {
+    x = stage->forward(x);
+    out.features.push_back(x);
+  }
+  out.logits = fc(x.mean({2, 3}));
+  return out;
+}
+
+std::shared_ptr<ResNet> resnet18(int64_t num_classes) {
+  return std::make_shared<ResNet>(ResNetOptions{Block::basic, {2, 2, 2, 2}, 64, true, num_classes});
+}
+std::shared_ptr<ResNet> resnet34(int64_t num_classes) {
+  return std::make_shared<ResNet>(ResNetOptions{Block::basic, {3, 4, 6, 3}, 64, true, num_classes});
+}
+std::shared_ptr<ResNet> resnet50(int64_t num_classes) {
+  return std::make_shared<ResNet>(
+      ResNetOptions{Block::bottleneck, {3, 4, 6, 3}, 64, true, num_classes});
+}
+std::shared_ptr<ResNet> small_resnet(const SmallResNetOptions& options) {
+  return std::make_shared<ResNet>(
+      ResNetOptions{Block::basic, options.blocks, options.width, false, options.num_classes});
+}
+
+std::shared_ptr<ResNet> make_resnet(const std::string& name, int64_t num_classes,
+                                    const SmallResNetOptions& small) {
+  if (name == "resnet18") return resnet18(num_classes);
+  if (name == "resnet34") return resnet34(num_classes);
+  if (name == "resnet50") return resnet50(num_classes);
+  if (name == "small") {
+    auto options = small;
+    options.num_classes = num_classes;
+    return small_resnet(options);
+  }
+  throw Error("--model: '" + name + "' is not one of small, resnet18, resnet34, resnet50");
+}
+
+}  // namespace reff::models

@@ -1,0 +1,61 @@
+#include "reff/train/checkpoint.h"
+
+#include "reff/error.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <unistd.h>
+#include <filesystem>
+
+namespace reff::train {
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model,
+                     const torch::optim::Optimizer* optimizer, const nlohmann::json& state) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive, optimizer_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (optimizer != nullptr) {
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
+  archive.write("state", c10::IValue(state.dump()));
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  try {
+    archive.save_to(temporary);
+    std::filesystem::rename(temporary, path);
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw Error(path + ": cannot write checkpoint (" + e.what() + ")");
+  }
+}
+
+nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               torch::optim::Optimizer* optimizer) {
+  require(std::filesystem::is_regular_file(path), path, "checkpoint not found");
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+    if (optimizer != nullptr) {
+      torch::serialize::InputArchive optimizer_archive;
+      archive.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
+    c10::IValue state;
+    archive.read("state", state);
+    return nlohmann::json::parse(state.toStringRef());
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw Error(path + ": unreadable checkpoint or one that does not fit this model (" +
+                what.substr(0, what.find('\n')) + ")");
+  }
+}
+
+}  // namespace reff::train

@@ -1,0 +1,174 @@
+#include "reff/train/run_config.h"
+
+#include "reff/error.h"
+
+#include <cstdlib>
+
+namespace reff::train {
+namespace {
+
+uint64_t fnv1a(const std::string& text) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) hash = (hash ^ c) * 0x100000001b3ULL;
+  return hash;
+}
+
+NamedDataset build_set(const RunConfig& config, data::Split split, const std::string& name,
+                       double p, double q, int64_t count) {
+  auto digits = data::load_mnist_split(config.mnist_dir, split, config.split);
+  auto options = config.data;
+  options.p = p;
+  options.q = q;
+  options.seed = config.data.seed ^ fnv1a(name);
+  const int64_t n = count > 0 ? count : digits.size();
+  const data::TexturedMnist generator(std::move(digits), data::open_texture_bank(config.textures),
+                                      options);
+  return {name, data::TensorDataset::from_textured_mnist(generator, n)};
+}
+
+double parse_probability(const std::string& text, const std::string& where) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  require(!text.empty() && end != nullptr && *end == '\0', where, "'" + text + "' is not a number");
+  require(value >= 0.0 && value <= 1.0, where, "p and q must be in [0, 1]");
+  return value;
+}
+
+}  // namespace
+
+TestSetSpec parse_test_set(const std::string& text) {
+  const auto first = text.find(':');
+  const auto second = text.find(':', first == std::string::npos ? first : first + 1);
+  require(first != std::string::npos && second != std::string::npos && first > 0, "--test",
+          "'" + text + "' is not NAME:P:Q (e.g. shift:1:1)");
+  return {text.substr(0, first),
+          parse_probability(text.substr(first + 1, second - first - 1), "--test " + text),
+          parse_probability(text.substr(second + 1), "--test " + text)};
+}
+
+RunConfig preset_config(const std::string& preset) {
+  RunConfig config;
+  config.preset = preset;
+  config.mnist_dir = std::string(REFF_DATA_DIR) + "/mnist";
+  config.data.p = 0.0;
+  config.data.q = 1.0;
+  config.tests = {{"shift", 1.0, 1.0}, {"iid", 0.0, 1.0}};
+  if (preset == "cpu") {
+    config.data.canvas = 40;
+    config.model = "small";
+    config.train.epochs = 10;
+    config.train.lambda = 1e-4;
+  } else if (preset == "paper") {
+    config.data.canvas = 224;
+    config.model = "resnet50";
+    config.train.epochs = 50;
+    config.train.lambda = 1e-6;
+  } else {
+    throw Error("--preset: '" + preset + "' is not one of cpu, paper");
+  }
+  return config;
+}
+
+nlohmann::json RunConfig::to_json() const {
+  nlohmann::json tests_json = nlohmann::json::array();
+  for (const auto& t : tests) tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
+  return {
+      {"preset", preset},
+      {"data",
+       {{"mnist_dir", mnist_dir},
+        {"textures", textures.kind},
+        {"texture_dir", textures.path},
+        {"canvas", data.canvas},
+        {"digit_size", data.digit_size},
+        {"luminance_offset", data.luminance_offset},
+        {"p", data.p},
+        {"q", data.q},
+        {"seed", data.seed},
+        {"val_share", split.val_share},
+        {"split_seed", split.seed},
+        {"train_count", train_count},
+        {"val_count", val_count},
+        {"test_count", test_count},
+        {"tests", tests_json}}},
+      {"model",
+       {{"name", model}, {"width", small.width}, {"blocks", small.blocks}, {"seed", model_seed}}},
+      {"train",
+       {{"method", method_name(train.method)},
+        {"epochs", train.epochs},
+        {"batch_size", train.batch_size},
+        {"lr", train.lr},
+        {"momentum", train.momentum},
+        {"weight_decay", train.weight_decay},
+        {"lambda", train.lambda},
+        {"layer_weights", train.layer_weights},
+        {"cam_rectifier", train.cam.rectifier == explain::CamRectifier::relu ? "relu" : "none"},
+        {"seed", train.seed},
+        {"explain_count", train.eval.explain_count}}},
+  };
+}
+
+RunConfig RunConfig::from_json(const nlohmann::json& json) {
+  try {
+    RunConfig c;
+    c.preset = json.at("preset");
+    const auto& d = json.at("data");
+    c.mnist_dir = d.at("mnist_dir");
+    c.textures = {d.at("textures"), d.at("texture_dir")};
+    c.data.canvas = d.at("canvas");
+    c.data.digit_size = d.at("digit_size");
+    c.data.luminance_offset = d.at("luminance_offset");
+    c.data.p = d.at("p");
+    c.data.q = d.at("q");
+    c.data.seed = d.at("seed");
+    c.split.val_share = d.at("val_share");
+    c.split.seed = d.at("split_seed");
+    c.train_count = d.at("train_count");
+    c.val_count = d.at("val_count");
+    c.test_count = d.at("test_count");
+    for (const auto& t : d.at("tests")) c.tests.push_back({t.at("name"), t.at("p"), t.at("q")});
+    const auto& m = json.at("model");
+    c.model = m.at("name");
+    c.small.width = m.at("width");
+    c.small.blocks = m.at("blocks");
+    c.model_seed = m.at("seed");
+    const auto& t = json.at("train");
+    c.train.method = parse_method(t.at("method"));
+    c.train.epochs = t.at("epochs");
+    c.train.batch_size = t.at("batch_size");
+    c.train.lr = t.at("lr");
+    c.train.momentum = t.at("momentum");
+    c.train.weight_decay = t.at("weight_decay");
+    c.train.lambda = t.at("lambda");
+    c.train.layer_weights = t.at("layer_weights").get<std::vector<double>>();
+    c.train.cam.rectifier = explain::parse_cam_rectifier(t.at("cam_rectifier"));
+    c.train.seed = t.at("seed");
+    c.train.eval.explain_count = t.at("explain_count");
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("config.json: ") + e.what());
+  }
+}
+
+std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
+  torch::manual_seed(config.model_seed);
+  return models::make_resnet(config.model, 10, config.small);
+}
+
+data::TensorDataset build_train_set(const RunConfig& config) {
+  return build_set(config, data::Split::train, "train", config.data.p, config.data.q,
+                   config.train_count)
+      .data;
+}
+
+NamedDataset build_val_set(const RunConfig& config) {
+  return build_set(config, data::Split::val, "val", config.data.p, config.data.q, config.val_count);
+}
+
+NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count) {
+  auto set = build_set(config, data::Split::test, "test:" + spec.name, spec.p, spec.q,
+                       count > 0 ? count : config.test_count);
+  set.name = spec.name;
+  return set;
+}
+
+}  // namespace reff::train

@@ -1,0 +1,216 @@
+#include "reff/train/trainer.h"
+
+#include "reff/data/rng.h"
+#include "reff/error.h"
+#include "reff/train/checkpoint.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+namespace reff::train {
+namespace fs = std::filesystem;
+
+Method parse_method(const std::string& name) {
+  if (name == "baseline") return Method::baseline;
+  if (name == "reff") return Method::reff;
+  if (name == "reff-l1") return Method::reff_l1;
+  if (name == "reff-l2") return Method::reff_l2;
+  throw Error("--method: '" + name + "' is not one of baseline, reff, reff-l1, reff-l2");
+}
+
+std::string method_name(Method method) {
+  switch (method) {
+    case Method::baseline:
+      return "baseline";
+    case Method::reff:
+      return "reff";
+    case Method::reff_l1:
+      return "reff-l1";
+    case Method::reff_l2:
+      return "reff-l2";
+  }
+  return "?";
+}
+
+std::optional<regularizers::ExplanationLoss> method_loss(Method method) {
+  switch (method) {
+    case Method::baseline:
+      return std::nullopt;
+    case Method::reff:
+      return regularizers::ExplanationLoss::reff;
+    case Method::reff_l1:
+      return regularizers::ExplanationLoss::l1;
+    case Method::reff_l2:
+      return regularizers::ExplanationLoss::l2;
+  }
+  return std::nullopt;
+}
+
+void TrainOptions::validate() const {
+  require(epochs > 0, "--epochs", "must be positive");
+  require(batch_size >= 2, "--batch-size", "must be at least 2 (BatchNorm needs two samples)");
+  require(lr > 0 && std::isfinite(lr), "--lr", "must be positive");
+  require(momentum >= 0 && momentum < 1, "--momentum", "must be in [0, 1)");
+  require(weight_decay >= 0, "--weight-decay", "must be non-negative");
+  require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
+  for (double w : layer_weights)
+    require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
+}
+
+LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
+                        const TrainOptions& options) {
+  LossTerms terms;
+  const auto forward = model.forward(batch.images);
+  terms.logits = forward.logits;
+  terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
+  const auto loss = method_loss(options.method);
+  if (!loss) {
+    terms.explanation = torch::zeros({}, terms.main.options());
+    terms.total = terms.main;
+    return terms;
+  }
+  auto cam = options.cam;
+  cam.create_graph = true;  // the maps feed the loss: double back-propagation
+  const auto maps =
+      explain::grad_cam(forward, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
+  regularizers::ExplanationLossOptions loss_options{*loss, options.layer_weights};
+  terms.explanation =
+      regularizers::explanation_loss(maps, batch.masks, batch.has_mask, loss_options);
+  terms.total = terms.main + options.lambda * terms.explanation;  // L = L_main + lambda L_ReFF
+  return terms;
+}
+
+namespace {
+
+std::vector<int64_t> shuffled(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  data::Rng rng(seed, 0x7EA1 + static_cast<uint64_t>(epoch));
+  for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+  return order;
+}
+
+void write_metrics(const fs::path& path, const nlohmann::json& history) {
+  const auto temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    for (const auto& epoch : history) out << epoch.dump() << "\n";
+    out.close();
+    require(out.good(), temporary, "write failed (disk full?)");
+  }
+  fs::rename(temporary, path);
+}
+
+std::string fixed(double value, int digits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
+                     const data::TensorDataset& train_set, const NamedDataset& val,
+                     const std::vector<NamedDataset>& tests, const std::string& run_dir,
+                     bool resume, const TrainCallbacks& callbacks) {
+  options.validate();
+  require(train_set.size() >= 2, "train", "needs at least two samples");
+  const fs::path dir(run_dir);
+  fs::create_directories(dir);
+  const auto last = (dir / kLastCheckpoint).string();
+  const auto best = (dir / kBestCheckpoint).string();
+
+  torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
+                                                      .momentum(options.momentum)
+                                                      .weight_decay(options.weight_decay));
+  nlohmann::json state = {{"epoch", 0},
+                          {"best_val_accuracy", -1.0},
+                          {"best_epoch", 0},
+                          {"history", nlohmann::json::array()}};
+  if (resume) {
+    state = load_checkpoint(last, model, &optimizer);
+    write_metrics(dir / kMetrics, state["history"]);
+  } else {
+    require(!fs::exists(last), run_dir,
+            "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
+  }
+
+  const int64_t n = train_set.size();
+  const int64_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
+  for (int64_t epoch = state["epoch"].get<int64_t>() + 1; epoch <= options.epochs; ++epoch) {
+    model.train();
+    const auto order = shuffled(n, options.seed, epoch);
+    double main_sum = 0, explanation_sum = 0;
+    int64_t correct = 0, seen = 0, step = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t begin = 0; begin < n; begin += options.batch_size, ++step) {
+      const int64_t end = std::min(n, begin + options.batch_size);
+      if (end - begin < 2) break;  // BatchNorm cannot train on one sample
+      const auto indices = torch::from_blob(const_cast<int64_t*>(order.data()) + begin,
+                                            {end - begin}, torch::kInt64);
+      const auto batch = train_set.batch(indices);
+      auto terms = training_loss(model, batch, options);
+      const double total = terms.total.item<double>();
+      if (!std::isfinite(total)) {
+        throw TrainingDiverged("training diverged at epoch " + std::to_string(epoch) + ", step " +
+                               std::to_string(step + 1) + ": loss is " + std::to_string(total) +
+                               " (main " + std::to_string(terms.main.item<double>()) +
+                               ", explanation " + std::to_string(terms.explanation.item<double>()) +
+                               "); " + last + " still holds epoch " +
+                               std::to_string(state["epoch"].get<int64_t>()));
+      }
+      optimizer.zero_grad();
+      terms.total.backward();
+      optimizer.step();
+
+      const int64_t b = batch.size();
+      main_sum += terms.main.item<double>() * b;
+      explanation_sum += terms.explanation.item<double>() * b;
+      correct += terms.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      seen += b;
+      if (callbacks.progress) {
+        callbacks.progress(step + 1, steps_per_epoch,
+                           "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs) +
+                               " loss " + fixed(main_sum / seen, 3) + " reg " +
+                               fixed(explanation_sum / seen, 1));
+      }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    nlohmann::json record = {{"epoch", epoch},
+                             {"train",
+                              {{"main_loss", main_sum / seen},
+                               {"explanation_loss", explanation_sum / seen},
+                               {"total_loss", (main_sum + options.lambda * explanation_sum) / seen},
+                               {"accuracy", double(correct) / seen},
+                               {"images_per_s", seen / seconds},
+                               {"seconds", seconds}}}};
+    record["val"] = eval::evaluate(model, val.data, options.eval).to_json();
+    record["val"]["name"] = val.name;
+    for (const auto& test : tests) {
+      record["tests"][test.name] = eval::evaluate(model, test.data, options.eval).to_json();
+    }
+
+    state["epoch"] = epoch;
+    state["history"].push_back(record);
+    const double val_accuracy = record["val"]["accuracy"].get<double>();
+    if (val_accuracy > state["best_val_accuracy"].get<double>()) {
+      state["best_val_accuracy"] = val_accuracy;
+      state["best_epoch"] = epoch;
+      save_checkpoint(best, model, nullptr, state);
+    }
+    save_checkpoint(last, model, &optimizer, state);
+    write_metrics(dir / kMetrics, state["history"]);
+    if (callbacks.epoch_end) callbacks.epoch_end(record);
+  }
+  return state;
+}
+
+}  // namespace reff::train

@@ -1,0 +1,89 @@
+#include "reff/error.h"
+#include "reff/explain/grad_cam.h"
+
+#include <gtest/gtest.h>
+
+namespace reff::explain {
+namespace {
+
+// A network small enough to compute by hand. Input x: [B, 2, 2, 2].
+//   A1 = x * w (w = (1, 2) per channel)         layer 1, 2x2
+//   A2 = mean over pixels of A1                  layer 2, 1x1
+//   logits = V A2, V = [[1, 1], [1, -1]]
+// So dy_c/dA2[k] = V[c,k] and dy_c/dA1[k,i,j] = V[c,k] / 4.
+struct HandNet : models::TappedModel {
+  HandNet() {
+    w = register_parameter("w", torch::tensor({1.0, 2.0}, torch::kDouble));
+    v = register_parameter("v", torch::tensor({{1.0, 1.0}, {1.0, -1.0}}, torch::kDouble));
+  }
+  models::Tapped forward(const torch::Tensor& x) override {
+    const auto a1 = x * w.view({1, 2, 1, 1});
+    const auto a2 = a1.mean({2, 3}, /*keepdim=*/true);
+    return {a2.flatten(1).matmul(v.t()), {a1, a2}};
+  }
+  torch::Tensor w, v;
+};
+
+torch::Tensor input() {
+  // Channel 0 [[1, 2], [3, 4]], channel 1 [[-1, 0], [2, -2]]; the same image twice.
+  const auto one =
+      torch::tensor({{{1.0, 2.0}, {3.0, 4.0}}, {{-1.0, 0.0}, {2.0, -2.0}}}, torch::kDouble);
+  return torch::stack({one, one});
+}
+
+TEST(GradCam, MatchesTheHandComputedMapsAtEveryLayer) {
+  HandNet net;
+  const auto x = input();
+  const auto classes = torch::tensor({0, 1}, torch::kInt64);
+  const auto maps = grad_cam(net.forward(x), classes, {2, 2}, {});
+  ASSERT_EQ(maps.size(), 2u);
+  // A1[0] = [[1,2],[3,4]], A1[1] = [[-2,0],[4,-4]].
+  // Class 0: ReLU((A1[0] + A1[1]) / 4) = ReLU([[-1,2],[7,0]] / 4).
+  // Class 1: ReLU((A1[0] - A1[1]) / 4) = ReLU([[3,2],[-1,8]] / 4).
+  const auto layer1 =
+      torch::tensor({{{0.0, 0.5}, {1.75, 0.0}}, {{0.75, 0.5}, {0.0, 2.0}}}, torch::kDouble);
+  EXPECT_TRUE(torch::allclose(maps[0], layer1)) << maps[0];
+  // A2 = (2.5, -0.5): class 0 gives 2.5 - 0.5 = 2, class 1 gives 2.5 + 0.5 = 3, upsampled from
+  // 1x1 to 2x2 (a constant).
+  const auto layer2 = torch::stack(
+      {torch::full({2, 2}, 2.0, torch::kDouble), torch::full({2, 2}, 3.0, torch::kDouble)});
+  EXPECT_TRUE(torch::allclose(maps[1], layer2)) << maps[1];
+}
+
+TEST(GradCam, SignedMapsKeepNegativeEvidenceAndLayersKeepTheirSize) {
+  HandNet net;
+  GradCamOptions options;
+  options.rectifier = CamRectifier::none;
+  options.upsample = false;
+  const auto maps = grad_cam(net.forward(input()), torch::tensor({0, 1}), {2, 2}, options);
+  EXPECT_DOUBLE_EQ(maps[0][0][0][0].item<double>(), -0.25);
+  EXPECT_DOUBLE_EQ(maps[0][1][1][0].item<double>(), -0.25);
+  EXPECT_EQ(maps[1].sizes(), (std::vector<int64_t>{2, 1, 1}));
+}
+
+TEST(GradCam, StaysDifferentiableOnlyWithCreateGraph) {
+  HandNet net;
+  GradCamOptions options;
+  EXPECT_FALSE(
+      grad_cam(net.forward(input()), torch::tensor({0, 1}), {2, 2}, options)[0].requires_grad());
+  options.create_graph = true;
+  const auto maps = grad_cam(net.forward(input()), torch::tensor({0, 1}), {2, 2}, options);
+  ASSERT_TRUE(maps[0].requires_grad());
+  // d/dw of sum(CAM1 of class 0) is non-zero: the penalty reaches the weights.
+  const auto grad = torch::autograd::grad({maps[0].sum()}, {net.w})[0];
+  EXPECT_GT(grad.abs().sum().item<double>(), 0.0);
+}
+
+TEST(GradCam, RejectsForwardPassesWithoutGradientsAndBadTargets) {
+  HandNet net;
+  {
+    torch::NoGradGuard no_grad;
+    const auto forward = net.forward(input());
+    EXPECT_THROW(grad_cam(forward, torch::tensor({0, 1}), {2, 2}, {}), Error);
+  }
+  EXPECT_THROW(grad_cam(net.forward(input()), torch::tensor({0}), {2, 2}, {}), Error);
+  EXPECT_THROW(parse_cam_rectifier("abs"), Error);
+}
+
+}  // namespace
+}  // namespace reff::explain

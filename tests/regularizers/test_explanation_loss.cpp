@@ -1,0 +1,116 @@
+#include "reff/error.h"
+#include "reff/explain/grad_cam.h"
+#include "reff/models/resnet.h"
+#include "reff/regularizers/explanation_loss.h"
+
+#include <gtest/gtest.h>
+
+namespace reff::regularizers {
+namespace {
+
+// Two samples, one 2x2 layer: maps m, masks s.
+const auto kMaps = [] {
+  return std::vector<torch::Tensor>{
+      torch::tensor({{{0.5, 2.0}, {0.0, 1.0}}, {{3.0, 0.0}, {1.0, 1.0}}}, torch::kDouble)};
+};
+const auto kMasks = [] {
+  return torch::tensor({{{1.0, 0.0}, {0.0, 1.0}}, {{0.0, 0.0}, {1.0, 1.0}}}, torch::kDouble);
+};
+
+TEST(ExplanationLoss, ValuesOnHandMadeMapsAndMasks) {
+  const auto both = torch::tensor({true, true});
+  ExplanationLossOptions options{ExplanationLoss::reff, {10.0}};
+  // Eq. (3): mass outside the mask. Sample 0: 2 + 0 = 2; sample 1: 3 + 0 = 3.
+  auto l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  EXPECT_TRUE(torch::allclose(l, torch::tensor({20.0, 30.0}, torch::kDouble))) << l;
+  EXPECT_DOUBLE_EQ(explanation_loss(kMaps(), kMasks(), both, options).item<double>(), 25.0);
+  // L1: |0.5-1| + 2 + 0 + 0 = 2.5; 3 + 0 + 0 + 0 = 3.
+  options.kind = ExplanationLoss::l1;
+  l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  EXPECT_TRUE(torch::allclose(l, torch::tensor({25.0, 30.0}, torch::kDouble))) << l;
+  // L2: 0.25 + 4 = 4.25; 9.
+  options.kind = ExplanationLoss::l2;
+  l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  EXPECT_TRUE(torch::allclose(l, torch::tensor({42.5, 90.0}, torch::kDouble))) << l;
+}
+
+TEST(ExplanationLoss, SamplesWithoutMaskAddNothingButCountInTheMean) {
+  ExplanationLossOptions options{ExplanationLoss::reff, {1.0}};
+  const auto only_first = torch::tensor({true, false});
+  EXPECT_DOUBLE_EQ(explanation_loss(kMaps(), kMasks(), only_first, options).item<double>(), 1.0);
+}
+
+TEST(ExplanationLoss, WeightsEachLayer) {
+  auto maps = kMaps();
+  maps.push_back(kMaps()[0] * 2);
+  ExplanationLossOptions options{ExplanationLoss::reff, {1.0, 100.0}};
+  const auto l = explanation_loss_per_sample(maps, kMasks(), torch::tensor({true, true}), options);
+  EXPECT_TRUE(torch::allclose(l, torch::tensor({2.0 + 400.0, 3.0 + 600.0}, torch::kDouble)));
+}
+
+TEST(ExplanationLoss, RejectsMasksOfAnotherSizeAndWrongWeightCounts) {
+  ExplanationLossOptions options{ExplanationLoss::reff, {1.0}};
+  const auto both = torch::tensor({true, true});
+  EXPECT_THROW(explanation_loss(kMaps(), torch::zeros({2, 3, 3}, torch::kDouble), both, options),
+               Error);
+  options.layer_weights = {1.0, 2.0};
+  EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, options), Error);
+  EXPECT_THROW(parse_explanation_loss("l3"), Error);
+}
+
+// The gradient of the regulariser with respect to the parameters, through Grad-CAM (double
+// back-propagation), against central finite differences in double precision.
+class ExplanationLossGradient : public ::testing::TestWithParam<ExplanationLoss> {};
+
+TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
+  torch::manual_seed(3);
+  auto model = models::small_resnet({/*width=*/2, {1, 1, 1, 1}, /*num_classes=*/3});
+  model->to(torch::kDouble);
+  model->eval();  // fixed BatchNorm statistics: the loss is a smooth function of the weights
+  const auto images = torch::randn({2, 3, 8, 8}, torch::kDouble);
+  const auto labels = torch::tensor({0, 2});
+  auto masks = torch::zeros({2, 8, 8}, torch::kDouble);
+  masks.narrow(1, 2, 4).narrow(2, 2, 4).fill_(1.0);
+  const auto has_mask = torch::tensor({true, true});
+  const ExplanationLossOptions options{GetParam(), {15, 60, 250, 1000}};
+  explain::GradCamOptions cam;
+  cam.create_graph = true;
+  auto loss = [&] {
+    const auto maps = explain::grad_cam(model->forward(images), labels, {8, 8}, cam);
+    return explanation_loss(maps, masks, has_mask, options);
+  };
+
+  auto parameters = model->named_parameters();
+  const std::vector<std::string> checked = {"conv1.weight", "layer1.0.conv2.weight",
+                                            "layer3.0.bn1.weight", "layer4.0.conv1.weight"};
+  std::vector<torch::Tensor> tensors;
+  for (const auto& name : checked) tensors.push_back(parameters[name]);
+  const auto analytic = torch::autograd::grad({loss()}, tensors);
+
+  double largest = 0;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    largest = std::max(largest, analytic[t].abs().max().item<double>());
+    auto flat = tensors[t].data().view({-1});
+    for (int64_t k : {int64_t{0}, flat.numel() / 2, flat.numel() - 1}) {
+      const double eps = 1e-6, original = flat[k].item<double>();
+      flat[k] = original + eps;
+      const double up = loss().item<double>();
+      flat[k] = original - eps;
+      const double down = loss().item<double>();
+      flat[k] = original;
+      const double numeric = (up - down) / (2 * eps);
+      const double exact = analytic[t].view({-1})[k].item<double>();
+      EXPECT_NEAR(exact, numeric, 1e-5 * std::max(1.0, std::abs(numeric)))
+          << checked[t] << "[" << k << "]";
+    }
+  }
+  EXPECT_GT(largest, 0.0) << "the penalty sends no gradient to the weights";
+}
+
+INSTANTIATE_TEST_SUITE_P(EachLoss, ExplanationLossGradient,
+                         ::testing::Values(ExplanationLoss::reff, ExplanationLoss::l1,
+                                           ExplanationLoss::l2),
+                         [](const auto& info) { return explanation_loss_name(info.param); });
+
+}  // namespace
+}  // namespace reff::regularizers

@@ -1,0 +1,168 @@
+#include "fixtures.h"
+#include "reff/data/procedural_texture_bank.h"
+#include "reff/error.h"
+#include "reff/models/resnet.h"
+#include "reff/train/checkpoint.h"
+#include "reff/train/trainer.h"
+
+#include <gtest/gtest.h>
+
+namespace reff::train {
+namespace {
+
+data::TensorDataset tiny_set(int64_t count, uint64_t seed) {
+  data::TexturedMnistOptions options;
+  options.canvas = 16;
+  options.seed = seed;
+  const data::TexturedMnist generator(test::bar_digits(60),
+                                      std::make_shared<data::ProceduralTextureBank>(), options);
+  return data::TensorDataset::from_textured_mnist(generator, count);
+}
+
+std::shared_ptr<models::ResNet> tiny_model(uint64_t seed = 1) {
+  torch::manual_seed(seed);
+  return models::small_resnet({4, {1, 1, 1, 1}, 10});
+}
+
+TrainOptions tiny_options(Method method, int64_t epochs) {
+  TrainOptions options;
+  options.method = method;
+  options.epochs = epochs;
+  options.batch_size = 8;
+  options.lr = 0.05;
+  options.lambda = 1e-3;
+  options.eval.explain_count = 8;
+  return options;
+}
+
+std::vector<torch::Tensor> weights(torch::nn::Module& model) {
+  std::vector<torch::Tensor> all;
+  for (const auto& p : model.parameters()) all.push_back(p.detach().clone());
+  for (const auto& b : model.buffers()) all.push_back(b.detach().clone());
+  return all;
+}
+
+class TrainerSmoke : public ::testing::TestWithParam<Method> {};
+
+TEST_P(TrainerSmoke, LowersTheTrainingLossAndWritesTheRunFolder) {
+  const auto dir = test::fresh_dir("run");
+  const auto train_set = tiny_set(48, 1);
+  auto model = tiny_model();
+  const auto history =
+      train(*model, tiny_options(GetParam(), 4), train_set, {"val", tiny_set(16, 2)},
+            {{"shift", tiny_set(16, 3)}}, dir.string(), false)["history"];
+  ASSERT_EQ(history.size(), 4u);
+  const double first = history[0]["train"]["total_loss"], last = history[3]["train"]["total_loss"];
+  EXPECT_LT(last, first);
+  if (GetParam() != Method::baseline) EXPECT_GT(history[0]["train"]["explanation_loss"], 0.0);
+  EXPECT_EQ(history[3]["tests"]["shift"]["layers"].size(), 4u);
+  for (const char* file : {kLastCheckpoint, kBestCheckpoint, kMetrics}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / file)) << file;
+  }
+  // A second run into the same folder without --resume is refused; nothing is overwritten.
+  const auto before = test::read_file(dir / kLastCheckpoint);
+  EXPECT_THROW(train(*tiny_model(), tiny_options(GetParam(), 1), train_set,
+                     {"val", tiny_set(16, 2)}, {}, dir.string(), false),
+               Error);
+  EXPECT_EQ(test::read_file(dir / kLastCheckpoint), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, TrainerSmoke,
+                         ::testing::Values(Method::baseline, Method::reff, Method::reff_l1,
+                                           Method::reff_l2),
+                         [](const auto& info) {
+                           auto name = method_name(info.param);
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
+                         });
+
+TEST(Checkpoint, RoundTripGivesIdenticalLogits) {
+  const auto dir = test::fresh_dir("ckpt");
+  auto model = tiny_model(4);
+  model->train();
+  model->forward(torch::randn({4, 3, 16, 16}));  // moves the BatchNorm statistics
+  model->eval();
+  save_checkpoint((dir / "m.pt").string(), *model, nullptr, {{"epoch", 7}});
+  auto other = tiny_model(5);
+  other->eval();
+  const auto state = load_checkpoint((dir / "m.pt").string(), *other, nullptr);
+  EXPECT_EQ(state["epoch"], 7);
+  const auto x = torch::randn({3, 3, 16, 16});
+  EXPECT_TRUE(torch::equal(model->forward(x).logits, other->forward(x).logits));
+
+  EXPECT_THROW(load_checkpoint((dir / "missing.pt").string(), *other, nullptr), Error);
+  test::write_file(dir / "garbage.pt", "not a checkpoint");
+  EXPECT_THROW(load_checkpoint((dir / "garbage.pt").string(), *other, nullptr), Error);
+  auto wider = models::small_resnet({6, {1, 1, 1, 1}, 10});
+  EXPECT_THROW(load_checkpoint((dir / "m.pt").string(), *wider, nullptr), Error);
+}
+
+TEST(Trainer, ResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
+  const auto train_set = tiny_set(40, 1);
+  const NamedDataset val{"val", tiny_set(16, 2)};
+  const auto options = tiny_options(Method::reff, 3);
+
+  const auto straight_dir = test::fresh_dir("straight");
+  auto straight = tiny_model();
+  train(*straight, options, train_set, val, {}, straight_dir.string(), false);
+
+  const auto resumed_dir = test::fresh_dir("resumed");
+  auto first_part = options;
+  first_part.epochs = 1;
+  train(*tiny_model(), first_part, train_set, val, {}, resumed_dir.string(), false);
+  auto resumed = tiny_model(99);  // a fresh process: other initial weights, all replaced
+  const auto state = train(*resumed, options, train_set, val, {}, resumed_dir.string(), true);
+  EXPECT_EQ(state["history"].size(), 3u);
+
+  const auto a = weights(*straight), b = weights(*resumed);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k], b[k])) << k;
+  EXPECT_EQ(test::read_file(straight_dir / kMetrics).size() > 0, true);
+}
+
+// Produces NaN logits once poisoned, as a diverging network would.
+struct PoisonableModel : models::TappedModel {
+  PoisonableModel() : inner(register_module("inner", tiny_model())) {}
+  models::Tapped forward(const torch::Tensor& x) override {
+    auto out = inner->forward(x);
+    if (poisoned) out.logits = out.logits * std::numeric_limits<float>::quiet_NaN();
+    return out;
+  }
+  std::shared_ptr<models::ResNet> inner;
+  bool poisoned = false;
+};
+
+TEST(Trainer, NanLossStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
+  const auto dir = test::fresh_dir("nan");
+  PoisonableModel model;
+  TrainCallbacks callbacks;
+  std::string after_first_epoch;
+  callbacks.epoch_end = [&](const nlohmann::json&) {
+    model.poisoned = true;
+    after_first_epoch = test::read_file(dir / kLastCheckpoint);
+  };
+  try {
+    train(model, tiny_options(Method::reff, 3), tiny_set(24, 1), {"val", tiny_set(8, 2)}, {},
+          dir.string(), false, callbacks);
+    FAIL() << "no error";
+  } catch (const TrainingDiverged& e) {
+    EXPECT_NE(std::string(e.what()).find("training diverged at epoch 2, step 1: loss is nan"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(test::read_file(dir / kLastCheckpoint), after_first_epoch);
+  PoisonableModel reloaded;
+  EXPECT_EQ(load_checkpoint((dir / kLastCheckpoint).string(), reloaded, nullptr)["epoch"], 1);
+}
+
+TEST(Trainer, RejectsBadOptions) {
+  auto options = tiny_options(Method::reff, 1);
+  options.batch_size = 1;
+  EXPECT_THROW(options.validate(), Error);
+  options = tiny_options(Method::reff, 0);
+  EXPECT_THROW(options.validate(), Error);
+  EXPECT_THROW(parse_method("reff-l3"), Error);
+}
+
+}  // namespace
+}  // namespace reff::train
