@@ -64,7 +64,9 @@ std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::
                                   .mode(torch::kBilinear)
                                   .align_corners(false));
     }
-    maps.push_back(map.squeeze(1));
+    // Without create_graph the maps are pictures, not losses: detached, so that no loss can be
+    // built on a map whose gradient would miss the dependence through alpha.
+    maps.push_back(options.create_graph ? map.squeeze(1) : map.squeeze(1).detach());
   }
   return maps;
 }

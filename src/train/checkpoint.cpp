@@ -32,15 +32,36 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   }
 }
 
+namespace {
+
+// Name and shape of every parameter and buffer.
+std::vector<std::pair<std::string, std::vector<int64_t>>> shapes(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> all;
+  for (const auto& p : model.named_parameters()) all.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : model.named_buffers()) all.emplace_back(b.key(), b.value().sizes().vec());
+  return all;
+}
+
+}  // namespace
+
 nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
                                torch::optim::Optimizer* optimizer) {
   require(std::filesystem::is_regular_file(path), path, "checkpoint not found");
+  const auto expected = shapes(model);
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
+    // LibTorch replaces tensors of another shape silently: compare, and name the first mismatch.
+    const auto loaded = shapes(model);
+    for (size_t k = 0; k < expected.size(); ++k) {
+      require(loaded[k] == expected[k], path,
+              "does not fit this model: " + expected[k].first + " is " +
+                  c10::str(c10::IntArrayRef(loaded[k].second)) + " in the checkpoint, " +
+                  c10::str(c10::IntArrayRef(expected[k].second)) + " in the model");
+    }
     if (optimizer != nullptr) {
       torch::serialize::InputArchive optimizer_archive;
       archive.read("optimizer", optimizer_archive);

@@ -90,6 +90,7 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   double largest = 0;
   for (size_t t = 0; t < tensors.size(); ++t) {
     largest = std::max(largest, analytic[t].abs().max().item<double>());
+    ASSERT_TRUE(tensors[t].is_contiguous());
     auto flat = tensors[t].data().view({-1});
     for (int64_t k : {int64_t{0}, flat.numel() / 2, flat.numel() - 1}) {
       const double eps = 1e-6, original = flat[k].item<double>();
@@ -99,7 +100,7 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
       const double down = loss().item<double>();
       flat[k] = original;
       const double numeric = (up - down) / (2 * eps);
-      const double exact = analytic[t].view({-1})[k].item<double>();
+      const double exact = analytic[t].reshape({-1})[k].item<double>();
       EXPECT_NEAR(exact, numeric, 1e-5 * std::max(1.0, std::abs(numeric)))
           << checked[t] << "[" << k << "]";
     }

@@ -29,7 +29,7 @@ enum class CamRectifier {
 struct GradCamOptions {
   CamTarget target = CamTarget::class_logit;
   CamRectifier rectifier = CamRectifier::relu;
-  bool create_graph = false;  // true in training: the maps feed a loss
+  bool create_graph = false;  // true in training: the maps feed a loss; false: detached maps
   bool upsample = true;       // to the input size; false keeps each layer's own size
 };
 

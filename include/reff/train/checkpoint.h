@@ -15,7 +15,8 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const torch::optim::Optimizer* optimizer, const nlohmann::json& state);
 
 // Loads into `model` (and `optimizer` when given) and returns the JSON state. Throws reff::Error
-// naming the file when it is missing, unreadable or does not fit the model.
+// naming the file when it is missing, unreadable or does not fit the model (a parameter of
+// another shape; the model's contents are then unspecified).
 nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
                                torch::optim::Optimizer* optimizer);
 
