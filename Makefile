@@ -15,9 +15,18 @@ build: $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# A Textured MNIST preview, then a baseline and a ReFF model on the cpu preset (trained at
+# p = 0, where the background gives the label away; tested where it does not). Rerunning resumes.
 demo: build
-	$(BUILD)/reff data textured-mnist --preset cpu --count 200 --out $(DEMO_OUT)
-	@echo "demo: preview picture at $(DEMO_OUT)/preview.png"
+	$(BUILD)/reff data textured-mnist --preset cpu --count 200 --out $(DEMO_OUT)/data
+	@for method in baseline reff; do \
+	  resume=; [ -f $(DEMO_OUT)/$$method/config.json ] && resume=--resume; \
+	  $(BUILD)/reff train --preset cpu --method $$method --out $(DEMO_OUT)/$$method $$resume \
+	    > $(DEMO_OUT)/$$method.summary || exit 1; \
+	done
+	@echo "data preview: $(DEMO_OUT)/data/preview.png"
+	@echo "explanations: $(DEMO_OUT)/baseline/explanations.png $(DEMO_OUT)/reff/explanations.png"
+	@for method in baseline reff; do printf '%-9s %s\n' "$$method:" "$$(head -1 $(DEMO_OUT)/$$method.summary)"; done
 
 bench: build
 	$(BUILD)/reff_bench

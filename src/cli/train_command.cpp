@@ -124,6 +124,9 @@ struct TrainCommand {
 
   void run() const {
     train::RunConfig config;
+    // --resume continues from the last checkpoint; a run stopped before its first checkpoint
+    // starts again from its stored config.
+    const bool continuing = resume && fs::exists(fs::path(out) / train::kLastCheckpoint);
     if (resume) {
       config = read_run_config(out);
       if (given.at("--epochs")->count() > 0) config.train.epochs = epochs;
@@ -161,7 +164,7 @@ struct TrainCommand {
       std::cerr << ", " << e["train"]["images_per_s"].get<double>() << " img/s\n";
     };
     const auto state =
-        train::train(*model, config.train, train_set, val, test_sets, out, resume, callbacks);
+        train::train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
 
     const auto best = trained_model(out, config, "best");
     if (!config.tests.empty()) {
@@ -233,7 +236,8 @@ void add_train_commands(CLI::App& app) {
   train->add_option("--out", t->out, "Run folder")->required();
   add("--method", t->method, "baseline | reff | reff-l1 | reff-l2")->capture_default_str();
   add("--preset", t->preset, "cpu | paper")->capture_default_str();
-  t->given["--resume"] = train->add_flag("--resume", t->resume, "Continue the run in --out");
+  t->given["--resume"] = train->add_flag(
+      "--resume", t->resume, "Continue the run in --out with its config (a finished run: no-op)");
   add("--model", t->model, "small | resnet18 | resnet34 | resnet50 (preset)");
   add("--width", t->width, "Channels of the small ResNet's first stage (preset: 16)");
   add("--epochs", t->epochs, "Epochs (preset: cpu 10, paper 50)");
