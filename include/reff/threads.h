@@ -1,5 +1,6 @@
 // How many cores LibTorch uses. LibTorch's default counts physical cores only; reff uses every
-// logical core unless told otherwise (training here is CPU-bound).
+// logical core unless told otherwise (training here is CPU-bound), and keeps OpenBLAS to one
+// thread inside LibTorch's own (their threads otherwise spin against each other).
 #pragma once
 
 namespace reff {

@@ -1,5 +1,6 @@
 // The reff command line: parses options into config structs and calls the library.
 // Exit status: 0 success, 2 bad input (options, files), 1 any other failure.
+#include "annotator_command.h"
 #include "data_command.h"
 #include "train_command.h"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { reff::use_threads(threads); });
   reff::cli::add_data_command(app);
   reff::cli::add_train_commands(app);
+  reff::cli::add_annotator_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

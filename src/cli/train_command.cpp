@@ -6,6 +6,7 @@
 #include "reff/train/checkpoint.h"
 #include "reff/train/run_config.h"
 #include "reff/viz/explained_samples.h"
+#include "run_options.h"
 
 #include <filesystem>
 #include <fstream>
@@ -29,16 +30,6 @@ void write_json(const fs::path& path, const nlohmann::json& json) {
   fs::rename(temporary, path);
 }
 
-train::RunConfig read_run_config(const std::string& run_dir) {
-  const auto path = fs::path(run_dir) / kConfig;
-  require(fs::is_directory(run_dir), run_dir, "run folder not found");
-  std::ifstream in(path);
-  require(in.good(), path.string(), "not found: is " + run_dir + " a run folder of reff train?");
-  const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  require(!json.is_discarded(), path.string(), "not valid JSON");
-  return train::RunConfig::from_json(json);
-}
-
 std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
   if (which == "best") return (fs::path(run_dir) / train::kBestCheckpoint).string();
   if (which == "last") return (fs::path(run_dir) / train::kLastCheckpoint).string();
@@ -50,14 +41,8 @@ std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir,
                                               const train::RunConfig& config,
                                               const std::string& which) {
   auto model = train::build_model(config);
-  train::load_checkpoint(checkpoint_path(run_dir, which), *model, nullptr);
+  train::load_checkpoint(checkpoint_path(run_dir, which), *model);
   return model;
-}
-
-std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts) {
-  std::vector<train::TestSetSpec> specs;
-  for (const auto& text : texts) specs.push_back(train::parse_test_set(text));
-  return specs;
 }
 
 void write_picture(models::TappedModel& model, const train::RunConfig& config,
@@ -66,59 +51,45 @@ void write_picture(models::TappedModel& model, const train::RunConfig& config,
   data::write_png(out, viz::explained_samples(model, set.data, count, config.train.cam));
 }
 
-// Options that override the preset only when given.
 struct TrainCommand {
-  std::string preset = "cpu", out, method = "baseline", model, textures, texture_dir, mnist;
-  std::string cam_rectifier;
-  std::vector<std::string> tests;
+  std::string out, method = "baseline", model, cam_rectifier, annotator;
   std::vector<double> layer_weights;
-  int64_t epochs = 0, batch_size = 0, canvas = 0, digit_size = 0, width = 0;
-  int64_t train_count = 0, val_count = 0, test_count = 0, explain_count = 0;
-  double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, p = 0, q = 0, luminance_offset = 0;
-  uint64_t seed = 0, data_seed = 0;
+  int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0;
+  double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
+  uint64_t seed = 0;
   bool resume = false;
-  std::map<std::string, CLI::Option*> given;
-
-  template <class T>
-  void set(const std::string& name, const T& value, T& target) const {
-    if (given.at(name)->count() > 0) target = value;
-  }
+  DataOptions data;
+  GivenOptions given;
 
   train::RunConfig resolve() const {
-    auto c = train::preset_config(preset);
+    auto c = data.resolve(given);
     c.train.method = train::parse_method(method);
-    set("--model", model, c.model);
-    set("--width", width, c.small.width);
-    set("--textures", textures, c.textures.kind);
-    set("--texture-dir", texture_dir, c.textures.path);
-    set("--mnist", mnist, c.mnist_dir);
-    set("--canvas", canvas, c.data.canvas);
-    set("--digit-size", digit_size, c.data.digit_size);
-    set("--luminance-offset", luminance_offset, c.data.luminance_offset);
-    set("--p", p, c.data.p);
-    set("--q", q, c.data.q);
-    set("--data-seed", data_seed, c.data.seed);
-    set("--train-count", train_count, c.train_count);
-    set("--val-count", val_count, c.val_count);
-    set("--test-count", test_count, c.test_count);
-    set("--epochs", epochs, c.train.epochs);
-    set("--batch-size", batch_size, c.train.batch_size);
-    set("--lr", lr, c.train.lr);
-    set("--momentum", momentum, c.train.momentum);
-    set("--weight-decay", weight_decay, c.train.weight_decay);
-    set("--lambda", lambda, c.train.lambda);
-    set("--layer-weights", layer_weights, c.train.layer_weights);
-    set("--explain-count", explain_count, c.train.eval.explain_count);
-    if (given.at("--cam-rectifier")->count() > 0) {
+    given.set("--model", model, c.model);
+    given.set("--width", width, c.small.width);
+    given.set("--epochs", epochs, c.train.epochs);
+    given.set("--batch-size", batch_size, c.train.batch_size);
+    given.set("--lr", lr, c.train.lr);
+    given.set("--momentum", momentum, c.train.momentum);
+    given.set("--weight-decay", weight_decay, c.train.weight_decay);
+    given.set("--lambda", lambda, c.train.lambda);
+    given.set("--layer-weights", layer_weights, c.train.layer_weights);
+    given.set("--explain-count", explain_count, c.train.eval.explain_count);
+    given.set("--annotator", annotator, c.annotator_dir);
+    given.set("--pseudo-threshold", pseudo_threshold, c.pseudo_threshold);
+    if (given.given("--annotator")) {
+      // The annotated subset is the annotator's: its n, counting and seed.
+      const auto made_for = train::load_annotator_config(annotator);
+      require(!given.given("--annotated-n") || made_for.annotated.n == c.annotated.n,
+              "--annotated-n",
+              "differs from the annotator's n (" + std::to_string(made_for.annotated.n) + ")");
+      c.annotated = made_for.annotated;
+      require(c.annotated.n > 0, "--annotator", "the annotator was trained with n = all");
+    }
+    if (given.given("--cam-rectifier")) {
       c.train.cam.rectifier = explain::parse_cam_rectifier(cam_rectifier);
     }
-    if (given.at("--test")->count() > 0) c.tests = parse_tests(tests);
-    if (given.at("--seed")->count() > 0) c.model_seed = c.train.seed = seed;
-    c.data.validate();
+    if (given.given("--seed")) c.model_seed = c.train.seed = seed;
     c.train.validate();
-    for (const auto& t : {c.train_count, c.val_count, c.test_count}) {
-      require(t >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");
-    }
     return c;
   }
 
@@ -128,8 +99,8 @@ struct TrainCommand {
     // starts again from its stored config.
     const bool continuing = resume && fs::exists(fs::path(out) / train::kLastCheckpoint);
     if (resume) {
-      config = read_run_config(out);
-      if (given.at("--epochs")->count() > 0) config.train.epochs = epochs;
+      config = train::load_run_config(out);
+      given.set("--epochs", epochs, config.train.epochs);
       config.train.validate();
     } else {
       config = resolve();
@@ -143,7 +114,7 @@ struct TrainCommand {
 
     std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
               << config.preset << ", lambda " << config.train.lambda << ", generating data...\n";
-    const auto train_set = train::build_train_set(config);
+    const auto train_set = train::build_algorithm1_train_set(config);
     const auto val = train::build_val_set(config);
     std::vector<train::NamedDataset> test_sets;
     for (const auto& spec : config.tests) test_sets.push_back(train::build_test_set(config, spec));
@@ -188,7 +159,7 @@ struct EvalCommand {
   int64_t count = 0;
 
   void run() const {
-    const auto config = read_run_config(run_dir);
+    const auto config = train::load_run_config(run_dir);
     auto model = trained_model(run_dir, config, checkpoint);
     nlohmann::json results;
     for (const auto& spec : tests.empty() ? config.tests : parse_tests(tests)) {
@@ -212,7 +183,7 @@ struct ExplainCommand {
   int64_t count = 8;
 
   void run() const {
-    const auto config = read_run_config(run_dir);
+    const auto config = train::load_run_config(run_dir);
     require(count >= 1 && count <= 256, "--count", "must be in [1, 256]");
     const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1}
                                                            : config.tests.front())
@@ -229,41 +200,32 @@ struct ExplainCommand {
 void add_train_commands(CLI::App& app) {
   auto t = std::make_shared<TrainCommand>();
   auto* train = app.add_subcommand("train", "Train a classifier with or without ReFF");
-  auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    t->given[name] = train->add_option(name, target, help);
-    return t->given[name];
-  };
+  auto& g = t->given;
   train->add_option("--out", t->out, "Run folder")->required();
-  add("--method", t->method, "baseline | reff | reff-l1 | reff-l2")->capture_default_str();
-  add("--preset", t->preset, "cpu | paper")->capture_default_str();
-  t->given["--resume"] = train->add_flag(
-      "--resume", t->resume, "Continue the run in --out with its config (a finished run: no-op)");
-  add("--model", t->model, "small | resnet18 | resnet34 | resnet50 (preset)");
-  add("--width", t->width, "Channels of the small ResNet's first stage (preset: 16)");
-  add("--epochs", t->epochs, "Epochs (preset: cpu 10, paper 50)");
-  add("--batch-size", t->batch_size, "Mini-batch size (32)");
-  add("--lr", t->lr, "SGD learning rate (0.01)");
-  add("--momentum", t->momentum, "SGD momentum (0.8)");
-  add("--weight-decay", t->weight_decay, "Weight decay (1e-5)");
-  add("--lambda", t->lambda, "Weight of the explanation loss (preset: cpu 1e-4, paper 1e-6)");
-  add("--layer-weights", t->layer_weights, "w_l per explained layer (15 60 250 1000)")
+  g.add(*train, "--method", t->method, "baseline | reff | reff-l1 | reff-l2")
+      ->capture_default_str();
+  g.add_flag(*train, "--resume", t->resume,
+             "Continue the run in --out with its config (a finished run: no-op)");
+  g.add(*train, "--model", t->model, "small | resnet18 | resnet34 | resnet50 (preset)");
+  g.add(*train, "--width", t->width, "Channels of the small ResNet's first stage (preset: 16)");
+  g.add(*train, "--epochs", t->epochs, "Epochs (preset: cpu 10, paper 50)");
+  g.add(*train, "--batch-size", t->batch_size, "Mini-batch size (32)");
+  g.add(*train, "--lr", t->lr, "SGD learning rate (0.01)");
+  g.add(*train, "--momentum", t->momentum, "SGD momentum (0.8)");
+  g.add(*train, "--weight-decay", t->weight_decay, "Weight decay (1e-5)");
+  g.add(*train, "--lambda", t->lambda,
+        "Weight of the explanation loss (preset: cpu 1e-4, paper 1e-6)");
+  g.add(*train, "--layer-weights", t->layer_weights, "w_l per explained layer (15,60,250,1000)")
       ->delimiter(',');
-  add("--cam-rectifier", t->cam_rectifier, "relu (paper) | none");
-  add("--seed", t->seed, "Seed of the initial weights and the batch order (0)");
-  add("--data-seed", t->data_seed, "Seed of the generated images (0)");
-  add("--p", t->p, "Training background randomness (0)");
-  add("--q", t->q, "Training digit-texture randomness (1)");
-  add("--test", t->tests, "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1)");
-  add("--canvas", t->canvas, "Canvas side in pixels (preset: cpu 40, paper 224)");
-  add("--digit-size", t->digit_size, "Digit side in pixels (0: the whole canvas)");
-  add("--luminance-offset", t->luminance_offset, "Digit lighter than background by (0.3)");
-  add("--textures", t->textures, "gimp | dtd | procedural (gimp)");
-  add("--texture-dir", t->texture_dir, "Folder of the texture bank");
-  add("--mnist", t->mnist, "Folder in MNIST's layout (data/mnist)");
-  add("--train-count", t->train_count, "Training images (0: one per digit of the split)");
-  add("--val-count", t->val_count, "Validation images (0: all)");
-  add("--test-count", t->test_count, "Images per test set (0: all)");
-  add("--explain-count", t->explain_count, "Images per set for explanation metrics (256)");
+  g.add(*train, "--cam-rectifier", t->cam_rectifier, "relu (paper) | none");
+  g.add(*train, "--seed", t->seed, "Seed of the initial weights and the batch order (0)");
+  g.add(*train, "--explain-count", t->explain_count,
+        "Images per set for explanation metrics (256)");
+  g.add(*train, "--annotator", t->annotator,
+        "Folder of reff annotator train: its G(x) annotates D2 (Algorithm 1)");
+  g.add(*train, "--pseudo-threshold", t->pseudo_threshold,
+        "Binarise pseudo-annotations at this value (default: soft)");
+  t->data.add_to(*train, g);
   train->callback([t] { t->run(); });
 
   auto e = std::make_shared<EvalCommand>();

@@ -54,17 +54,48 @@ TensorDataset TensorDataset::from_textured_mnist(const TexturedMnist& generator,
     labels.push_back(s.label);
   }
   return TensorDataset(torch::stack(images), torch::tensor(labels, torch::kInt64),
-                       torch::stack(masks), torch::ones({count}, torch::kBool));
+                       torch::stack(masks).mul_(255), torch::ones({count}, torch::kBool));
 }
+
+namespace {
+
+torch::Tensor unit_masks(const torch::Tensor& masks_u8) {
+  return masks_u8.to(torch::kFloat32).div_(255.0);
+}
+
+}  // namespace
 
 Batch TensorDataset::batch(const torch::Tensor& indices) const {
   return {normalise(images_.index_select(0, indices)), labels_.index_select(0, indices),
-          masks_.index_select(0, indices).to(torch::kFloat32), has_mask_.index_select(0, indices)};
+          unit_masks(masks_.index_select(0, indices)), has_mask_.index_select(0, indices)};
 }
 
 Batch TensorDataset::slice(int64_t begin, int64_t end) const {
   return {normalise(images_.slice(0, begin, end)), labels_.slice(0, begin, end),
-          masks_.slice(0, begin, end).to(torch::kFloat32), has_mask_.slice(0, begin, end)};
+          unit_masks(masks_.slice(0, begin, end)), has_mask_.slice(0, begin, end)};
+}
+
+TensorDataset TensorDataset::subset(const std::vector<int64_t>& indices) const {
+  const auto index = torch::tensor(indices, torch::kInt64);
+  return TensorDataset(images_.index_select(0, index), labels_.index_select(0, index),
+                       masks_.index_select(0, index), has_mask_.index_select(0, index));
+}
+
+TensorDataset TensorDataset::with_annotations(const std::vector<int64_t>& annotated,
+                                              const torch::Tensor& pseudo, double threshold) const {
+  auto in_d1 = torch::zeros({size()}, torch::kBool);
+  if (!annotated.empty()) in_d1.index_fill_(0, torch::tensor(annotated, torch::kInt64), true);
+  if (!pseudo.defined()) return TensorDataset(images_, labels_, masks_, in_d1 & has_mask_);
+  require(
+      pseudo.dim() == 3 && pseudo.size(0) == size() && pseudo.size(1) == masks_.size(1) &&
+          pseudo.size(2) == masks_.size(2),
+      "pseudo-annotations",
+      "size " + c10::str(pseudo.sizes()) + " differs from the masks' " + c10::str(masks_.sizes()));
+  auto soft = pseudo.detach().to(torch::kFloat32).clamp(0.0, 1.0);
+  if (threshold > 0 && threshold < 1) soft = (soft >= threshold).to(torch::kFloat32);
+  const auto pseudo_u8 = soft.mul(255.0).round_().to(torch::kUInt8);
+  const auto masks = torch::where(in_d1.view({-1, 1, 1}), masks_, pseudo_u8);
+  return TensorDataset(images_, labels_, masks, torch::ones({size()}, torch::kBool));
 }
 
 }  // namespace reff::data

@@ -11,14 +11,16 @@
 namespace reff::train {
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
-                     const torch::optim::Optimizer* optimizer, const nlohmann::json& state) {
+                     const std::vector<const torch::optim::Optimizer*>& optimizers,
+                     const nlohmann::json& state) {
   torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive model_archive, optimizer_archive;
+  torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
-  if (optimizer != nullptr) {
-    optimizer->save(optimizer_archive);
-    archive.write("optimizer", optimizer_archive);
+  for (size_t k = 0; k < optimizers.size(); ++k) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizers[k]->save(optimizer_archive);
+    archive.write("optimizer" + std::to_string(k), optimizer_archive);
   }
   archive.write("state", c10::IValue(state.dump()));
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
@@ -45,7 +47,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> shapes(const torch::nn
 }  // namespace
 
 nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
-                               torch::optim::Optimizer* optimizer) {
+                               const std::vector<torch::optim::Optimizer*>& optimizers) {
   require(std::filesystem::is_regular_file(path), path, "checkpoint not found");
   const auto expected = shapes(model);
   try {
@@ -62,10 +64,10 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
                   c10::str(c10::IntArrayRef(loaded[k].second)) + " in the checkpoint, " +
                   c10::str(c10::IntArrayRef(expected[k].second)) + " in the model");
     }
-    if (optimizer != nullptr) {
+    for (size_t k = 0; k < optimizers.size(); ++k) {
       torch::serialize::InputArchive optimizer_archive;
-      archive.read("optimizer", optimizer_archive);
-      optimizer->load(optimizer_archive);
+      archive.read("optimizer" + std::to_string(k), optimizer_archive);
+      optimizers[k]->load(optimizer_archive);
     }
     c10::IValue state;
     archive.read("state", state);

@@ -1,6 +1,11 @@
 #include "reff/train/run_config.h"
 
 #include "reff/error.h"
+#include "reff/train/annotator.h"
+#include "reff/train/checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
 
 #include <cstdlib>
 
@@ -69,27 +74,36 @@ RunConfig preset_config(const std::string& preset) {
   return config;
 }
 
-nlohmann::json RunConfig::to_json() const {
+nlohmann::json RunConfig::data_json() const {
   nlohmann::json tests_json = nlohmann::json::array();
   for (const auto& t : tests) tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
+  return {{"mnist_dir", mnist_dir},
+          {"textures", textures.kind},
+          {"texture_dir", textures.path},
+          {"canvas", data.canvas},
+          {"digit_size", data.digit_size},
+          {"luminance_offset", data.luminance_offset},
+          {"p", data.p},
+          {"q", data.q},
+          {"seed", data.seed},
+          {"val_share", split.val_share},
+          {"split_seed", split.seed},
+          {"train_count", train_count},
+          {"val_count", val_count},
+          {"test_count", test_count},
+          {"tests", tests_json}};
+}
+
+nlohmann::json RunConfig::to_json() const {
   return {
       {"preset", preset},
-      {"data",
-       {{"mnist_dir", mnist_dir},
-        {"textures", textures.kind},
-        {"texture_dir", textures.path},
-        {"canvas", data.canvas},
-        {"digit_size", data.digit_size},
-        {"luminance_offset", data.luminance_offset},
-        {"p", data.p},
-        {"q", data.q},
-        {"seed", data.seed},
-        {"val_share", split.val_share},
-        {"split_seed", split.seed},
-        {"train_count", train_count},
-        {"val_count", val_count},
-        {"test_count", test_count},
-        {"tests", tests_json}}},
+      {"data", data_json()},
+      {"annotations",
+       {{"n", annotated.n},
+        {"per_class", annotated.per_class},
+        {"seed", annotated.seed},
+        {"annotator_dir", annotator_dir},
+        {"pseudo_threshold", pseudo_threshold}}},
       {"model",
        {{"name", model}, {"width", small.width}, {"blocks", small.blocks}, {"seed", model_seed}}},
       {"train",
@@ -126,6 +140,10 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.val_count = d.at("val_count");
     c.test_count = d.at("test_count");
     for (const auto& t : d.at("tests")) c.tests.push_back({t.at("name"), t.at("p"), t.at("q")});
+    const auto& a = json.at("annotations");
+    c.annotated = {a.at("n"), a.at("per_class"), a.at("seed")};
+    c.annotator_dir = a.at("annotator_dir");
+    c.pseudo_threshold = a.at("pseudo_threshold");
     const auto& m = json.at("model");
     c.model = m.at("name");
     c.small.width = m.at("width");
@@ -158,6 +176,54 @@ data::TensorDataset build_train_set(const RunConfig& config) {
   return build_set(config, data::Split::train, "train", config.data.p, config.data.q,
                    config.train_count)
       .data;
+}
+
+data::TensorDataset build_algorithm1_train_set(const RunConfig& config) {
+  auto generated = build_train_set(config);
+  if (config.annotated.n == 0) return generated;  // n = All: every sample keeps its mask
+  const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
+  if (config.annotator_dir.empty()) return generated.with_annotations(d1, {});
+  const auto annotator = load_annotator_config(config.annotator_dir);
+  require(annotator.data_json() == config.data_json(), config.annotator_dir,
+          "the annotator was trained on other data (its config.json's \"data\" differs)");
+  require(annotator.annotated.n == config.annotated.n &&
+              annotator.annotated.per_class == config.annotated.per_class &&
+              annotator.annotated.seed == config.annotated.seed,
+          config.annotator_dir,
+          "the annotator was trained on another annotated subset (n " +
+              std::to_string(annotator.annotated.n) + ")");
+  Pix2Pix pix2pix(config.data.canvas, AnnotatorOptions::from_json(annotator.annotator));
+  load_checkpoint((std::filesystem::path(config.annotator_dir) / kAnnotatorCheckpoint).string(),
+                  pix2pix);
+  return generated.with_annotations(d1, pseudo_annotate(*pix2pix.generator, generated),
+                                    config.pseudo_threshold);
+}
+
+namespace {
+
+nlohmann::json read_config_json(const std::string& dir, const std::string& made_by) {
+  const auto path = std::filesystem::path(dir) / "config.json";
+  require(std::filesystem::is_directory(dir), dir, "folder not found");
+  std::ifstream in(path);
+  require(in.good(), path.string(), "not found: is " + dir + " a folder of " + made_by + "?");
+  const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  require(!json.is_discarded(), path.string(), "not valid JSON");
+  return json;
+}
+
+}  // namespace
+
+RunConfig load_run_config(const std::string& dir) {
+  return RunConfig::from_json(read_config_json(dir, "reff train"));
+}
+
+AnnotatorRunConfig load_annotator_config(const std::string& dir) {
+  const auto json = read_config_json(dir, "reff annotator train");
+  AnnotatorRunConfig config;
+  static_cast<RunConfig&>(config) = RunConfig::from_json(json);
+  require(json.contains("annotator"), dir, "config.json has no \"annotator\" section");
+  config.annotator = json["annotator"];
+  return config;
 }
 
 NamedDataset build_val_set(const RunConfig& config) {

@@ -134,7 +134,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                           {"best_epoch", 0},
                           {"history", nlohmann::json::array()}};
   if (resume) {
-    state = load_checkpoint(last, model, &optimizer);
+    state = load_checkpoint(last, model, {&optimizer});
     write_metrics(dir / kMetrics, state["history"]);
   } else {
     require(!fs::exists(last), run_dir,
@@ -204,9 +204,9 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     if (val_accuracy > state["best_val_accuracy"].get<double>()) {
       state["best_val_accuracy"] = val_accuracy;
       state["best_epoch"] = epoch;
-      save_checkpoint(best, model, nullptr, state);
+      save_checkpoint(best, model, {}, state);
     }
-    save_checkpoint(last, model, &optimizer, state);
+    save_checkpoint(last, model, {&optimizer}, state);
     write_metrics(dir / kMetrics, state["history"]);
     if (callbacks.epoch_end) callbacks.epoch_end(record);
   }

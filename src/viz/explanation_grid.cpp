@@ -35,7 +35,7 @@ torch::Tensor explanation_grid(const torch::Tensor& images, const torch::Tensor&
   std::vector<torch::Tensor> tiles;
   for (int64_t i = 0; i < n; ++i) {
     tiles.push_back(images[i]);
-    if (masks.defined()) tiles.push_back((masks[i] > 0.5).to(torch::kUInt8) * 255);
+    if (masks.defined()) tiles.push_back(masks[i].clamp(0, 1).mul(255).round().to(torch::kUInt8));
     for (const auto& map : maps) tiles.push_back(overlay(images[i], map[i]));
   }
   const int64_t columns = 1 + (masks.defined() ? 1 : 0) + static_cast<int64_t>(maps.size());

@@ -82,19 +82,19 @@ TEST(Checkpoint, RoundTripGivesIdenticalLogits) {
   model->train();
   model->forward(torch::randn({4, 3, 16, 16}));  // moves the BatchNorm statistics
   model->eval();
-  save_checkpoint((dir / "m.pt").string(), *model, nullptr, {{"epoch", 7}});
+  save_checkpoint((dir / "m.pt").string(), *model, {}, {{"epoch", 7}});
   auto other = tiny_model(5);
   other->eval();
-  const auto state = load_checkpoint((dir / "m.pt").string(), *other, nullptr);
+  const auto state = load_checkpoint((dir / "m.pt").string(), *other);
   EXPECT_EQ(state["epoch"], 7);
   const auto x = torch::randn({3, 3, 16, 16});
   EXPECT_TRUE(torch::equal(model->forward(x).logits, other->forward(x).logits));
 
-  EXPECT_THROW(load_checkpoint((dir / "missing.pt").string(), *other, nullptr), Error);
+  EXPECT_THROW(load_checkpoint((dir / "missing.pt").string(), *other), Error);
   test::write_file(dir / "garbage.pt", "not a checkpoint");
-  EXPECT_THROW(load_checkpoint((dir / "garbage.pt").string(), *other, nullptr), Error);
+  EXPECT_THROW(load_checkpoint((dir / "garbage.pt").string(), *other), Error);
   auto wider = models::small_resnet({6, {1, 1, 1, 1}, 10});
-  EXPECT_THROW(load_checkpoint((dir / "m.pt").string(), *wider, nullptr), Error);
+  EXPECT_THROW(load_checkpoint((dir / "m.pt").string(), *wider), Error);
 }
 
 TEST(Trainer, ResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
@@ -152,7 +152,7 @@ TEST(Trainer, NanLossStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
   }
   EXPECT_EQ(test::read_file(dir / kLastCheckpoint), after_first_epoch);
   PoisonableModel reloaded;
-  EXPECT_EQ(load_checkpoint((dir / kLastCheckpoint).string(), reloaded, nullptr)["epoch"], 1);
+  EXPECT_EQ(load_checkpoint((dir / kLastCheckpoint).string(), reloaded)["epoch"], 1);
 }
 
 TEST(Trainer, RejectsBadOptions) {

@@ -6,12 +6,14 @@
 
 #include <torch/types.h>
 
+#include <vector>
+
 namespace reff::data {
 
 struct Batch {
   torch::Tensor images;    // float [B, 3, H, W], normalised with kMean / kStd
   torch::Tensor labels;    // int64 [B]
-  torch::Tensor masks;     // float [B, H, W], 1 on task-relevant pixels
+  torch::Tensor masks;     // float [B, H, W] in [0, 1], 1 on task-relevant pixels
   torch::Tensor has_mask;  // bool [B]
   int64_t size() const { return labels.size(0); }
 };
@@ -25,7 +27,8 @@ torch::Tensor denormalise(const torch::Tensor& images);   // float -> uint8
 class TensorDataset {
  public:
   TensorDataset() = default;
-  // images uint8 [N, 3, H, W]; labels int64 [N]; masks uint8 [N, H, W]; has_mask bool [N].
+  // images uint8 [N, 3, H, W]; labels int64 [N]; masks uint8 [N, H, W] (0..255 for 0..1, so
+  // soft pseudo-annotations fit too); has_mask bool [N].
   TensorDataset(torch::Tensor images, torch::Tensor labels, torch::Tensor masks,
                 torch::Tensor has_mask);
   // Samples 0 .. count - 1 of a generator (all cores); every sample has its mask.
@@ -33,10 +36,17 @@ class TensorDataset {
 
   int64_t size() const { return images_.defined() ? images_.size(0) : 0; }
   Batch batch(const torch::Tensor& indices) const;
+  TensorDataset subset(const std::vector<int64_t>& indices) const;
+  // Algorithm 1's training set: samples in `annotated` (D1) keep their masks; the others (D2)
+  // take `pseudo` (float [N, H, W] in [0, 1]; binarised at `threshold` when it is in (0, 1)), or
+  // no mask at all when `pseudo` is undefined.
+  TensorDataset with_annotations(const std::vector<int64_t>& annotated, const torch::Tensor& pseudo,
+                                 double threshold = -1) const;
   Batch slice(int64_t begin, int64_t end) const;
   const torch::Tensor& images() const { return images_; }
   const torch::Tensor& labels() const { return labels_; }
   const torch::Tensor& masks() const { return masks_; }
+  const torch::Tensor& has_mask() const { return has_mask_; }
 
  private:
   torch::Tensor images_, labels_, masks_, has_mask_;

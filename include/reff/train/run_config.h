@@ -7,6 +7,7 @@
 //   paper: 224 px, ResNet-50, seed Table 4 (50 epochs, batch 32, SGD lr 0.01, momentum 0.8).
 #pragma once
 
+#include "reff/data/annotated_subset.h"
 #include "reff/data/mnist_folder.h"
 #include "reff/data/tensor_dataset.h"
 #include "reff/data/texture_bank_choice.h"
@@ -40,6 +41,11 @@ struct RunConfig {
   int64_t val_count = 0;
   int64_t test_count = 0;
   std::vector<TestSetSpec> tests;
+  // Algorithm 1: which training samples keep their masks (D1; n = 0: all), and the
+  // pseudo-annotator that labels the others (D2; none: D2 has no masks and adds no penalty).
+  data::AnnotatedSubsetOptions annotated{0, true, 0};
+  std::string annotator_dir;
+  double pseudo_threshold = -1;  // in (0, 1): binarise G(x); otherwise soft
   // Model
   std::string model = "small";
   models::SmallResNetOptions small;
@@ -49,6 +55,8 @@ struct RunConfig {
 
   nlohmann::json to_json() const;
   static RunConfig from_json(const nlohmann::json& json);
+  // The part that decides the generated data (an annotator must match its classifier's).
+  nlohmann::json data_json() const;
 };
 
 RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
@@ -57,8 +65,20 @@ RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff
 std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
 
 // Data sets, each generated with its own seed derived from data.seed and the set's name.
+// The training set as generated (every mask present):
 data::TensorDataset build_train_set(const RunConfig& config);
+// ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
+data::TensorDataset build_algorithm1_train_set(const RunConfig& config);
 NamedDataset build_val_set(const RunConfig& config);
 NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
+
+// DIR/config.json of a run folder. Throws reff::Error naming the file.
+RunConfig load_run_config(const std::string& dir);
+
+// An annotator's run folder: the classifier config it was made for, plus its own options.
+struct AnnotatorRunConfig : RunConfig {
+  nlohmann::json annotator;  // AnnotatorOptions::to_json()
+};
+AnnotatorRunConfig load_annotator_config(const std::string& dir);
 
 }  // namespace reff::train

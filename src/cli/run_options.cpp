@@ -1,0 +1,63 @@
+#include "run_options.h"
+
+#include "reff/error.h"
+
+namespace reff::cli {
+
+std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts) {
+  std::vector<train::TestSetSpec> specs;
+  for (const auto& text : texts) specs.push_back(train::parse_test_set(text));
+  return specs;
+}
+
+void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
+  given.add(command, "--preset", preset, "cpu | paper")->capture_default_str();
+  given.add(command, "--p", p, "Training background randomness (0)");
+  given.add(command, "--q", q, "Training digit-texture randomness (1)");
+  given.add(command, "--test", tests, "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1)");
+  given.add(command, "--data-seed", data_seed, "Seed of the generated images (0)");
+  given.add(command, "--canvas", canvas, "Canvas side in pixels (preset: cpu 40, paper 224)");
+  given.add(command, "--digit-size", digit_size, "Digit side in pixels (0: the whole canvas)");
+  given.add(command, "--luminance-offset", luminance_offset,
+            "Digit lighter than background by (0.3)");
+  given.add(command, "--textures", textures, "gimp | dtd | procedural (gimp)");
+  given.add(command, "--texture-dir", texture_dir, "Folder of the texture bank");
+  given.add(command, "--mnist", mnist, "Folder in MNIST's layout (data/mnist)");
+  given.add(command, "--train-count", train_count,
+            "Training images (0: one per digit of the split)");
+  given.add(command, "--val-count", val_count, "Validation images (0: all)");
+  given.add(command, "--test-count", test_count, "Images per test set (0: all)");
+  given.add(command, "--annotated-n", annotated_n,
+            "Annotated training images (D1) per class, or 'all' (default all)");
+  given.add_flag(command, "--annotated-total", annotated_total,
+                 "--annotated-n counts images in total, not per class");
+  given.add(command, "--annotation-seed", annotation_seed, "Seed of the choice of D1 (0)");
+}
+
+train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
+  auto c = train::preset_config(preset);
+  given.set("--textures", textures, c.textures.kind);
+  given.set("--texture-dir", texture_dir, c.textures.path);
+  given.set("--mnist", mnist, c.mnist_dir);
+  given.set("--canvas", canvas, c.data.canvas);
+  given.set("--digit-size", digit_size, c.data.digit_size);
+  given.set("--luminance-offset", luminance_offset, c.data.luminance_offset);
+  given.set("--p", p, c.data.p);
+  given.set("--q", q, c.data.q);
+  given.set("--data-seed", data_seed, c.data.seed);
+  given.set("--train-count", train_count, c.train_count);
+  given.set("--val-count", val_count, c.val_count);
+  given.set("--test-count", test_count, c.test_count);
+  given.set("--annotation-seed", annotation_seed, c.annotated.seed);
+  if (given.given("--annotated-n"))
+    c.annotated.n = data::parse_annotated_n(annotated_n, "--annotated-n");
+  c.annotated.per_class = !annotated_total;
+  if (given.given("--test")) c.tests = parse_tests(tests);
+  c.data.validate();
+  for (const auto& t : {c.train_count, c.val_count, c.test_count}) {
+    require(t >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");
+  }
+  return c;
+}
+
+}  // namespace reff::cli

@@ -1,0 +1,51 @@
+// Command-line options that override a preset only when given. DataOptions holds those that
+// decide the generated data and the annotated subset, shared by `reff train` and
+// `reff annotator train`, so an annotator and its classifier see the same images.
+#pragma once
+
+#include "reff/train/run_config.h"
+
+#include <CLI/CLI.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace reff::cli {
+
+class GivenOptions {
+ public:
+  template <class T>
+  CLI::Option* add(CLI::App& command, const std::string& name, T& target, const std::string& help) {
+    return options_[name] = command.add_option(name, target, help);
+  }
+  CLI::Option* add_flag(CLI::App& command, const std::string& name, bool& target,
+                        const std::string& help) {
+    return options_[name] = command.add_flag(name, target, help);
+  }
+  bool given(const std::string& name) const { return options_.at(name)->count() > 0; }
+  template <class T>
+  void set(const std::string& name, const T& value, T& target) const {
+    if (given(name)) target = value;
+  }
+
+ private:
+  std::map<std::string, CLI::Option*> options_;
+};
+
+struct DataOptions {
+  std::string preset = "cpu", textures, texture_dir, mnist, annotated_n;
+  std::vector<std::string> tests;
+  int64_t canvas = 0, digit_size = 0, train_count = 0, val_count = 0, test_count = 0;
+  double p = 0, q = 0, luminance_offset = 0;
+  uint64_t data_seed = 0, annotation_seed = 0;
+  bool annotated_total = false;
+
+  void add_to(CLI::App& command, GivenOptions& given);
+  // The preset's config with the given data options applied and validated.
+  train::RunConfig resolve(const GivenOptions& given) const;
+};
+
+std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts);
+
+}  // namespace reff::cli

@@ -1,0 +1,212 @@
+#include "reff/train/annotator.h"
+
+#include "reff/data/rng.h"
+#include "reff/error.h"
+#include "reff/train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+namespace reff::train {
+namespace F = torch::nn::functional;
+
+void AnnotatorOptions::validate() const {
+  require(iterations > 0, "--iterations", "must be positive");
+  require(batch_size > 0, "--annotator-batch-size", "must be positive");
+  require(lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "annotator",
+          "Adam needs lr > 0 and betas in [0, 1)");
+  require(l1_weight >= 0, "--l1-weight", "must be non-negative");
+  require(generator_base > 0 && discriminator_base > 0, "annotator", "widths must be positive");
+  require(checkpoint_every > 0, "annotator", "checkpoint interval must be positive");
+}
+
+nlohmann::json AnnotatorOptions::to_json() const {
+  return {{"iterations", iterations},
+          {"batch_size", batch_size},
+          {"lr", lr},
+          {"beta1", beta1},
+          {"beta2", beta2},
+          {"l1_weight", l1_weight},
+          {"generator_base", generator_base},
+          {"discriminator_base", discriminator_base},
+          {"checkpoint_every", checkpoint_every},
+          {"seed", seed}};
+}
+
+AnnotatorOptions AnnotatorOptions::from_json(const nlohmann::json& j) {
+  AnnotatorOptions o;
+  o.iterations = j.at("iterations");
+  o.batch_size = j.at("batch_size");
+  o.lr = j.at("lr");
+  o.beta1 = j.at("beta1");
+  o.beta2 = j.at("beta2");
+  o.l1_weight = j.at("l1_weight");
+  o.generator_base = j.at("generator_base");
+  o.discriminator_base = j.at("discriminator_base");
+  o.checkpoint_every = j.at("checkpoint_every");
+  o.seed = j.at("seed");
+  return o;
+}
+
+AnnotatorOptions annotator_preset(const std::string& preset) {
+  AnnotatorOptions options;
+  if (preset == "cpu") {
+    options.iterations = 2000;
+  } else {
+    require(preset == "paper", "--preset", "'" + preset + "' is not one of cpu, paper");
+  }
+  return options;
+}
+
+Pix2Pix::Pix2Pix(int64_t image_size, const AnnotatorOptions& options)
+    : generator(register_module("generator", std::make_shared<models::UNetGenerator>(
+                                                 image_size, options.generator_base))),
+      discriminator(register_module("discriminator", std::make_shared<models::PatchDiscriminator>(
+                                                         options.discriminator_base))) {}
+
+namespace {
+
+torch::Tensor bce(const torch::Tensor& logits, float target) {
+  return F::binary_cross_entropy_with_logits(logits, torch::full_like(logits, target));
+}
+
+// The CPU generator's state (dropout draws), kept in checkpoints so a resumed run continues
+// exactly.
+torch::Tensor rng_state() {
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+void set_rng_state(const torch::Tensor& state) {
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+}  // namespace
+
+nlohmann::json train_annotator(
+    Pix2Pix& model, const AnnotatorOptions& options, const data::TensorDataset& annotated,
+    const std::string& run_dir, bool resume,
+    const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+  options.validate();
+  require(annotated.size() > 0, "annotator", "no annotated samples to train on");
+  namespace fs = std::filesystem;
+  fs::create_directories(run_dir);
+  const auto checkpoint = (fs::path(run_dir) / kAnnotatorCheckpoint).string();
+  const auto metrics_path = fs::path(run_dir) / "metrics.jsonl";
+  auto& g = *model.generator;
+  auto& d = *model.discriminator;
+  const auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
+  torch::optim::Adam g_optimizer(g.parameters(), adam), d_optimizer(d.parameters(), adam);
+
+  nlohmann::json state = {{"iteration", 0}};
+  if (resume) {
+    state = load_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer});
+    set_rng_state(torch::tensor(state["rng"].get<std::vector<uint8_t>>(), torch::kUInt8));
+  } else {
+    require(!fs::exists(checkpoint), run_dir,
+            "already holds an annotator; pass --resume or choose another --out");
+    std::ofstream(metrics_path, std::ios::trunc);
+  }
+  model.train();
+  std::ofstream metrics(metrics_path, std::ios::app);
+  double g_gan_sum = 0, g_l1_sum = 0, d_sum = 0;
+  int64_t since_log = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t it = state["iteration"].get<int64_t>() + 1; it <= options.iterations; ++it) {
+    // Batch `it` depends only on (seed, it): a resumed run draws the same batches.
+    data::Rng rng(options.seed, static_cast<uint64_t>(it));
+    std::vector<int64_t> picks(options.batch_size);
+    for (auto& k : picks) k = static_cast<int64_t>(rng.below(annotated.size()));
+    const auto batch = annotated.batch(torch::tensor(picks, torch::kInt64));
+    const auto s = batch.masks.unsqueeze(1);
+
+    const auto fake = g.forward(batch.images);
+    // D step: real pairs towards 1, generated pairs towards 0.
+    const auto d_loss = 0.5 * (bce(d.forward(batch.images, s), 1.0f) +
+                               bce(d.forward(batch.images, fake.detach()), 0.0f));
+    d_optimizer.zero_grad();
+    d_loss.backward();
+    d_optimizer.step();
+    // G step: fool D, stay close to s.
+    const auto g_gan = bce(d.forward(batch.images, fake), 1.0f);
+    const auto g_l1 = (fake - s).abs().mean();
+    const auto g_loss = g_gan + options.l1_weight * g_l1;
+    g_optimizer.zero_grad();
+    g_loss.backward();
+    g_optimizer.step();
+
+    const double values[] = {g_gan.item<double>(), g_l1.item<double>(), d_loss.item<double>()};
+    for (double v : values) {
+      if (!std::isfinite(v)) {
+        throw std::runtime_error("annotator training diverged at iteration " + std::to_string(it) +
+                                 "; " + checkpoint + " still holds iteration " +
+                                 std::to_string(state["iteration"].get<int64_t>()));
+      }
+    }
+    g_gan_sum += values[0];
+    g_l1_sum += values[1];
+    d_sum += values[2];
+    ++since_log;
+    if (progress) {
+      progress(it, options.iterations, "L1 " + std::to_string(values[1]).substr(0, 6));
+    }
+    if (it % options.checkpoint_every == 0 || it == options.iterations) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics << nlohmann::json{{"iteration", it},
+                                {"g_gan", g_gan_sum / since_log},
+                                {"g_l1", g_l1_sum / since_log},
+                                {"d", d_sum / since_log},
+                                {"seconds", seconds}}
+                     .dump()
+              << "\n";
+      metrics.flush();
+      g_gan_sum = g_l1_sum = d_sum = 0;
+      since_log = 0;
+      state["iteration"] = it;
+      const auto rng = rng_state().contiguous();
+      state["rng"] =
+          std::vector<uint8_t>(rng.data_ptr<uint8_t>(), rng.data_ptr<uint8_t>() + rng.numel());
+      save_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer}, state);
+    }
+  }
+  return state;
+}
+
+torch::Tensor pseudo_annotate(models::UNetGenerator& generator, const data::TensorDataset& data,
+                              int64_t batch_size) {
+  const bool was_training = generator.is_training();
+  generator.eval();
+  torch::InferenceMode inference;
+  std::vector<torch::Tensor> parts;
+  for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
+    const auto batch = data.slice(begin, std::min(data.size(), begin + batch_size));
+    parts.push_back(generator.forward(batch.images).squeeze(1));
+  }
+  generator.train(was_training);
+  return torch::cat(parts);
+}
+
+MaskOverlap mask_overlap(const torch::Tensor& predicted, const torch::Tensor& truth) {
+  require(predicted.sizes() == truth.sizes(), "mask_overlap", "sizes differ");
+  const auto p = (predicted >= 0.5).flatten(1).to(torch::kFloat64);
+  const auto t = (truth >= 0.5).flatten(1).to(torch::kFloat64);
+  const auto intersection = (p * t).sum(1);
+  const auto sizes = p.sum(1) + t.sum(1);
+  const auto union_ = sizes - intersection;
+  const auto empty = sizes == 0;
+  const auto iou = torch::where(empty, torch::ones_like(union_), intersection / union_);
+  const auto dice = torch::where(empty, torch::ones_like(sizes), 2 * intersection / sizes);
+  return {iou.mean().item<double>(), dice.mean().item<double>()};
+}
+
+}  // namespace reff::train
