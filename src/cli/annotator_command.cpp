@@ -46,13 +46,6 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count)
           {"per_class", annotator.config.annotated.per_class}};
 }
 
-void write_json(const fs::path& path, const nlohmann::json& json) {
-  std::ofstream out(path, std::ios::trunc);
-  out << json.dump(2) << "\n";
-  out.close();
-  require(out.good(), path.string(), "cannot write");
-}
-
 struct AnnotatorTrainCommand {
   std::string out;
   int64_t iterations = 0, generator_base = 0, discriminator_base = 0;
@@ -79,16 +72,19 @@ struct AnnotatorTrainCommand {
       config.annotator = options.to_json();
       require(!fs::exists(checkpoint), out,
               "already holds an annotator; pass --resume or choose another --out");
+    }
+    const auto options = train::AnnotatorOptions::from_json(config.annotator);
+    // Data and D1 first: a bad --annotated-n fails before anything is written.
+    const auto generated = train::build_train_set(config);
+    const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
+    if (!resume) {
       std::error_code error;
       fs::create_directories(out, error);
       require(!error, out, "cannot create the folder (" + error.message() + ")");
       auto json = config.to_json();
       json["annotator"] = config.annotator;
-      write_json(fs::path(out) / "config.json", json);
+      write_json((fs::path(out) / "config.json").string(), json);
     }
-    const auto options = train::AnnotatorOptions::from_json(config.annotator);
-    const auto generated = train::build_train_set(config);
-    const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
     std::cerr << "reff annotator train: " << d1.size() << " annotated images (n "
               << config.annotated.n << (config.annotated.per_class ? " per class" : " in total")
               << "), " << options.iterations << " iterations\n";
@@ -106,7 +102,7 @@ struct AnnotatorTrainCommand {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto summary = held_out_overlap(load_annotator(out), 0);
     summary["train_seconds_this_session"] = seconds;
-    write_json(fs::path(out) / "eval.json", summary);
+    write_json((fs::path(out) / "eval.json").string(), summary);
     std::cout << "annotator n " << config.annotated.n << ": held-out IoU " << summary["iou"]
               << ", Dice " << summary["dice"] << " on " << summary["images"] << " val images ("
               << seconds << " s of training)\n";
@@ -118,7 +114,7 @@ struct AnnotatorEvalCommand {
   int64_t count = 0;
   void run() const {
     const auto result = held_out_overlap(load_annotator(dir), count);
-    write_json(fs::path(dir) / "eval.json", result);
+    write_json((fs::path(dir) / "eval.json").string(), result);
     std::cout << "annotator n " << result["n"] << ": IoU " << result["iou"] << ", Dice "
               << result["dice"] << " on " << result["images"] << " held-out images\n";
   }

@@ -2,12 +2,24 @@
 
 #include "reff/error.h"
 
+#include <filesystem>
+#include <fstream>
+
 namespace reff::cli {
 
 std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts) {
   std::vector<train::TestSetSpec> specs;
   for (const auto& text : texts) specs.push_back(train::parse_test_set(text));
   return specs;
+}
+
+void write_json(const std::string& path, const nlohmann::json& json) {
+  const auto temporary = path + ".tmp";
+  std::ofstream out(temporary, std::ios::trunc);
+  out << json.dump(2) << "\n";
+  out.close();
+  require(out.good(), path, "cannot write");
+  std::filesystem::rename(temporary, path);
 }
 
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {

@@ -48,4 +48,7 @@ struct DataOptions {
 
 std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts);
 
+// Writes JSON to a temporary file and renames it into place.
+void write_json(const std::string& path, const nlohmann::json& json);
+
 }  // namespace reff::cli

@@ -21,15 +21,6 @@ constexpr const char* kConfig = "config.json";
 constexpr const char* kExplanations = "explanations.png";
 constexpr int64_t kPictureSamples = 8;
 
-void write_json(const fs::path& path, const nlohmann::json& json) {
-  const auto temporary = path.string() + ".tmp";
-  std::ofstream out(temporary, std::ios::trunc);
-  out << json.dump(2) << "\n";
-  out.close();
-  require(out.good(), path.string(), "cannot write");
-  fs::rename(temporary, path);
-}
-
 std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
   if (which == "best") return (fs::path(run_dir) / train::kBestCheckpoint).string();
   if (which == "last") return (fs::path(run_dir) / train::kLastCheckpoint).string();
@@ -83,7 +74,7 @@ struct TrainCommand {
               "--annotated-n",
               "differs from the annotator's n (" + std::to_string(made_for.annotated.n) + ")");
       c.annotated = made_for.annotated;
-      require(c.annotated.n > 0, "--annotator", "the annotator was trained with n = all");
+      train::require_annotator_fits(c, made_for);
     }
     if (given.given("--cam-rectifier")) {
       c.train.cam.rectifier = explain::parse_cam_rectifier(cam_rectifier);
@@ -106,18 +97,18 @@ struct TrainCommand {
       config = resolve();
       require(!fs::exists(fs::path(out) / train::kLastCheckpoint), out,
               "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
-      std::error_code error;
-      fs::create_directories(out, error);
-      require(!error, out, "cannot create the run folder (" + error.message() + ")");
     }
-    write_json(fs::path(out) / kConfig, config.to_json());
-
     std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
               << config.preset << ", lambda " << config.train.lambda << ", generating data...\n";
+    // Data first: bad data options fail before anything is written.
     const auto train_set = train::build_algorithm1_train_set(config);
     const auto val = train::build_val_set(config);
     std::vector<train::NamedDataset> test_sets;
     for (const auto& spec : config.tests) test_sets.push_back(train::build_test_set(config, spec));
+    std::error_code error;
+    fs::create_directories(out, error);
+    require(!error, out, "cannot create the run folder (" + error.message() + ")");
+    write_json((fs::path(out) / kConfig).string(), config.to_json());
     auto model = train::build_model(config);
 
     Progress progress("train", "steps");
@@ -174,7 +165,7 @@ struct EvalCommand {
       std::cout << "\n";
       results[spec.name] = result;
     }
-    write_json(fs::path(run_dir) / "eval.json", results);
+    write_json((fs::path(run_dir) / "eval.json").string(), results);
   }
 };
 

@@ -140,10 +140,12 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.val_count = d.at("val_count");
     c.test_count = d.at("test_count");
     for (const auto& t : d.at("tests")) c.tests.push_back({t.at("name"), t.at("p"), t.at("q")});
-    const auto& a = json.at("annotations");
-    c.annotated = {a.at("n"), a.at("per_class"), a.at("seed")};
-    c.annotator_dir = a.at("annotator_dir");
-    c.pseudo_threshold = a.at("pseudo_threshold");
+    if (json.contains("annotations")) {  // absent in runs made before the pseudo-annotator
+      const auto& a = json.at("annotations");
+      c.annotated = {a.at("n"), a.at("per_class"), a.at("seed")};
+      c.annotator_dir = a.at("annotator_dir");
+      c.pseudo_threshold = a.at("pseudo_threshold");
+    }
     const auto& m = json.at("model");
     c.model = m.at("name");
     c.small.width = m.at("width");
@@ -184,19 +186,23 @@ data::TensorDataset build_algorithm1_train_set(const RunConfig& config) {
   const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
   if (config.annotator_dir.empty()) return generated.with_annotations(d1, {});
   const auto annotator = load_annotator_config(config.annotator_dir);
-  require(annotator.data_json() == config.data_json(), config.annotator_dir,
-          "the annotator was trained on other data (its config.json's \"data\" differs)");
-  require(annotator.annotated.n == config.annotated.n &&
-              annotator.annotated.per_class == config.annotated.per_class &&
-              annotator.annotated.seed == config.annotated.seed,
-          config.annotator_dir,
-          "the annotator was trained on another annotated subset (n " +
-              std::to_string(annotator.annotated.n) + ")");
+  require_annotator_fits(config, annotator);
   Pix2Pix pix2pix(config.data.canvas, AnnotatorOptions::from_json(annotator.annotator));
   load_checkpoint((std::filesystem::path(config.annotator_dir) / kAnnotatorCheckpoint).string(),
                   pix2pix);
   return generated.with_annotations(d1, pseudo_annotate(*pix2pix.generator, generated),
                                     config.pseudo_threshold);
+}
+
+void require_annotator_fits(const RunConfig& classifier, const AnnotatorRunConfig& annotator) {
+  require(annotator.data_json() == classifier.data_json(), classifier.annotator_dir,
+          "the annotator was trained on other data (its config.json's \"data\" differs)");
+  require(annotator.annotated.n == classifier.annotated.n &&
+              annotator.annotated.per_class == classifier.annotated.per_class &&
+              annotator.annotated.seed == classifier.annotated.seed,
+          classifier.annotator_dir,
+          "the annotator was trained on another annotated subset (n " +
+              std::to_string(annotator.annotated.n) + ")");
 }
 
 namespace {

@@ -75,4 +75,20 @@ expect_bad "already holds a run" train --method reff "${tiny[@]}" --out "$tmp/ru
 "$REFF" eval "$tmp/run" --test other:0.5:1 --count 16 >"$tmp/eval.out" || fail "eval failed"
 grep -q "^other (p 0.5, q 1): accuracy" "$tmp/eval.out" || fail "eval said: $(cat "$tmp/eval.out")"
 
+# The pseudo-annotator: a tiny one, its evaluation and picture, and Algorithm 1 with it.
+small=(--train-count 200 --val-count 32 --test-count 32)
+expect_bad "--annotated-n" annotator train --annotated-n all "${small[@]}" --out "$tmp/out"
+expect_bad "--annotated-n" annotator train --annotated-n 100 "${small[@]}" --out "$tmp/out"
+"$REFF" annotator train --annotated-n 2 --iterations 20 "${small[@]}" --out "$tmp/ann" \
+  >"$tmp/ann.out" 2>&1 || fail "annotator training failed: $(tail -3 "$tmp/ann.out")"
+grep -q "held-out IoU" "$tmp/ann.out" || fail "annotator said: $(tail -2 "$tmp/ann.out")"
+"$REFF" annotator eval "$tmp/ann" --count 16 | grep -q "IoU" || fail "annotator eval failed"
+"$REFF" annotator show "$tmp/ann" --count 4 --out "$tmp/ann.png" >/dev/null &&
+  [ -s "$tmp/ann.png" ] || fail "annotator show wrote no picture"
+expect_bad "other data" train --method reff --annotator "$tmp/ann" "${small[@]}" --p 0.5 --out "$tmp/out"
+"$REFF" train --method reff --annotator "$tmp/ann" --width 4 --epochs 1 "${small[@]}" \
+  --explain-count 16 --out "$tmp/alg1" >"$tmp/alg1.out" 2>&1 ||
+  fail "training with the annotator failed: $(tail -3 "$tmp/alg1.out")"
+grep -q '"n": 2' "$tmp/alg1/config.json" || fail "the run does not record the annotated n"
+
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi

@@ -80,5 +80,7 @@ struct AnnotatorRunConfig : RunConfig {
   nlohmann::json annotator;  // AnnotatorOptions::to_json()
 };
 AnnotatorRunConfig load_annotator_config(const std::string& dir);
+// Throws reff::Error unless the annotator was made for this classifier's data and subset D1.
+void require_annotator_fits(const RunConfig& classifier, const AnnotatorRunConfig& annotator);
 
 }  // namespace reff::train
