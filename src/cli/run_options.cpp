@@ -39,7 +39,7 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
             "Training images (0: one per digit of the split)");
   given.add(command, "--val-count", val_count, "Validation images (0: all)");
   given.add(command, "--test-count", test_count, "Images per test set (0: all)");
-  given.add(command, "--annotated-n", annotated_n,
+  given.add(command, "--annotated-n,--n", annotated_n,
             "Annotated training images (D1) per class, or 'all' (default all)");
   given.add_flag(command, "--annotated-total", annotated_total,
                  "--annotated-n counts images in total, not per class");

@@ -15,9 +15,11 @@ namespace reff::cli {
 
 class GivenOptions {
  public:
+  // `names` may add aliases after the main name: "--annotated-n,--n".
   template <class T>
-  CLI::Option* add(CLI::App& command, const std::string& name, T& target, const std::string& help) {
-    return options_[name] = command.add_option(name, target, help);
+  CLI::Option* add(CLI::App& command, const std::string& names, T& target,
+                   const std::string& help) {
+    return options_[names.substr(0, names.find(','))] = command.add_option(names, target, help);
   }
   CLI::Option* add_flag(CLI::App& command, const std::string& name, bool& target,
                         const std::string& help) {

@@ -79,7 +79,7 @@ grep -q "^other (p 0.5, q 1): accuracy" "$tmp/eval.out" || fail "eval said: $(ca
 small=(--train-count 200 --val-count 32 --test-count 32)
 expect_bad "--annotated-n" annotator train --annotated-n all "${small[@]}" --out "$tmp/out"
 expect_bad "--annotated-n" annotator train --annotated-n 100 "${small[@]}" --out "$tmp/out"
-"$REFF" annotator train --annotated-n 2 --iterations 20 "${small[@]}" --out "$tmp/ann" \
+"$REFF" annotator train --n 2 --iterations 20 "${small[@]}" --out "$tmp/ann" \
   >"$tmp/ann.out" 2>&1 || fail "annotator training failed: $(tail -3 "$tmp/ann.out")"
 grep -q "held-out IoU" "$tmp/ann.out" || fail "annotator said: $(tail -2 "$tmp/ann.out")"
 "$REFF" annotator eval "$tmp/ann" --count 16 | grep -q "IoU" || fail "annotator eval failed"
