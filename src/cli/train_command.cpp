@@ -9,7 +9,6 @@
 #include "run_options.h"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 

@@ -1,5 +1,7 @@
 #include "reff/eval/evaluation.h"
 
+#include "reff/models/eval_mode.h"
+
 #include <cmath>
 #include <limits>
 
@@ -7,20 +9,6 @@ namespace reff::eval {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Switches a module to eval mode for a scope and back to what it was.
-class EvalMode {
- public:
-  explicit EvalMode(torch::nn::Module& module)
-      : module_(module), was_training_(module.is_training()) {
-    module_.eval();
-  }
-  ~EvalMode() { module_.train(was_training_); }
-
- private:
-  torch::nn::Module& module_;
-  bool was_training_;
-};
 
 }  // namespace
 
@@ -50,7 +38,7 @@ torch::Tensor pointing_hits(const torch::Tensor& maps, const torch::Tensor& mask
 
 EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
                     const EvalOptions& options) {
-  EvalMode eval_mode(model);
+  models::EvalMode eval_mode(model);
   EvalResult result;
   result.count = data.size();
   int64_t correct = 0;

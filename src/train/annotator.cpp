@@ -2,6 +2,7 @@
 
 #include "reff/data/rng.h"
 #include "reff/error.h"
+#include "reff/models/eval_mode.h"
 #include "reff/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -184,15 +185,13 @@ nlohmann::json train_annotator(
 
 torch::Tensor pseudo_annotate(models::UNetGenerator& generator, const data::TensorDataset& data,
                               int64_t batch_size) {
-  const bool was_training = generator.is_training();
-  generator.eval();
+  models::EvalMode eval_mode(generator);
   torch::InferenceMode inference;
   std::vector<torch::Tensor> parts;
   for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
     const auto batch = data.slice(begin, std::min(data.size(), begin + batch_size));
     parts.push_back(generator.forward(batch.images).squeeze(1));
   }
-  generator.train(was_training);
   return torch::cat(parts);
 }
 

@@ -1,6 +1,7 @@
 #include "reff/viz/explained_samples.h"
 
 #include "reff/error.h"
+#include "reff/models/eval_mode.h"
 #include "reff/viz/explanation_grid.h"
 
 namespace reff::viz {
@@ -9,8 +10,7 @@ torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDa
                                 int64_t count, const explain::GradCamOptions& cam) {
   require(count > 0 && count <= data.size(), "--count",
           "must be in [1, " + std::to_string(data.size()) + "]");
-  const bool was_training = model.is_training();
-  model.eval();
+  models::EvalMode eval_mode(model);
   const auto batch = data.slice(0, count);
   const auto forward = model.forward(batch.images);
   const auto top_class = forward.logits.argmax(1);
@@ -18,7 +18,6 @@ torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDa
   options.create_graph = false;
   const auto maps =
       explain::grad_cam(forward, top_class, {batch.images.size(2), batch.images.size(3)}, options);
-  model.train(was_training);
   return explanation_grid(data.images().slice(0, 0, count), batch.masks, maps);
 }
 
