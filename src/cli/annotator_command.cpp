@@ -2,6 +2,7 @@
 
 #include "progress.h"
 #include "reff/data/image_file.h"
+#include "reff/device.h"
 #include "reff/error.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
@@ -46,7 +47,7 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count)
 }
 
 struct AnnotatorTrainCommand {
-  std::string out;
+  std::string out, device = "auto";
   int64_t iterations = 0, generator_base = 0, discriminator_base = 0;
   uint64_t seed = 0;
   bool resume = false;
@@ -90,6 +91,7 @@ struct AnnotatorTrainCommand {
 
     torch::manual_seed(options.seed);
     train::Pix2Pix model(config.data.canvas, options);
+    model.to(parse_device(device));
     Progress progress("annotator", "it");
     const auto start = std::chrono::steady_clock::now();
     train::train_annotator(model, options, generated.subset(d1), out,
@@ -169,6 +171,7 @@ void add_annotator_commands(CLI::App& app) {
   g.add(*train, "--discriminator-base", t->discriminator_base, "PatchGAN's first channels (64)");
   g.add(*train, "--seed", t->seed, "Seed of weights and batches (0)");
   t->data.add_to(*train, g);
+  add_device_option(*train, t->device);
   train->callback([t] { t->run(); });
 
   auto e = std::make_shared<AnnotatorEvalCommand>();

@@ -2,6 +2,7 @@
 
 #include "progress.h"
 #include "reff/data/image_file.h"
+#include "reff/data/layout_example.h"
 #include "reff/data/texture_bank_choice.h"
 #include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
@@ -150,6 +151,18 @@ void add_data_command(CLI::App& app) {
   textures->add_option("--seed", tx->seed, "Seed")->capture_default_str();
   add_texture_options(*textures, tx->textures);
   textures->callback([tx] { tx->run(); });
+
+  auto ex = std::make_shared<std::pair<std::string, std::string>>();
+  auto* example = data->add_subcommand(
+      "layout-example",
+      "Write a small synthetic folder in the official layout of isic2017 or pets");
+  example->add_option("--dataset", ex->first, "isic2017 | pets")->required();
+  example->add_option("--out", ex->second, "Folder to write")->required();
+  example->callback([ex] {
+    data::write_layout_example(ex->first, ex->second);
+    std::cout << "wrote a " << ex->first << " example in its official layout to " << ex->second
+              << " (train on it with --dataset " << ex->first << " --data " << ex->second << ")\n";
+  });
 }
 
 }  // namespace reff::cli

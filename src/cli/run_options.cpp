@@ -22,13 +22,32 @@ void write_json(const std::string& path, const nlohmann::json& json) {
   std::filesystem::rename(temporary, path);
 }
 
+void add_device_option(CLI::App& command, std::string& device) {
+  command.add_option("--device", device, "auto (CUDA if present) | cpu | cuda | cuda:N")
+      ->capture_default_str();
+}
+
+namespace {
+
+// Options that shape generated Textured MNIST and mean nothing for a real data set.
+constexpr const char* kTexturedMnistOnly[] = {
+    "--p",        "--q",           "--test",       "--mnist",
+    "--textures", "--texture-dir", "--digit-size", "--luminance-offset",
+    "--data-seed"};
+
+}  // namespace
+
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--preset", preset, "cpu | paper")->capture_default_str();
+  given.add(command, "--dataset", dataset,
+            "textured-mnist (generated) | isic2017 | pets: folders in their official layouts");
+  given.add(command, "--data", data_dir, "Folder of the isic2017 or pets data set");
   given.add(command, "--p", p, "Training background randomness (0)");
   given.add(command, "--q", q, "Training digit-texture randomness (1)");
   given.add(command, "--test", tests, "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1)");
   given.add(command, "--data-seed", data_seed, "Seed of the generated images (0)");
-  given.add(command, "--canvas", canvas, "Canvas side in pixels (preset: cpu 40, paper 224)");
+  given.add(command, "--canvas,--image-size", canvas,
+            "Image side in pixels (preset: cpu 40, paper 224)");
   given.add(command, "--digit-size", digit_size, "Digit side in pixels (0: the whole canvas)");
   given.add(command, "--luminance-offset", luminance_offset,
             "Digit lighter than background by (0.3)");
@@ -48,6 +67,22 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
 
 train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   auto c = train::preset_config(preset);
+  given.set("--dataset", dataset, c.dataset);
+  train::dataset_classes(c);  // a known name
+  if (train::is_textured_mnist(c)) {
+    require(!given.given("--data"), "--data", "is the folder of isic2017 or pets; see --mnist");
+  } else {
+    for (const char* option : kTexturedMnistOnly) {
+      require(!given.given(option), option,
+              "shapes generated Textured MNIST, not the " + c.dataset + " data set");
+    }
+    require(given.given("--data"), "--data", "the " + c.dataset + " folder is required");
+    require(std::filesystem::is_directory(data_dir), "--data", data_dir + ": folder not found");
+    c.data_dir = data_dir;
+    c.tests = {{"test", 1.0, 1.0}};         // the official test split
+    c.train.augment = c.preset == "paper";  // ImageNet fine-tuning's crops and flips
+    train::check_dataset_files(c);
+  }
   given.set("--textures", textures, c.textures.kind);
   given.set("--texture-dir", texture_dir, c.textures.path);
   given.set("--mnist", mnist, c.mnist_dir);

@@ -36,7 +36,7 @@ class GivenOptions {
 };
 
 struct DataOptions {
-  std::string preset = "cpu", textures, texture_dir, mnist, annotated_n;
+  std::string preset = "cpu", dataset, data_dir, textures, texture_dir, mnist, annotated_n;
   std::vector<std::string> tests;
   int64_t canvas = 0, digit_size = 0, train_count = 0, val_count = 0, test_count = 0;
   double p = 0, q = 0, luminance_offset = 0;
@@ -49,6 +49,9 @@ struct DataOptions {
 };
 
 std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts);
+
+// --device auto | cpu | cuda | cuda:N
+void add_device_option(CLI::App& command, std::string& device);
 
 // Writes JSON to a temporary file and renames it into place.
 void write_json(const std::string& path, const nlohmann::json& json);

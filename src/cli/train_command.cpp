@@ -2,7 +2,9 @@
 
 #include "progress.h"
 #include "reff/data/image_file.h"
+#include "reff/device.h"
 #include "reff/error.h"
+#include "reff/models/state_dict.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/run_config.h"
 #include "reff/viz/explained_samples.h"
@@ -26,11 +28,13 @@ std::string checkpoint_path(const std::string& run_dir, const std::string& which
   throw Error("--checkpoint: '" + which + "' is not one of best, last");
 }
 
-// The run's model with the weights of its best (or last) checkpoint.
+// The run's model with the weights of its best (or last) checkpoint, on `device`.
 std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir,
                                               const train::RunConfig& config,
-                                              const std::string& which) {
+                                              const std::string& which,
+                                              const std::string& device = "cpu") {
   auto model = train::build_model(config);
+  model->to(parse_device(device));
   train::load_checkpoint(checkpoint_path(run_dir, which), *model);
   return model;
 }
@@ -42,12 +46,13 @@ void write_picture(models::TappedModel& model, const train::RunConfig& config,
 }
 
 struct TrainCommand {
-  std::string out, method = "baseline", model, cam_rectifier, annotator;
+  std::string out, method = "baseline", model, cam_rectifier, annotator, pretrained,
+                   device = "auto";
   std::vector<double> layer_weights;
-  int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0;
+  int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0, num_classes = 0, max_steps = 0;
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
-  bool resume = false;
+  bool resume = false, augment = false;
   DataOptions data;
   GivenOptions given;
 
@@ -66,6 +71,15 @@ struct TrainCommand {
     given.set("--explain-count", explain_count, c.train.eval.explain_count);
     given.set("--annotator", annotator, c.annotator_dir);
     given.set("--pseudo-threshold", pseudo_threshold, c.pseudo_threshold);
+    given.set("--num-classes", num_classes, c.num_classes);
+    given.set("--max-steps", max_steps, c.train.max_steps);
+    given.set("--augment", augment, c.train.augment);
+    given.set("--device", device, c.device);
+    if (given.given("--pretrained")) {
+      require(std::filesystem::is_regular_file(pretrained), "--pretrained",
+              pretrained + ": file not found");
+      c.pretrained = fs::absolute(pretrained).string();
+    }
     if (given.given("--annotator")) {
       // The annotated subset is the annotator's: its n, counting and seed.
       const auto made_for = train::load_annotator_config(annotator);
@@ -91,14 +105,18 @@ struct TrainCommand {
     if (resume) {
       config = train::load_run_config(out);
       given.set("--epochs", epochs, config.train.epochs);
+      given.set("--max-steps", max_steps, config.train.max_steps);
+      given.set("--device", device, config.device);
       config.train.validate();
     } else {
       config = resolve();
       require(!fs::exists(fs::path(out) / train::kLastCheckpoint), out,
               "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
     }
+    const auto on = parse_device(config.device);  // a missing GPU fails before any work
     std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
-              << config.preset << ", lambda " << config.train.lambda << ", generating data...\n";
+              << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
+              << ", on " << on << ", preparing data...\n";
     // Data first: bad data options fail before anything is written.
     const auto train_set = train::build_algorithm1_train_set(config);
     const auto val = train::build_val_set(config);
@@ -108,7 +126,9 @@ struct TrainCommand {
     fs::create_directories(out, error);
     require(!error, out, "cannot create the run folder (" + error.message() + ")");
     write_json((fs::path(out) / kConfig).string(), config.to_json());
-    auto model = train::build_model(config);
+    // A resumed run takes its weights from the checkpoint, not the pretrained file.
+    auto model = continuing ? train::build_model(config) : train::initial_model(config);
+    model->to(on);
 
     Progress progress("train", "steps");
     train::TrainCallbacks callbacks;
@@ -127,14 +147,17 @@ struct TrainCommand {
     const auto state =
         train::train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
 
-    const auto best = trained_model(out, config, "best");
+    const auto best = trained_model(out, config, "best", config.device);
     if (!config.tests.empty()) {
       write_picture(*best, config, config.tests.front(), kPictureSamples,
                     (fs::path(out) / kExplanations).string());
     }
     const auto& chosen = state["history"][state["best_epoch"].get<int64_t>() - 1];
-    std::cout << "best epoch " << state["best_epoch"] << " of " << config.train.epochs
-              << " (val accuracy " << chosen["val"]["accuracy"] << ")";
+    std::cout << "best epoch " << state["best_epoch"] << " of " << config.train.epochs;
+    if (config.train.max_steps > 0 && state.value("steps", int64_t(0)) >= config.train.max_steps) {
+      std::cout << " (stopped after --max-steps " << config.train.max_steps << ")";
+    }
+    std::cout << " (val accuracy " << chosen["val"]["accuracy"] << ")";
     for (const auto& [name, result] : chosen["tests"].items()) {
       std::cout << ", " << name << " accuracy " << result["accuracy"];
     }
@@ -144,13 +167,13 @@ struct TrainCommand {
 };
 
 struct EvalCommand {
-  std::string run_dir, checkpoint = "best";
+  std::string run_dir, checkpoint = "best", device = "auto";
   std::vector<std::string> tests;
   int64_t count = 0;
 
   void run() const {
     const auto config = train::load_run_config(run_dir);
-    auto model = trained_model(run_dir, config, checkpoint);
+    auto model = trained_model(run_dir, config, checkpoint, device);
     nlohmann::json results;
     for (const auto& spec : tests.empty() ? config.tests : parse_tests(tests)) {
       const auto set = train::build_test_set(config, spec, count);
@@ -169,7 +192,7 @@ struct EvalCommand {
 };
 
 struct ExplainCommand {
-  std::string run_dir, out, test, checkpoint = "best";
+  std::string run_dir, out, test, checkpoint = "best", device = "auto";
   int64_t count = 8;
 
   void run() const {
@@ -178,10 +201,29 @@ struct ExplainCommand {
     const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1}
                                                            : config.tests.front())
                                    : train::parse_test_set(test);
-    auto model = trained_model(run_dir, config, checkpoint);
+    auto model = trained_model(run_dir, config, checkpoint, device);
     write_picture(*model, config, spec, count, out);
     std::cout << "wrote " << out << ": rows of input, mask, Grad-CAM of layer1..layer"
               << config.train.layer_weights.size() << " (top class) on " << spec.name << "\n";
+  }
+};
+
+// The trained weights as a state dict that Python reads: torch.load + load_state_dict of
+// torchvision's ResNet of the same name.
+struct ExportCommand {
+  std::string run_dir, out, checkpoint = "best";
+
+  void run() const {
+    const auto config = train::load_run_config(run_dir);
+    const auto model = trained_model(run_dir, config, checkpoint);
+    models::write_pth(out, models::state_dict(*model));
+    std::cout << "wrote " << out << ": " << models::state_dict(*model).size() << " tensors of "
+              << config.model << " (" << model->options().num_classes << " classes); in Python: "
+              << (config.model == "small" ? "reff's small ResNet has no torchvision twin"
+                                          : "torchvision.models." + config.model + "(num_classes=" +
+                                                std::to_string(model->options().num_classes) +
+                                                ").load_state_dict(torch.load(path))")
+              << "\n";
   }
 };
 
@@ -215,6 +257,16 @@ void add_train_commands(CLI::App& app) {
         "Folder of reff annotator train: its G(x) annotates D2 (Algorithm 1)");
   g.add(*train, "--pseudo-threshold", t->pseudo_threshold,
         "Binarise pseudo-annotations at this value (default: soft)");
+  g.add(*train, "--pretrained", t->pretrained,
+        "Start from this .pth state dict (torchvision's ResNet weights, torch.save format)");
+  g.add(*train, "--num-classes", t->num_classes,
+        "Classes of the model's head (default: the data set's; a pretrained fc of another size "
+        "is replaced)");
+  g.add(*train, "--max-steps", t->max_steps, "Stop after this many steps in all (0: no limit)");
+  g.add(*train, "--augment", t->augment,
+        "Random resized crops and flips of image and mask (default: on for real data sets with "
+        "the paper preset)");
+  g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
   t->data.add_to(*train, g);
   train->callback([t] { t->run(); });
 
@@ -224,6 +276,7 @@ void add_train_commands(CLI::App& app) {
   eval->add_option("--test", e->tests, "Test set NAME:P:Q, repeatable (default: the run's)");
   eval->add_option("--count", e->count, "Images per test set (0: the run's)");
   eval->add_option("--checkpoint", e->checkpoint, "best | last")->capture_default_str();
+  add_device_option(*eval, e->device);
   eval->callback([e] { e->run(); });
 
   auto x = std::make_shared<ExplainCommand>();
@@ -233,7 +286,16 @@ void add_train_commands(CLI::App& app) {
   explain->add_option("--count", x->count, "Samples (rows)")->capture_default_str();
   explain->add_option("--test", x->test, "Test set NAME:P:Q (default: the run's first)");
   explain->add_option("--checkpoint", x->checkpoint, "best | last")->capture_default_str();
+  add_device_option(*explain, x->device);
   explain->callback([x] { x->run(); });
+
+  auto p = std::make_shared<ExportCommand>();
+  auto* exp =
+      app.add_subcommand("export", "Write a run's weights as a .pth state dict for PyTorch");
+  exp->add_option("run_dir", p->run_dir, "Run folder of reff train")->required();
+  exp->add_option("--out", p->out, ".pth file to write")->required();
+  exp->add_option("--checkpoint", p->checkpoint, "best | last")->capture_default_str();
+  exp->callback([p] { p->run(); });
 }
 
 }  // namespace reff::cli

@@ -28,6 +28,18 @@ torch::Tensor read_image(const std::string& path) {
   return hwc.permute({2, 0, 1}).contiguous();
 }
 
+namespace {
+
+void write_bytes(const std::string& path, const void* bytes, size_t length) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  require(out.good(), path, std::string("cannot write (") + std::strerror(errno) + ")");
+  out.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(length));
+  out.close();
+  require(out.good(), path, "write failed (disk full?)");
+}
+
+}  // namespace
+
 void write_png(const std::string& path, const torch::Tensor& image) {
   require(image.scalar_type() == torch::kUInt8, path, "PNG writer takes uint8 images");
   torch::Tensor chw = image.dim() == 2 ? image.unsqueeze(0) : image;
@@ -42,11 +54,23 @@ void write_png(const std::string& path, const torch::Tensor& image) {
                             &length),
       free);
   require(png != nullptr, path, "PNG encoding failed");
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  require(out.good(), path, std::string("cannot write (") + std::strerror(errno) + ")");
-  out.write(reinterpret_cast<const char*>(png.get()), length);
-  out.close();
-  require(out.good(), path, "write failed (disk full?)");
+  write_bytes(path, png.get(), static_cast<size_t>(length));
+}
+
+void write_jpeg(const std::string& path, const torch::Tensor& image) {
+  require(image.scalar_type() == torch::kUInt8 && image.dim() == 3 && image.size(0) == 3, path,
+          "JPEG writer takes uint8 [3, H, W]");
+  const auto hwc = image.permute({1, 2, 0}).contiguous();
+  std::string jpeg;
+  const auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data),
+                                               static_cast<size_t>(size));
+  };
+  const int ok = stbi_write_jpg_to_func(append, &jpeg, static_cast<int>(hwc.size(1)),
+                                        static_cast<int>(hwc.size(0)), 3, hwc.data_ptr<uint8_t>(),
+                                        /*quality=*/95);
+  require(ok != 0, path, "JPEG encoding failed");
+  write_bytes(path, jpeg.data(), jpeg.size());
 }
 
 }  // namespace reff::data

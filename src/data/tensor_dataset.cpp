@@ -65,6 +65,11 @@ torch::Tensor unit_masks(const torch::Tensor& masks_u8) {
 
 }  // namespace
 
+Batch Batch::to(torch::Device device) const {
+  if (images.device() == device) return *this;
+  return {images.to(device), labels.to(device), masks.to(device), has_mask.to(device)};
+}
+
 Batch TensorDataset::batch(const torch::Tensor& indices) const {
   return {normalise(images_.index_select(0, indices)), labels_.index_select(0, indices),
           unit_masks(masks_.index_select(0, indices)), has_mask_.index_select(0, indices)};

@@ -1,5 +1,6 @@
 #include "reff/eval/evaluation.h"
 
+#include "reff/device.h"
 #include "reff/models/eval_mode.h"
 
 #include <cmath>
@@ -39,13 +40,15 @@ torch::Tensor pointing_hits(const torch::Tensor& maps, const torch::Tensor& mask
 EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
                     const EvalOptions& options) {
   models::EvalMode eval_mode(model);
+  const auto device = device_of(model);
   EvalResult result;
   result.count = data.size();
   int64_t correct = 0;
   {
     torch::InferenceMode inference;
     for (int64_t begin = 0; begin < data.size(); begin += options.batch_size) {
-      const auto batch = data.slice(begin, std::min(data.size(), begin + options.batch_size));
+      const auto batch =
+          data.slice(begin, std::min(data.size(), begin + options.batch_size)).to(device);
       correct +=
           model.forward(batch.images).logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
     }
@@ -58,7 +61,7 @@ EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
   cam.create_graph = false;
   std::vector<std::vector<torch::Tensor>> per_layer_mass, per_layer_hits;
   for (int64_t begin = 0; begin < explain; begin += options.batch_size) {
-    auto batch = data.slice(begin, std::min(explain, begin + options.batch_size));
+    auto batch = data.slice(begin, std::min(explain, begin + options.batch_size)).to(device);
     const auto forward = model.forward(batch.images);
     const auto maps =
         explain::grad_cam(forward, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);

@@ -1,5 +1,7 @@
 #include "reff/train/annotator.h"
 
+#include "reff/device.h"
+
 #include "reff/data/rng.h"
 #include "reff/error.h"
 #include "reff/models/eval_mode.h"
@@ -127,7 +129,7 @@ nlohmann::json train_annotator(
     data::Rng rng(options.seed, static_cast<uint64_t>(it));
     std::vector<int64_t> picks(options.batch_size);
     for (auto& k : picks) k = static_cast<int64_t>(rng.below(annotated.size()));
-    const auto batch = annotated.batch(torch::tensor(picks, torch::kInt64));
+    const auto batch = annotated.batch(torch::tensor(picks, torch::kInt64)).to(device_of(g));
     const auto s = batch.masks.unsqueeze(1);
 
     const auto fake = g.forward(batch.images);
@@ -189,8 +191,9 @@ torch::Tensor pseudo_annotate(models::UNetGenerator& generator, const data::Tens
   torch::InferenceMode inference;
   std::vector<torch::Tensor> parts;
   for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
-    const auto batch = data.slice(begin, std::min(data.size(), begin + batch_size));
-    parts.push_back(generator.forward(batch.images).squeeze(1));
+    const auto batch =
+        data.slice(begin, std::min(data.size(), begin + batch_size)).to(device_of(generator));
+    parts.push_back(generator.forward(batch.images).squeeze(1).cpu());
   }
   return torch::cat(parts);
 }

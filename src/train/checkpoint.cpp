@@ -1,5 +1,6 @@
 #include "reff/train/checkpoint.h"
 
+#include "reff/device.h"
 #include "reff/error.h"
 
 #include <torch/serialize/input-archive.h>
@@ -52,7 +53,7 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
   const auto expected = shapes(model);
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, device_of(model));
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);

@@ -1,13 +1,19 @@
 #include "reff/train/run_config.h"
 
+#include "reff/data/isic2017.h"
+#include "reff/data/oxford_pets.h"
 #include "reff/error.h"
+#include "reff/models/state_dict.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
+
+#include <iostream>
 
 #include <filesystem>
 #include <fstream>
 
 #include <cstdlib>
+#include <numeric>
 
 namespace reff::train {
 namespace {
@@ -18,8 +24,29 @@ uint64_t fnv1a(const std::string& text) {
   return hash;
 }
 
+std::vector<data::LabelledImage> real_files(const RunConfig& config, data::Split split) {
+  return config.dataset == "isic2017"
+             ? data::isic2017_files(config.data_dir, split)
+             : data::oxford_pets_files(config.data_dir, split, config.split);
+}
+
+// A split of a real data set, or its first `count` images when count > 0.
+NamedDataset real_set(const RunConfig& config, data::Split split, const std::string& name,
+                      int64_t count) {
+  const auto encoding =
+      config.dataset == "isic2017" ? data::MaskEncoding::binary : data::MaskEncoding::trimap;
+  auto set = data::load_labelled_images(real_files(config, split), config.data.canvas, encoding);
+  if (count > 0 && count < set.size()) {
+    std::vector<int64_t> first(static_cast<size_t>(count));
+    std::iota(first.begin(), first.end(), 0);
+    set = set.subset(first);
+  }
+  return {name, std::move(set)};
+}
+
 NamedDataset build_set(const RunConfig& config, data::Split split, const std::string& name,
                        double p, double q, int64_t count) {
+  if (!is_textured_mnist(config)) return real_set(config, split, name, count);
   auto digits = data::load_mnist_split(config.mnist_dir, split, config.split);
   auto options = config.data;
   options.p = p;
@@ -74,10 +101,27 @@ RunConfig preset_config(const std::string& preset) {
   return config;
 }
 
+bool is_textured_mnist(const RunConfig& config) { return config.dataset == "textured-mnist"; }
+
+void check_dataset_files(const RunConfig& config) {
+  if (is_textured_mnist(config)) return;
+  for (const auto split : {data::Split::train, data::Split::val, data::Split::test})
+    real_files(config, split);
+}
+
+int64_t dataset_classes(const RunConfig& config) {
+  if (config.dataset == "textured-mnist") return 10;
+  if (config.dataset == "isic2017") return data::kIsic2017Classes;
+  if (config.dataset == "pets") return data::kOxfordPetsClasses;
+  throw Error("--dataset: '" + config.dataset + "' is not one of textured-mnist, isic2017, pets");
+}
+
 nlohmann::json RunConfig::data_json() const {
   nlohmann::json tests_json = nlohmann::json::array();
   for (const auto& t : tests) tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
-  return {{"mnist_dir", mnist_dir},
+  return {{"dataset", dataset},
+          {"data_dir", data_dir},
+          {"mnist_dir", mnist_dir},
           {"textures", textures.kind},
           {"texture_dir", textures.path},
           {"canvas", data.canvas},
@@ -105,7 +149,13 @@ nlohmann::json RunConfig::to_json() const {
         {"annotator_dir", annotator_dir},
         {"pseudo_threshold", pseudo_threshold}}},
       {"model",
-       {{"name", model}, {"width", small.width}, {"blocks", small.blocks}, {"seed", model_seed}}},
+       {{"name", model},
+        {"width", small.width},
+        {"blocks", small.blocks},
+        {"seed", model_seed},
+        {"num_classes", num_classes},
+        {"pretrained", pretrained}}},
+      {"device", device},
       {"train",
        {{"method", method_name(train.method)},
         {"epochs", train.epochs},
@@ -117,6 +167,8 @@ nlohmann::json RunConfig::to_json() const {
         {"layer_weights", train.layer_weights},
         {"cam_rectifier", train.cam.rectifier == explain::CamRectifier::relu ? "relu" : "none"},
         {"seed", train.seed},
+        {"augment", train.augment},
+        {"max_steps", train.max_steps},
         {"explain_count", train.eval.explain_count}}},
   };
 }
@@ -126,6 +178,9 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     RunConfig c;
     c.preset = json.at("preset");
     const auto& d = json.at("data");
+    // Fields added after the first release have defaults, so older run folders still load.
+    c.dataset = d.value("dataset", c.dataset);
+    c.data_dir = d.value("data_dir", c.data_dir);
     c.mnist_dir = d.at("mnist_dir");
     c.textures = {d.at("textures"), d.at("texture_dir")};
     c.data.canvas = d.at("canvas");
@@ -151,6 +206,9 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.small.width = m.at("width");
     c.small.blocks = m.at("blocks");
     c.model_seed = m.at("seed");
+    c.num_classes = m.value("num_classes", c.num_classes);
+    c.pretrained = m.value("pretrained", c.pretrained);
+    c.device = json.value("device", c.device);
     const auto& t = json.at("train");
     c.train.method = parse_method(t.at("method"));
     c.train.epochs = t.at("epochs");
@@ -162,6 +220,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.train.layer_weights = t.at("layer_weights").get<std::vector<double>>();
     c.train.cam.rectifier = explain::parse_cam_rectifier(t.at("cam_rectifier"));
     c.train.seed = t.at("seed");
+    c.train.augment = t.value("augment", c.train.augment);
+    c.train.max_steps = t.value("max_steps", c.train.max_steps);
     c.train.eval.explain_count = t.at("explain_count");
     return c;
   } catch (const nlohmann::json::exception& e) {
@@ -170,8 +230,23 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
 }
 
 std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
+  const int64_t classes = config.num_classes > 0 ? config.num_classes : dataset_classes(config);
+  require(classes >= dataset_classes(config), "--num-classes",
+          "the data set has " + std::to_string(dataset_classes(config)) + " classes");
   torch::manual_seed(config.model_seed);
-  return models::make_resnet(config.model, 10, config.small);
+  return models::make_resnet(config.model, classes, config.small);
+}
+
+std::shared_ptr<models::ResNet> initial_model(const RunConfig& config) {
+  auto model = build_model(config);
+  if (config.pretrained.empty()) return model;
+  const auto kept = models::load_state_dict(*model, models::read_pth(config.pretrained),
+                                            config.pretrained, {{"fc."}});
+  if (!kept.empty()) {
+    std::cerr << "reff: " << config.pretrained << ": a new head (fc) for "
+              << model->options().num_classes << " classes, the rest pretrained\n";
+  }
+  return model;
 }
 
 data::TensorDataset build_train_set(const RunConfig& config) {
@@ -237,6 +312,11 @@ NamedDataset build_val_set(const RunConfig& config) {
 }
 
 NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count) {
+  if (!is_textured_mnist(config)) {
+    require(spec.name == "test", "--test",
+            config.dataset + " has one test set, its official test split (named test)");
+    return real_set(config, data::Split::test, "test", count > 0 ? count : config.test_count);
+  }
   auto set = build_set(config, data::Split::test, "test:" + spec.name, spec.p, spec.q,
                        count > 0 ? count : config.test_count);
   set.name = spec.name;

@@ -1,6 +1,8 @@
 #include "reff/train/trainer.h"
 
+#include "reff/data/augmentation.h"
 #include "reff/data/rng.h"
+#include "reff/device.h"
 #include "reff/error.h"
 #include "reff/train/checkpoint.h"
 
@@ -58,6 +60,7 @@ void TrainOptions::validate() const {
   require(lr > 0 && std::isfinite(lr), "--lr", "must be positive");
   require(momentum >= 0 && momentum < 1, "--momentum", "must be in [0, 1)");
   require(weight_decay >= 0, "--weight-decay", "must be non-negative");
+  require(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
   require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
   for (double w : layer_weights)
     require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
@@ -141,9 +144,14 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
             "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
   }
 
+  const auto device = device_of(model);
+  const auto limit_reached = [&] {
+    return options.max_steps > 0 && state.value("steps", int64_t(0)) >= options.max_steps;
+  };
   const int64_t n = train_set.size();
   const int64_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
-  for (int64_t epoch = state["epoch"].get<int64_t>() + 1; epoch <= options.epochs; ++epoch) {
+  for (int64_t epoch = state["epoch"].get<int64_t>() + 1;
+       epoch <= options.epochs && !limit_reached(); ++epoch) {
     model.train();
     const auto order = shuffled(n, options.seed, epoch);
     double main_sum = 0, explanation_sum = 0;
@@ -151,10 +159,15 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     const auto start = std::chrono::steady_clock::now();
     for (int64_t begin = 0; begin < n; begin += options.batch_size, ++step) {
       const int64_t end = std::min(n, begin + options.batch_size);
-      if (end - begin < 2) break;  // BatchNorm cannot train on one sample
+      if (end - begin < 2 || limit_reached()) break;  // BatchNorm cannot train on one sample
       const auto indices = torch::from_blob(const_cast<int64_t*>(order.data()) + begin,
                                             {end - begin}, torch::kInt64);
-      const auto batch = train_set.batch(indices);
+      auto batch = train_set.batch(indices).to(device);
+      if (options.augment) {
+        data::Rng rng(options.seed, 0xA5C0000000ULL + static_cast<uint64_t>(epoch) * 1000003ULL +
+                                        static_cast<uint64_t>(step));
+        batch = data::augment(batch, rng);
+      }
       auto terms = training_loss(model, batch, options);
       const double total = terms.total.item<double>();
       if (!std::isfinite(total)) {
@@ -174,6 +187,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       explanation_sum += terms.explanation.item<double>() * b;
       correct += terms.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
       seen += b;
+      state["steps"] = state.value("steps", int64_t(0)) + 1;
       if (callbacks.progress) {
         callbacks.progress(step + 1, steps_per_epoch,
                            "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs) +

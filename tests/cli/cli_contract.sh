@@ -91,4 +91,37 @@ expect_bad "other data" train --method reff --annotator "$tmp/ann" "${small[@]}"
   fail "training with the annotator failed: $(tail -3 "$tmp/alg1.out")"
 grep -q '"n": 2' "$tmp/alg1/config.json" || fail "the run does not record the annotated n"
 
+# Real data sets in their official layouts (a synthetic example), the paper preset's ResNet-50 at
+# 224 px for two ReFF steps, and its weights read back by torchvision.
+expect_bad "--dataset" data layout-example --dataset imagenet --out "$tmp/out"
+"$REFF" data layout-example --dataset pets --out "$tmp/pets" >/dev/null || fail "no pets example"
+"$REFF" data layout-example --dataset isic2017 --out "$tmp/isic" >/dev/null || fail "no isic example"
+expect_bad "--data: the pets folder is required" train --dataset pets --out "$tmp/out"
+expect_bad "--p: shapes generated Textured MNIST" train --dataset pets --data "$tmp/pets" --p 0.5 --out "$tmp/out"
+expect_bad "--device" train --device tpu --out "$tmp/out"
+python3_torch=/usr/bin/python3
+if ! "$python3_torch" -c 'import torch' 2>/dev/null; then python3_torch=python3; fi
+if ! "$python3_torch" -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+  expect_bad "--device: cuda asked for" train --device cuda --out "$tmp/out"
+fi
+rm "$tmp/isic/ISIC-2017_Validation_Data/ISIC_0000013.jpg"
+expect_bad "ISIC-2017_Validation_Data/ISIC_0000013.jpg: expected" \
+  train --dataset isic2017 --data "$tmp/isic" --out "$tmp/out"
+paper=(--preset paper --dataset pets --data "$tmp/pets" --method reff --max-steps 2
+       --batch-size 4 --val-count 4 --test-count 4 --explain-count 4)
+"$REFF" train "${paper[@]}" --out "$tmp/paper" >"$tmp/paper.out" 2>&1 ||
+  fail "paper-preset pets training failed: $(tail -3 "$tmp/paper.out")"
+grep -q '"steps":2' "$tmp/paper/metrics.jsonl" 2>/dev/null ||
+  grep -q "test accuracy" "$tmp/paper.out" || fail "no test accuracy: $(tail -2 "$tmp/paper.out")"
+grep -q '"name": "resnet50"' "$tmp/paper/config.json" || fail "the paper preset is not ResNet-50"
+grep -q '"canvas": 224' "$tmp/paper/config.json" || fail "the paper preset is not 224 px"
+"$REFF" export "$tmp/paper" --out "$tmp/paper.pth" >/dev/null || fail "export failed"
+"$python3_torch" -c "
+import sys, torch, torchvision
+model = torchvision.models.resnet50(num_classes=37)
+model.load_state_dict(torch.load(sys.argv[1]), strict=True)
+" "$tmp/paper.pth" || fail "torchvision did not accept the exported state dict"
+"$REFF" train "${paper[@]}" --pretrained "$tmp/paper.pth" --out "$tmp/paper2" >"$tmp/paper2.out" 2>&1 ||
+  fail "training from the exported weights failed: $(tail -3 "$tmp/paper2.out")"
+
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi

@@ -155,6 +155,20 @@ TEST(Trainer, NanLossStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
   EXPECT_EQ(load_checkpoint((dir / kLastCheckpoint).string(), reloaded)["epoch"], 1);
 }
 
+TEST(Trainer, MaxStepsEndsTheRunInTheEpochOfItsLastStepWithAugmentation) {
+  const auto dir = test::fresh_dir("max_steps");
+  auto options = tiny_options(Method::reff, 5);
+  options.max_steps = 3;  // 40 samples / batch 8: the first epoch has 5 steps
+  options.augment = true;
+  const auto state = train(*tiny_model(), options, tiny_set(40, 1), {"val", tiny_set(8, 2)}, {},
+                           dir.string(), false);
+  EXPECT_EQ(state["steps"], 3);
+  EXPECT_EQ(state["history"].size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir / kLastCheckpoint));
+  options.max_steps = -1;
+  EXPECT_THROW(options.validate(), Error);
+}
+
 TEST(Trainer, RejectsBadOptions) {
   auto options = tiny_options(Method::reff, 1);
   options.batch_size = 1;

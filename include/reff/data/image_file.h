@@ -1,4 +1,4 @@
-// Image files through stb: PNG and JPEG in, PNG out. Images are uint8 tensors [C, H, W]
+// Image files through stb: PNG and JPEG in, PNG and JPEG out. Images are uint8 tensors [C, H, W]
 // (C = 1 or 3), masks [H, W].
 #pragma once
 
@@ -13,5 +13,7 @@ torch::Tensor read_image(const std::string& path);
 
 // Encodes uint8 [H, W], [1, H, W] or [3, H, W] as PNG. Throws reff::Error naming the file.
 void write_png(const std::string& path, const torch::Tensor& image);
+// Encodes uint8 [3, H, W] as JPEG (quality 95). Throws reff::Error naming the file.
+void write_jpeg(const std::string& path, const torch::Tensor& image);
 
 }  // namespace reff::data

@@ -16,6 +16,7 @@ struct Batch {
   torch::Tensor masks;     // float [B, H, W] in [0, 1], 1 on task-relevant pixels
   torch::Tensor has_mask;  // bool [B]
   int64_t size() const { return labels.size(0); }
+  Batch to(torch::Device device) const;  // itself when already there
 };
 
 // ImageNet's channel statistics (the paper fine-tunes ImageNet-pretrained ResNets).

@@ -1,5 +1,8 @@
-// Everything that defines a training run on Textured MNIST: data, model, optimisation. Stored as
-// config.json in the run folder, so `reff eval` and `reff explain` rebuild the same model and data.
+// Everything that defines a training run: data, model, optimisation. Stored as config.json in the
+// run folder, so `reff eval` and `reff explain` rebuild the same model and data.
+//
+// Data sets: textured-mnist (generated, the default), isic2017 and pets (folders in their official
+// layouts, isic2017.h and oxford_pets.h, resized to the canvas size: 224 in the paper preset).
 //
 // Presets (explicit options override them):
 //   cpu:   40 px canvas, small ResNet (width 16, one basic block per stage, no stem
@@ -33,6 +36,8 @@ TestSetSpec parse_test_set(const std::string& text);
 struct RunConfig {
   std::string preset = "cpu";
   // Data
+  std::string dataset = "textured-mnist";  // | isic2017 | pets
+  std::string data_dir;                    // the isic2017 / pets folder
   std::string mnist_dir;
   data::TextureSource textures;
   data::TexturedMnistOptions data;  // p, q: the training distribution; seed: data_seed
@@ -50,6 +55,9 @@ struct RunConfig {
   std::string model = "small";
   models::SmallResNetOptions small;
   uint64_t model_seed = 0;  // initial weights
+  int64_t num_classes = 0;  // 0: the data set's
+  std::string pretrained;   // .pth state dict (torchvision's) to start from; fc replaced if needed
+  std::string device = "auto";
   // Optimisation
   TrainOptions train;
 
@@ -61,8 +69,17 @@ struct RunConfig {
 
 RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
 
-// The model with its initial weights (seeded by model_seed).
+bool is_textured_mnist(const RunConfig& config);
+int64_t dataset_classes(const RunConfig& config);  // 10, 3 (isic2017) or 37 (pets)
+// For a real data set, lists every split's files (cheap: no decoding), so a folder that does not
+// look like the data set fails with a reff::Error naming the file before any work starts.
+void check_dataset_files(const RunConfig& config);
+
+// The model, seeded by model_seed, on CPU (to be loaded from a checkpoint).
 std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
+// ... with the pretrained weights when the config names them: the model a run starts from.
+// The head (fc) keeps its seeded initial values when the file's has another class count.
+std::shared_ptr<models::ResNet> initial_model(const RunConfig& config);
 
 // Data sets, each generated with its own seed derived from data.seed and the set's name.
 // The training set as generated (every mask present):

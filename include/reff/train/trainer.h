@@ -37,7 +37,9 @@ struct TrainOptions {
   double lambda = 1e-6;  // weight of L_ReFF
   std::vector<double> layer_weights = {15, 60, 250, 1000};
   explain::GradCamOptions cam;  // create_graph is always on in training
-  uint64_t seed = 0;            // shuffling (model initialisation is the caller's)
+  uint64_t seed = 0;            // shuffling and augmentation (model initialisation is the caller's)
+  bool augment = false;         // random resized crop + flip of image and mask (augmentation.h)
+  int64_t max_steps = 0;        // > 0: stop after this many steps in all (smoke runs)
   eval::EvalOptions eval;
   void validate() const;  // throws reff::Error naming the option
 };
@@ -73,9 +75,11 @@ constexpr const char* kLastCheckpoint = "checkpoint-last.pt";
 constexpr const char* kBestCheckpoint = "checkpoint-best.pt";
 constexpr const char* kMetrics = "metrics.jsonl";
 
-// Trains in `run_dir` and returns the per-epoch history. With `resume`, continues from the last
+// Trains in `run_dir` on the device of `model` (move it there first) and returns the per-epoch
+// history. With `resume`, continues from the last
 // checkpoint and ends with the same weights as an uninterrupted run; without it, a run folder
-// that already holds a checkpoint is an error (nothing is overwritten).
+// that already holds a checkpoint is an error (nothing is overwritten). With max_steps, the epoch
+// in which the last step falls is evaluated and saved as usual, and training ends there.
 nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                      const data::TensorDataset& train_set, const NamedDataset& val,
                      const std::vector<NamedDataset>& tests, const std::string& run_dir,
