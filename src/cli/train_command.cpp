@@ -39,10 +39,12 @@ std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir,
   return model;
 }
 
+// The first `count` samples of a test set (all of them when it has fewer).
 void write_picture(models::TappedModel& model, const train::RunConfig& config,
                    const train::TestSetSpec& spec, int64_t count, const std::string& out) {
   const auto set = train::build_test_set(config, spec, count);
-  data::write_png(out, viz::explained_samples(model, set.data, count, config.train.cam));
+  data::write_png(out, viz::explained_samples(model, set.data, std::min(count, set.data.size()),
+                                              config.train.cam));
 }
 
 struct TrainCommand {
@@ -114,6 +116,9 @@ struct TrainCommand {
               "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
     }
     const auto on = parse_device(config.device);  // a missing GPU fails before any work
+    // A resumed run takes its weights from the checkpoint, not the pretrained file, which is
+    // read (and checked) before anything is written.
+    auto model = continuing ? train::build_model(config) : train::initial_model(config);
     std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
               << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
               << ", on " << on << ", preparing data...\n";
@@ -126,8 +131,6 @@ struct TrainCommand {
     fs::create_directories(out, error);
     require(!error, out, "cannot create the run folder (" + error.message() + ")");
     write_json((fs::path(out) / kConfig).string(), config.to_json());
-    // A resumed run takes its weights from the checkpoint, not the pretrained file.
-    auto model = continuing ? train::build_model(config) : train::initial_model(config);
     model->to(on);
 
     Progress progress("train", "steps");

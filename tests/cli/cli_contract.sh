@@ -121,7 +121,14 @@ import sys, torch, torchvision
 model = torchvision.models.resnet50(num_classes=37)
 model.load_state_dict(torch.load(sys.argv[1]), strict=True)
 " "$tmp/paper.pth" || fail "torchvision did not accept the exported state dict"
-"$REFF" train "${paper[@]}" --pretrained "$tmp/paper.pth" --out "$tmp/paper2" >"$tmp/paper2.out" 2>&1 ||
-  fail "training from the exported weights failed: $(tail -3 "$tmp/paper2.out")"
+# Fine-tuning the exported 37-class weights on the 3 ISIC classes: a new head, the rest loaded.
+"$REFF" data layout-example --dataset isic2017 --out "$tmp/isic2" >/dev/null
+"$REFF" train --preset paper --dataset isic2017 --data "$tmp/isic2" --pretrained "$tmp/paper.pth" \
+  --max-steps 1 --batch-size 4 --explain-count 4 --out "$tmp/isic-run" >"$tmp/isic.out" 2>&1 ||
+  fail "fine-tuning on isic2017 failed: $(tail -3 "$tmp/isic.out")"
+grep -q "a new head (fc) for 3 classes" "$tmp/isic.out" || fail "no new head: $(head -3 "$tmp/isic.out")"
+expect_bad "--pretrained" train --pretrained "$tmp/none.pth" --out "$tmp/out"
+printf 'junk' >"$tmp/junk.pth"
+expect_bad "junk.pth: not a zip-format" train --pretrained "$tmp/junk.pth" --model resnet18 --out "$tmp/out"
 
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi
