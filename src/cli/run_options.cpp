@@ -63,6 +63,8 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add_flag(command, "--annotated-total", annotated_total,
                  "--annotated-n counts images in total, not per class");
   given.add(command, "--annotation-seed", annotation_seed, "Seed of the choice of D1 (0)");
+  given.add(command, "--split-seed", split_seed,
+            "Seed of the train/val split of MNIST's or Pet's training file (0)");
 }
 
 train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
@@ -96,6 +98,7 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   given.set("--val-count", val_count, c.val_count);
   given.set("--test-count", test_count, c.test_count);
   given.set("--annotation-seed", annotation_seed, c.annotated.seed);
+  given.set("--split-seed", split_seed, c.split.seed);
   if (given.given("--annotated-n"))
     c.annotated.n = data::parse_annotated_n(annotated_n, "--annotated-n");
   c.annotated.per_class = !annotated_total;

@@ -40,7 +40,7 @@ struct DataOptions {
   std::vector<std::string> tests;
   int64_t canvas = 0, digit_size = 0, train_count = 0, val_count = 0, test_count = 0;
   double p = 0, q = 0, luminance_offset = 0;
-  uint64_t data_seed = 0, annotation_seed = 0;
+  uint64_t data_seed = 0, annotation_seed = 0, split_seed = 0;
   bool annotated_total = false;
 
   void add_to(CLI::App& command, GivenOptions& given);
