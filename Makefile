@@ -29,7 +29,7 @@ demo: build
 	@for method in baseline reff; do printf '%-9s %s\n' "$$method:" "$$(head -1 $(DEMO_OUT)/$$method.summary)"; done
 
 bench: build
-	$(BUILD)/reff_bench
+	/usr/bin/python3 bench/compare.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,11 @@
-// One training step (forward, loss, backward, SGD update) of the cpu preset's model on a batch of
-// 32 Textured MNIST images, for each method: the ReFF/baseline step-time ratio.
+// One training step (forward, loss, backward, SGD update) for each method, on the shapes that
+// bench/peer.py times in PyTorch (bench/compare.py prints both side by side):
+//   model 0: the cpu preset's small ResNet, 40 px, batch 32, lambda 1e-4
+//   model 1: ResNet-50, 224 px, batch 4, lambda 1e-6
+// Inputs as in the peer: standard-normal images, labels b % 10, a centred square mask.
+// Also inference (InferenceMode forward, as evaluation runs) on the same batches.
+#include "reff/eval/evaluation.h"
+#include "reff/models/eval_mode.h"
 #include "reff/train/run_config.h"
 
 #include <benchmark/benchmark.h>
@@ -9,30 +15,66 @@ namespace {
 
 using reff::train::Method;
 
+struct Case {
+  reff::train::RunConfig config;
+  reff::data::Batch batch;
+};
+
+Case make_case(int64_t model) {
+  Case c{reff::train::preset_config(model == 0 ? "cpu" : "paper"), {}};
+  c.config.num_classes = 10;
+  const int64_t size = c.config.data.canvas;
+  const int64_t b = model == 0 ? 32 : 4;
+  c.config.train.batch_size = b;
+  torch::manual_seed(0);
+  auto masks = torch::zeros({b, size, size});
+  masks.slice(1, size / 4, 3 * size / 4).slice(2, size / 4, 3 * size / 4).fill_(1);
+  c.batch = {torch::randn({b, 3, size, size}), torch::arange(b) % 10, masks,
+             torch::ones({b}, torch::kBool)};
+  return c;
+}
+
 void BM_TrainStep(benchmark::State& state) {
-  auto config = reff::train::preset_config("cpu");
-  config.train.method = static_cast<Method>(state.range(0));
-  config.train_count = 64;
-  const auto data = reff::train::build_train_set(config);
-  auto model = reff::train::build_model(config);
+  auto c = make_case(state.range(0));
+  c.config.train.method = static_cast<Method>(state.range(1));
+  auto model = reff::train::build_model(c.config);
   model->train();
-  torch::optim::SGD optimizer(model->parameters(),
-                              torch::optim::SGDOptions(config.train.lr).momentum(0.8));
-  const auto batch = data.slice(0, config.train.batch_size);
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(c.config.train.lr)
+                                                       .momentum(c.config.train.momentum)
+                                                       .weight_decay(c.config.train.weight_decay));
   for (auto _ : state) {
-    const auto terms = reff::train::training_loss(*model, batch, config.train);
+    const auto terms = reff::train::training_loss(*model, c.batch, c.config.train);
     optimizer.zero_grad();
     terms.total.backward();
     optimizer.step();
   }
-  state.SetItemsProcessed(state.iterations() * batch.size());
-  state.SetLabel(reff::train::method_name(config.train.method));
+  state.SetItemsProcessed(state.iterations() * c.batch.size());
+  state.SetLabel(c.config.model + "/" + reff::train::method_name(c.config.train.method));
 }
 BENCHMARK(BM_TrainStep)
-    ->Arg(static_cast<int>(Method::baseline))
-    ->Arg(static_cast<int>(Method::reff))
-    ->Arg(static_cast<int>(Method::reff_l1))
-    ->ArgName("method")
+    ->ArgsProduct({{0},
+                   {static_cast<int>(Method::baseline), static_cast<int>(Method::reff),
+                    static_cast<int>(Method::reff_l1)}})
+    ->ArgsProduct({{1}, {static_cast<int>(Method::baseline), static_cast<int>(Method::reff)}})
+    ->ArgNames({"model", "method"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_Inference(benchmark::State& state) {
+  auto c = make_case(state.range(0));
+  auto model = reff::train::build_model(c.config);
+  reff::models::EvalMode eval_mode(*model);
+  torch::InferenceMode inference;
+  const bool channels_last = state.range(1) == 1;
+  const auto images =
+      channels_last ? c.batch.images.contiguous(torch::MemoryFormat::ChannelsLast) : c.batch.images;
+  for (auto _ : state) benchmark::DoNotOptimize(model->forward(images).logits);
+  state.SetItemsProcessed(state.iterations() * c.batch.size());
+  state.SetLabel(c.config.model + (channels_last ? "/inference-nhwc" : "/inference"));
+}
+BENCHMARK(BM_Inference)
+    ->ArgsProduct({{0, 1}, {0, 1}})
+    ->ArgNames({"model", "nhwc"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

