@@ -103,7 +103,9 @@ struct TrainCommand {
     train::RunConfig config;
     // --resume continues from the last checkpoint; a run stopped before its first checkpoint
     // starts again from its stored config.
-    const bool continuing = resume && fs::exists(fs::path(out) / train::kLastCheckpoint);
+    const auto last = (fs::path(out) / train::kLastCheckpoint).string();
+    const bool continuing =
+        resume && (fs::exists(last) || fs::exists(train::previous_checkpoint(last)));
     if (resume) {
       config = train::load_run_config(out);
       given.set("--epochs", epochs, config.train.epochs);

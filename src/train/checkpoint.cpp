@@ -7,9 +7,42 @@
 #include <torch/serialize/output-archive.h>
 
 #include <unistd.h>
+#include <zlib.h>
+
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
 
 namespace reff::train {
+
+namespace {
+
+// A checkpoint file: kMagic, the payload's length (8 bytes, little-endian), its CRC-32 (4 bytes),
+// then the payload, a LibTorch archive. Files without kMagic are read as bare archives (runs made
+// before checksums).
+constexpr char kMagic[] = "REFF-CHECKPOINT-1\n";
+constexpr size_t kMagicLength = sizeof kMagic - 1;
+
+uint32_t crc_of(const std::string& bytes) {
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+}
+
+void put_little(std::string& out, uint64_t value, int bytes) {
+  for (int k = 0; k < bytes; ++k) out += static_cast<char>((value >> (8 * k)) & 0xFF);
+}
+
+uint64_t get_little(const std::string& in, size_t at, int bytes) {
+  uint64_t value = 0;
+  for (int k = bytes - 1; k >= 0; --k) value = (value << 8) | static_cast<uint8_t>(in[at + k]);
+  return value;
+}
+
+}  // namespace
+
+std::string previous_checkpoint(const std::string& path) { return path + ".prev"; }
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const std::vector<const torch::optim::Optimizer*>& optimizers,
@@ -24,14 +57,31 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
     archive.write("optimizer" + std::to_string(k), optimizer_archive);
   }
   archive.write("state", c10::IValue(state.dump()));
+  std::ostringstream payload_stream;
+  archive.save_to(payload_stream);
+  const auto payload = payload_stream.str();
+  std::string header(kMagic, kMagicLength);
+  put_little(header, payload.size(), 8);
+  put_little(header, crc_of(payload), 4);
+
+  // Temporary file, then: the current checkpoint becomes .prev, the new one takes its place. A
+  // crash at any moment leaves at least one complete checkpoint (load falls back to .prev).
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-  try {
-    archive.save_to(temporary);
-    std::filesystem::rename(temporary, path);
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw Error(path + ": cannot write checkpoint (" + e.what() + ")");
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+  out.close();
+  std::error_code error;
+  if (!out.good()) {
+    std::filesystem::remove(temporary, error);
+    throw Error(path + ": cannot write checkpoint (disk full or folder not writable?)");
+  }
+  if (std::filesystem::exists(path))
+    std::filesystem::rename(path, previous_checkpoint(path), error);
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    throw Error(path + ": cannot put the checkpoint in place (" + error.message() + ")");
   }
 }
 
@@ -47,13 +97,34 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> shapes(const torch::nn
 
 }  // namespace
 
-nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
-                               const std::vector<torch::optim::Optimizer*>& optimizers) {
+namespace {
+
+// The archive bytes of a checkpoint file, checked against its length and CRC-32.
+std::string verified_payload(const std::string& path) {
   require(std::filesystem::is_regular_file(path), path, "checkpoint not found");
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  require(in.good() || in.eof(), path, "cannot read");
+  if (bytes.compare(0, kMagicLength, kMagic) != 0) return bytes;  // a bare archive (older runs)
+  const size_t header = kMagicLength + 12;
+  require(bytes.size() >= header, path, "truncated checkpoint (no complete header)");
+  const uint64_t length = get_little(bytes, kMagicLength, 8);
+  require(bytes.size() - header == length, path,
+          "truncated or extended checkpoint: " + std::to_string(bytes.size() - header) +
+              " payload bytes, the header says " + std::to_string(length));
+  auto payload = bytes.substr(header);
+  require(crc_of(payload) == get_little(bytes, kMagicLength + 8, 4), path,
+          "damaged checkpoint: its checksum does not match its contents");
+  return payload;
+}
+
+nlohmann::json load_verified(const std::string& path, torch::nn::Module& model,
+                             const std::vector<torch::optim::Optimizer*>& optimizers) {
+  const auto payload = verified_payload(path);
   const auto expected = shapes(model);
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path, device_of(model));
+    archive.load_from(payload.data(), payload.size(), device_of(model));
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
@@ -79,6 +150,26 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
     std::string what = e.what();
     throw Error(path + ": unreadable checkpoint or one that does not fit this model (" +
                 what.substr(0, what.find('\n')) + ")");
+  }
+}
+
+}  // namespace
+
+nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               const std::vector<torch::optim::Optimizer*>& optimizers) {
+  try {
+    return load_verified(path, model, optimizers);
+  } catch (const Error& damaged) {
+    const auto previous = previous_checkpoint(path);
+    // A checkpoint that does not fit the model is the caller's mistake, not damage: no fallback.
+    if (std::string(damaged.what()).find("does not fit this model") != std::string::npos ||
+        !std::filesystem::is_regular_file(previous)) {
+      throw;
+    }
+    auto state = load_verified(previous, model, optimizers);
+    std::cerr << "reff: " << damaged.what() << "; using the previous checkpoint " << previous
+              << " (epoch " << state.value("epoch", int64_t(0)) << ")\n";
+    return state;
   }
 }
 

@@ -140,7 +140,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     state = load_checkpoint(last, model, {&optimizer});
     write_metrics(dir / kMetrics, state["history"]);
   } else {
-    require(!fs::exists(last), run_dir,
+    require(!fs::exists(last) && !fs::exists(previous_checkpoint(last)), run_dir,
             "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
   }
 

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace reff::train {
 namespace {
 
@@ -95,6 +97,50 @@ TEST(Checkpoint, RoundTripGivesIdenticalLogits) {
   EXPECT_THROW(load_checkpoint((dir / "garbage.pt").string(), *other), Error);
   auto wider = models::small_resnet({6, {1, 1, 1, 1}, 10});
   EXPECT_THROW(load_checkpoint((dir / "m.pt").string(), *wider), Error);
+}
+
+void expect_error_mentioning(const std::function<void()>& action, const std::string& text) {
+  try {
+    action();
+    ADD_FAILURE() << "no error; expected one mentioning " << text;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, DetectsDamageAndFallsBackToThePreviousOne) {
+  const auto dir = test::fresh_dir("ckpt_damage");
+  const auto path = (dir / "m.pt").string();
+  auto model = tiny_model(4);
+  save_checkpoint(path, *model, {}, {{"epoch", 1}});
+  save_checkpoint(path, *model, {}, {{"epoch", 2}});  // epoch 1 becomes m.pt.prev
+  ASSERT_TRUE(std::filesystem::exists(previous_checkpoint(path)));
+  const auto good = test::read_file(path);
+  const auto previous = test::read_file(previous_checkpoint(path));
+  auto other = tiny_model(5);
+  EXPECT_EQ(load_checkpoint(path, *other)["epoch"], 2);
+
+  // One flipped byte in the payload; a truncated file; a missing one: epoch 1 from m.pt.prev.
+  auto flipped = good;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 1);
+  test::write_file(path, flipped);
+  EXPECT_EQ(load_checkpoint(path, *other)["epoch"], 1);
+  test::write_file(path, good.substr(0, good.size() - 100));
+  EXPECT_EQ(load_checkpoint(path, *other)["epoch"], 1);
+  std::filesystem::remove(path);
+  EXPECT_EQ(load_checkpoint(path, *other)["epoch"], 1);
+
+  // Without a previous checkpoint the damage is an error that says what is wrong.
+  std::filesystem::remove(previous_checkpoint(path));
+  test::write_file(path, flipped);
+  expect_error_mentioning([&] { load_checkpoint(path, *other); }, "checksum");
+  test::write_file(path, good.substr(0, good.size() - 100));
+  expect_error_mentioning([&] { load_checkpoint(path, *other); }, "truncated");
+  // A file that does not fit the model is not damage: no silent fallback.
+  test::write_file(path, good);
+  test::write_file(previous_checkpoint(path), previous);
+  auto wider = models::small_resnet({6, {1, 1, 1, 1}, 10});
+  expect_error_mentioning([&] { load_checkpoint(path, *wider); }, "does not fit");
 }
 
 TEST(Trainer, ResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {

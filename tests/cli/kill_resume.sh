@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Crash safety: `reff train` killed with SIGKILL at random moments (during training, evaluation
+# or a checkpoint write) and resumed each time ends with exactly the weights and metrics of an
+# uninterrupted run with the same seed. Needs $REFF and the MNIST digits of scripts/install-deps.
+set -uo pipefail
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+run=(train --method reff --width 4 --epochs 12 --train-count 256 --val-count 32 --test-count 32
+     --explain-count 8 --seed 3)
+
+"$REFF" "${run[@]}" --out "$tmp/straight" >/dev/null 2>&1 || { echo "FAIL: straight run"; exit 1; }
+"$REFF" export "$tmp/straight" --checkpoint last --out "$tmp/straight.pth" >/dev/null
+
+kills=0
+first=1
+for attempt in $(seq 1 40); do
+  args=("${run[@]}" --out "$tmp/killed")
+  [ "$first" -eq 1 ] || args=(train --resume --out "$tmp/killed")
+  "$REFF" "${args[@]}" >"$tmp/log" 2>&1 &
+  pid=$!
+  # A random moment between 0.3 and 2.3 s after the start.
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.3 + 2.0 * r / 32767 }')"
+  if kill -9 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    kills=$((kills + 1))
+    first=0
+    [ -e "$tmp/killed/checkpoint-last.pt" ] || [ -e "$tmp/killed/checkpoint-last.pt.prev" ] ||
+      first=1  # killed before the first checkpoint: start again
+  else
+    wait "$pid" || { echo "FAIL: a resumed run failed: $(tail -2 "$tmp/log")"; exit 1; }
+    break
+  fi
+done
+"$REFF" train --resume --out "$tmp/killed" >/dev/null 2>&1 || { echo "FAIL: final resume"; exit 1; }
+"$REFF" export "$tmp/killed" --checkpoint last --out "$tmp/killed.pth" >/dev/null
+cmp -s "$tmp/straight.pth" "$tmp/killed.pth" || { echo "FAIL: weights differ after $kills kills"; exit 1; }
+# Metrics equal except the timings.
+strip() { sed -E 's/"(images_per_s|seconds)":[^,}]*//g' "$1"; }
+[ "$(strip "$tmp/straight/metrics.jsonl")" = "$(strip "$tmp/killed/metrics.jsonl")" ] ||
+  { echo "FAIL: metrics differ after $kills kills"; exit 1; }
+[ "$kills" -ge 3 ] || { echo "FAIL: only $kills kills happened"; exit 1; }
+echo "kill and resume: $kills SIGKILLs, final weights and metrics identical"
