@@ -48,13 +48,14 @@ void write_picture(models::TappedModel& model, const train::RunConfig& config,
 }
 
 struct TrainCommand {
-  std::string out, method = "baseline", model, cam_rectifier, annotator, pretrained,
+  std::string out, method = "baseline", model, cam_rectifier, cam_target, annotator, pretrained,
                    device = "auto";
   std::vector<double> layer_weights;
-  int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0, num_classes = 0, max_steps = 0;
+  int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0, num_classes = 0, max_steps = 0,
+          lambda_warmup = 0;
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
-  bool resume = false, augment = false;
+  bool resume = false, augment = false, cam_normalise = false;
   DataOptions data;
   GivenOptions given;
 
@@ -94,6 +95,9 @@ struct TrainCommand {
     if (given.given("--cam-rectifier")) {
       c.train.cam.rectifier = explain::parse_cam_rectifier(cam_rectifier);
     }
+    if (given.given("--cam-target")) c.train.cam.target = explain::parse_cam_target(cam_target);
+    given.set("--cam-normalise", cam_normalise, c.train.normalise_maps);
+    given.set("--lambda-warmup", lambda_warmup, c.train.lambda_warmup_epochs);
     if (given.given("--seed")) c.model_seed = c.train.seed = seed;
     c.train.validate();
     return c;
@@ -254,7 +258,14 @@ void add_train_commands(CLI::App& app) {
         "Weight of the explanation loss (preset: cpu 1e-4, paper 1e-6)");
   g.add(*train, "--layer-weights", t->layer_weights, "w_l per explained layer (15,60,250,1000)")
       ->delimiter(',');
-  g.add(*train, "--cam-rectifier", t->cam_rectifier, "relu (paper) | none");
+  g.add(*train, "--cam-rectifier", t->cam_rectifier,
+        "Penalised maps: relu (paper) | none (signed) | abs");
+  g.add(*train, "--cam-target", t->cam_target,
+        "Penalised maps explain: class-logit (paper) | logit-minus-mean");
+  g.add(*train, "--cam-normalise", t->cam_normalise,
+        "Penalise each map's share outside the mask, not its mass (reff only)");
+  g.add(*train, "--lambda-warmup", t->lambda_warmup,
+        "Epochs over which lambda ramps up linearly from lambda/E (0: none)");
   g.add(*train, "--seed", t->seed, "Seed of the initial weights and the batch order (0)");
   g.add(*train, "--explain-count", t->explain_count,
         "Images per set for explanation metrics (256)");

@@ -10,13 +10,31 @@ namespace F = torch::nn::functional;
 
 CamTarget parse_cam_target(const std::string& name) {
   if (name == "class-logit") return CamTarget::class_logit;
-  throw Error("--cam-target: '" + name + "' is not one of class-logit");
+  if (name == "logit-minus-mean") return CamTarget::logit_minus_mean;
+  throw Error("--cam-target: '" + name + "' is not one of class-logit, logit-minus-mean");
 }
 
 CamRectifier parse_cam_rectifier(const std::string& name) {
   if (name == "relu") return CamRectifier::relu;
   if (name == "none") return CamRectifier::none;
-  throw Error("--cam-rectifier: '" + name + "' is not one of relu, none");
+  if (name == "abs") return CamRectifier::abs;
+  throw Error("--cam-rectifier: '" + name + "' is not one of relu, none, abs");
+}
+
+std::string cam_target_name(CamTarget target) {
+  return target == CamTarget::class_logit ? "class-logit" : "logit-minus-mean";
+}
+
+std::string cam_rectifier_name(CamRectifier rectifier) {
+  switch (rectifier) {
+    case CamRectifier::relu:
+      return "relu";
+    case CamRectifier::none:
+      return "none";
+    case CamRectifier::abs:
+      return "abs";
+  }
+  return "?";
 }
 
 namespace {
@@ -28,12 +46,22 @@ torch::Tensor target_score(const torch::Tensor& logits, const torch::Tensor& cla
   switch (target) {
     case CamTarget::class_logit:
       return logits.gather(1, classes.view({-1, 1})).sum();
+    case CamTarget::logit_minus_mean:
+      return (logits.gather(1, classes.view({-1, 1})).squeeze(1) - logits.mean(1)).sum();
   }
   TORCH_CHECK(false, "unknown CAM target");
 }
 
 torch::Tensor rectify(const torch::Tensor& map, CamRectifier rectifier) {
-  return rectifier == CamRectifier::relu ? torch::relu(map) : map;
+  switch (rectifier) {
+    case CamRectifier::relu:
+      return torch::relu(map);
+    case CamRectifier::abs:
+      return map.abs();
+    case CamRectifier::none:
+      break;
+  }
+  return map;
 }
 
 }  // namespace

@@ -32,10 +32,15 @@ torch::Tensor explanation_loss_per_sample(const std::vector<torch::Tensor>& maps
   require(masks.dim() == 3, "masks", "expected [B, H, W]");
   require(has_mask.dim() == 1 && has_mask.size(0) == masks.size(0), "has_mask",
           "expected one flag per sample");
+  require(!options.normalise || options.kind == ExplanationLoss::reff, "--cam-normalise",
+          "only with the reff penalty (Eq. 3)");
   const auto s = masks.to(maps.front().dtype());
   torch::Tensor total;
   for (size_t l = 0; l < maps.size(); ++l) {
-    const auto& map = maps[l];
+    // Normalised: I'_l / (||I'_l||_1 + eps), per sample (eps keeps an all-zero map at zero).
+    const auto map = options.normalise
+                         ? maps[l] / (maps[l].abs().sum({1, 2}, /*keepdim=*/true) + 1e-6)
+                         : maps[l];
     require(map.sizes() == masks.sizes(), "masks",
             "mask size " + c10::str(masks.sizes()) + " differs from the explanation's " +
                 c10::str(map.sizes()));

@@ -165,7 +165,10 @@ nlohmann::json RunConfig::to_json() const {
         {"weight_decay", train.weight_decay},
         {"lambda", train.lambda},
         {"layer_weights", train.layer_weights},
-        {"cam_rectifier", train.cam.rectifier == explain::CamRectifier::relu ? "relu" : "none"},
+        {"cam_rectifier", explain::cam_rectifier_name(train.cam.rectifier)},
+        {"cam_target", explain::cam_target_name(train.cam.target)},
+        {"cam_normalise", train.normalise_maps},
+        {"lambda_warmup_epochs", train.lambda_warmup_epochs},
         {"seed", train.seed},
         {"augment", train.augment},
         {"max_steps", train.max_steps},
@@ -219,6 +222,9 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.train.lambda = t.at("lambda");
     c.train.layer_weights = t.at("layer_weights").get<std::vector<double>>();
     c.train.cam.rectifier = explain::parse_cam_rectifier(t.at("cam_rectifier"));
+    c.train.cam.target = explain::parse_cam_target(t.value("cam_target", "class-logit"));
+    c.train.normalise_maps = t.value("cam_normalise", false);
+    c.train.lambda_warmup_epochs = t.value("lambda_warmup_epochs", int64_t(0));
     c.train.seed = t.at("seed");
     c.train.augment = t.value("augment", c.train.augment);
     c.train.max_steps = t.value("max_steps", c.train.max_steps);

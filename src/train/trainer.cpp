@@ -62,8 +62,16 @@ void TrainOptions::validate() const {
   require(weight_decay >= 0, "--weight-decay", "must be non-negative");
   require(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
   require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
+  require(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
+  require(!normalise_maps || method == Method::reff || method == Method::baseline,
+          "--cam-normalise", "only with --method reff (Eq. 3)");
   for (double w : layer_weights)
     require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
+}
+
+double TrainOptions::lambda_at(int64_t epoch) const {
+  if (lambda_warmup_epochs <= 0) return lambda;
+  return lambda * std::min(1.0, double(epoch) / double(lambda_warmup_epochs));
 }
 
 LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
@@ -82,7 +90,8 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   cam.create_graph = true;  // the maps feed the loss: double back-propagation
   const auto maps =
       explain::grad_cam(forward, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
-  regularizers::ExplanationLossOptions loss_options{*loss, options.layer_weights};
+  regularizers::ExplanationLossOptions loss_options{*loss, options.layer_weights,
+                                                    options.normalise_maps};
   terms.explanation =
       regularizers::explanation_loss(maps, batch.masks, batch.has_mask, loss_options);
   terms.total = terms.main + options.lambda * terms.explanation;  // L = L_main + lambda L_ReFF
@@ -153,6 +162,8 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
   for (int64_t epoch = state["epoch"].get<int64_t>() + 1;
        epoch <= options.epochs && !limit_reached(); ++epoch) {
     model.train();
+    auto epoch_options = options;  // lambda of this epoch (warm-up)
+    epoch_options.lambda = options.lambda_at(epoch);
     const auto order = shuffled(n, options.seed, epoch);
     double main_sum = 0, explanation_sum = 0;
     int64_t correct = 0, seen = 0, step = 0;
@@ -168,7 +179,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                                         static_cast<uint64_t>(step));
         batch = data::augment(batch, rng);
       }
-      auto terms = training_loss(model, batch, options);
+      auto terms = training_loss(model, batch, epoch_options);
       const double total = terms.total.item<double>();
       if (!std::isfinite(total)) {
         throw TrainingDiverged("training diverged at epoch " + std::to_string(epoch) + ", step " +
@@ -198,14 +209,16 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    nlohmann::json record = {{"epoch", epoch},
-                             {"train",
-                              {{"main_loss", main_sum / seen},
-                               {"explanation_loss", explanation_sum / seen},
-                               {"total_loss", (main_sum + options.lambda * explanation_sum) / seen},
-                               {"accuracy", double(correct) / seen},
-                               {"images_per_s", seen / seconds},
-                               {"seconds", seconds}}}};
+    nlohmann::json record = {
+        {"epoch", epoch},
+        {"train",
+         {{"main_loss", main_sum / seen},
+          {"explanation_loss", explanation_sum / seen},
+          {"total_loss", (main_sum + epoch_options.lambda * explanation_sum) / seen},
+          {"lambda", epoch_options.lambda},
+          {"accuracy", double(correct) / seen},
+          {"images_per_s", seen / seconds},
+          {"seconds", seconds}}}};
     record["val"] = eval::evaluate(model, val.data, options.eval).to_json();
     record["val"]["name"] = val.name;
     for (const auto& test : tests) {

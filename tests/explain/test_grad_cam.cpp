@@ -50,6 +50,32 @@ TEST(GradCam, MatchesTheHandComputedMapsAtEveryLayer) {
   EXPECT_TRUE(torch::allclose(maps[1], layer2)) << maps[1];
 }
 
+TEST(GradCam, LogitMinusMeanTargetAndAbsoluteRectifier) {
+  HandNet net;
+  const auto x = input();
+  const auto classes = torch::tensor({0, 1}, torch::kInt64);
+  GradCamOptions options;
+  options.target = CamTarget::logit_minus_mean;
+  // The mean logit has weights (1, 0): y_0 = z_0 - mean has dy/dA2 = (0, 1), y_1 has (0, -1).
+  // Class 0: ReLU(A1[1] / 4) = ReLU([[-2,0],[4,-4]] / 4); class 1: ReLU(-A1[1] / 4).
+  auto maps = grad_cam(net.forward(x), classes, {2, 2}, options);
+  EXPECT_TRUE(torch::allclose(
+      maps[0], torch::tensor({{{0.0, 0.0}, {1.0, 0.0}}, {{0.5, 0.0}, {0.0, 1.0}}}, torch::kDouble)))
+      << maps[0];
+  // |.| keeps the evidence against the class: class 0 of the paper's target gives
+  // |[[-1,2],[7,0]] / 4|.
+  options = {};
+  options.rectifier = CamRectifier::abs;
+  maps = grad_cam(net.forward(x), classes, {2, 2}, options);
+  EXPECT_TRUE(
+      torch::allclose(maps[0][0], torch::tensor({{0.25, 0.5}, {1.75, 0.0}}, torch::kDouble)))
+      << maps[0][0];
+  EXPECT_EQ(parse_cam_target(cam_target_name(CamTarget::logit_minus_mean)),
+            CamTarget::logit_minus_mean);
+  EXPECT_EQ(parse_cam_rectifier(cam_rectifier_name(CamRectifier::abs)), CamRectifier::abs);
+  EXPECT_THROW(parse_cam_target("all"), Error);
+}
+
 TEST(GradCam, SignedMapsKeepNegativeEvidenceAndLayersKeepTheirSize) {
   HandNet net;
   GradCamOptions options;
@@ -82,7 +108,7 @@ TEST(GradCam, RejectsForwardPassesWithoutGradientsAndBadTargets) {
     EXPECT_THROW(grad_cam(forward, torch::tensor({0, 1}), {2, 2}, {}), Error);
   }
   EXPECT_THROW(grad_cam(net.forward(input()), torch::tensor({0}), {2, 2}, {}), Error);
-  EXPECT_THROW(parse_cam_rectifier("abs"), Error);
+  EXPECT_THROW(parse_cam_rectifier("square"), Error);
 }
 
 }  // namespace

@@ -34,6 +34,24 @@ TEST(ExplanationLoss, ValuesOnHandMadeMapsAndMasks) {
   EXPECT_TRUE(torch::allclose(l, torch::tensor({42.5, 90.0}, torch::kDouble))) << l;
 }
 
+TEST(ExplanationLoss, NormalisedMapsGiveTheShareOutsideTheMask) {
+  const auto both = torch::tensor({true, true});
+  ExplanationLossOptions options{ExplanationLoss::reff, {10.0}, /*normalise=*/true};
+  // Sample 0: 2 of 3.5 outside; sample 1: 3 of 5. Scaling a map changes nothing.
+  const auto l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  EXPECT_TRUE(torch::allclose(l, torch::tensor({10 * 2 / 3.5, 10 * 0.6}, torch::kDouble), 1e-5))
+      << l;
+  const auto scaled = explanation_loss_per_sample({kMaps()[0] * 100}, kMasks(), both, options);
+  EXPECT_TRUE(torch::allclose(scaled, l, 1e-5));
+  // An all-zero map costs nothing; normalising is for Eq. (3) only.
+  EXPECT_DOUBLE_EQ(
+      explanation_loss({torch::zeros({2, 2, 2}, torch::kDouble)}, kMasks(), both, options)
+          .item<double>(),
+      0.0);
+  options.kind = ExplanationLoss::l1;
+  EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, options), Error);
+}
+
 TEST(ExplanationLoss, SamplesWithoutMaskAddNothingButCountInTheMean) {
   ExplanationLossOptions options{ExplanationLoss::reff, {1.0}};
   const auto only_first = torch::tensor({true, false});
@@ -60,7 +78,13 @@ TEST(ExplanationLoss, RejectsMasksOfAnotherSizeAndWrongWeightCounts) {
 
 // The gradient of the regulariser with respect to the parameters, through Grad-CAM (double
 // back-propagation), against central finite differences in double precision.
-class ExplanationLossGradient : public ::testing::TestWithParam<ExplanationLoss> {};
+struct GradientCase {
+  ExplanationLoss kind;
+  bool normalise;
+  explain::CamTarget target;
+  explain::CamRectifier rectifier;
+};
+class ExplanationLossGradient : public ::testing::TestWithParam<GradientCase> {};
 
 TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   torch::manual_seed(3);
@@ -72,9 +96,11 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   auto masks = torch::zeros({2, 8, 8}, torch::kDouble);
   masks.narrow(1, 2, 4).narrow(2, 2, 4).fill_(1.0);
   const auto has_mask = torch::tensor({true, true});
-  const ExplanationLossOptions options{GetParam(), {15, 60, 250, 1000}};
+  const ExplanationLossOptions options{GetParam().kind, {15, 60, 250, 1000}, GetParam().normalise};
   explain::GradCamOptions cam;
   cam.create_graph = true;
+  cam.target = GetParam().target;
+  cam.rectifier = GetParam().rectifier;
   auto loss = [&] {
     const auto maps = explain::grad_cam(model->forward(images), labels, {8, 8}, cam);
     return explanation_loss(maps, masks, has_mask, options);
@@ -108,10 +134,24 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   EXPECT_GT(largest, 0.0) << "the penalty sends no gradient to the weights";
 }
 
-INSTANTIATE_TEST_SUITE_P(EachLoss, ExplanationLossGradient,
-                         ::testing::Values(ExplanationLoss::reff, ExplanationLoss::l1,
-                                           ExplanationLoss::l2),
-                         [](const auto& info) { return explanation_loss_name(info.param); });
+using explain::CamRectifier;
+using explain::CamTarget;
+INSTANTIATE_TEST_SUITE_P(
+    EachForm, ExplanationLossGradient,
+    ::testing::Values(
+        GradientCase{ExplanationLoss::reff, false, CamTarget::class_logit, CamRectifier::relu},
+        GradientCase{ExplanationLoss::l1, false, CamTarget::class_logit, CamRectifier::relu},
+        GradientCase{ExplanationLoss::l2, false, CamTarget::class_logit, CamRectifier::relu},
+        GradientCase{ExplanationLoss::reff, true, CamTarget::logit_minus_mean, CamRectifier::abs}),
+    [](const auto& info) {
+      const auto& c = info.param;
+      std::string name = explanation_loss_name(c.kind) + (c.normalise ? "_normalised" : "") + "_" +
+                         explain::cam_target_name(c.target) + "_" +
+                         explain::cam_rectifier_name(c.rectifier);
+      for (auto& ch : name)
+        if (ch == '-') ch = '_';
+      return name;
+    });
 
 }  // namespace
 }  // namespace reff::regularizers

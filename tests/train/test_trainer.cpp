@@ -215,6 +215,23 @@ TEST(Trainer, MaxStepsEndsTheRunInTheEpochOfItsLastStepWithAugmentation) {
   EXPECT_THROW(options.validate(), Error);
 }
 
+TEST(Trainer, LambdaWarmsUpLinearly) {
+  const auto dir = test::fresh_dir("warmup");
+  auto options = tiny_options(Method::reff, 3);
+  options.lambda_warmup_epochs = 2;
+  options.normalise_maps = true;
+  options.cam.rectifier = explain::CamRectifier::abs;
+  const auto history = train(*tiny_model(), options, tiny_set(24, 1), {"val", tiny_set(8, 2)}, {},
+                             dir.string(), false)["history"];
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_DOUBLE_EQ(history[0]["train"]["lambda"].get<double>(), options.lambda / 2);
+  EXPECT_DOUBLE_EQ(history[1]["train"]["lambda"].get<double>(), options.lambda);
+  EXPECT_DOUBLE_EQ(history[2]["train"]["lambda"].get<double>(), options.lambda);
+  EXPECT_GT(history[2]["train"]["explanation_loss"].get<double>(), 0);
+  options.method = Method::reff_l1;  // normalising is for Eq. (3) only
+  EXPECT_THROW(options.validate(), Error);
+}
+
 TEST(Trainer, RejectsBadOptions) {
   auto options = tiny_options(Method::reff, 1);
   options.batch_size = 1;

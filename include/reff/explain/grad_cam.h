@@ -17,13 +17,15 @@ namespace reff::explain {
 
 // Which score y is explained.
 enum class CamTarget {
-  class_logit,  // y = logit of the target class (the paper's form)
+  class_logit,       // y = z_c, the logit of the target class (the paper's form)
+  logit_minus_mean,  // y = z_c - mean_j z_j: evidence for c against the other classes too
 };
 
 // What is applied to the channel-weighted sum.
 enum class CamRectifier {
   relu,  // the paper's form: only positive evidence
   none,  // signed maps
+  abs,   // |map|: evidence either way counts
 };
 
 struct GradCamOptions {
@@ -35,6 +37,8 @@ struct GradCamOptions {
 
 CamTarget parse_cam_target(const std::string& name);
 CamRectifier parse_cam_rectifier(const std::string& name);
+std::string cam_target_name(CamTarget target);
+std::string cam_rectifier_name(CamRectifier rectifier);
 
 // One map per explained layer, [B, H, W] (the input's H, W when upsampling). `classes` holds
 // the target class of each sample, int64 [B]: the label in training, the top class to explain a

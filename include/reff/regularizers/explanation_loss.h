@@ -4,6 +4,9 @@
 //   ReFF (Eq. 3):  l = sum_l w_l || I'_l (.) (1 - s) ||_1
 //   ReFF (L1):     l = sum_l w_l || I'_l - s ||_1
 //   ReFF (L2):     l = sum_l w_l || I'_l - s ||_2^2
+// With `normalise` (ReFF only), each map is first divided by its own mass, I'_l / ||I'_l||_1, so
+// the penalty is the share of the explanation outside the mask: a network cannot lower it by
+// shrinking its maps, only by moving them.
 #pragma once
 
 #include <torch/types.h>
@@ -20,6 +23,7 @@ std::string explanation_loss_name(ExplanationLoss loss);
 struct ExplanationLossOptions {
   ExplanationLoss kind = ExplanationLoss::reff;
   std::vector<double> layer_weights = {15, 60, 250, 1000};  // w_l, the seed's values for ResNet
+  bool normalise = false;
 };
 
 // Per-sample loss l, [B] (zero where has_mask is false). `has_mask`: bool [B].
