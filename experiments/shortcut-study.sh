@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The shortcut study (issue #4) on the cpu preset: train (p, q) = (0, 1), test (1, 1) "shift" and
+# (0, 1) "iid"; one run folder per configuration and seed under OUT (finished runs are skipped,
+# interrupted ones resume); a summary line per run in OUT/summary.txt.
+#   usage: experiments/shortcut-study.sh OUT SEED CONFIG...
+# Configurations (each a named set of reff train options):
+#   baseline               cross-entropy only
+#   paper-1e-4             paper-form ReFF (label logit, ReLU, mass outside the mask), lambda 1e-4
+#   norm-L                 ReFF on normalised maps (share outside the mask), lambda L
+#   norm-abs-lmm-L         ... with |map| and the target z_c - mean_j z_j, lambda L
+#   norm-abs-lmm-L-warm3   ... with lambda ramping up over 3 epochs
+set -euo pipefail
+reff="${REFF:-build/reff}"
+out="$1"; seed="$2"; shift 2
+mkdir -p "$out"
+summary="$out/summary.txt"
+
+options_of() {
+  case "$1" in
+    baseline) echo "--method baseline" ;;
+    paper-*) echo "--method reff --lambda ${1#paper-}" ;;
+    norm-abs-lmm-*-warm3) local l="${1#norm-abs-lmm-}"; l="${l%-warm3}"
+      echo "--method reff --cam-normalise true --cam-rectifier abs --cam-target logit-minus-mean --lambda $l --lambda-warmup 3" ;;
+    norm-abs-lmm-*) echo "--method reff --cam-normalise true --cam-rectifier abs --cam-target logit-minus-mean --lambda ${1#norm-abs-lmm-}" ;;
+    norm-*) echo "--method reff --cam-normalise true --lambda ${1#norm-}" ;;
+    *) echo "unknown configuration $1" >&2; exit 2 ;;
+  esac
+}
+
+for config in "$@"; do
+  name="$config-seed$seed"
+  dir="$out/$name"
+  if grep -q "^$name " "$summary" 2>/dev/null; then continue; fi
+  # shellcheck disable=SC2046
+  args=($(options_of "$config"))
+  [ -f "$dir/checkpoint-last.pt" ] && args=(--resume)
+  start=$SECONDS
+  "$reff" train --preset cpu --seed "$seed" "${args[@]}" --out "$dir" 2>"$dir.log" | tee "$dir.out"
+  echo "$name $(head -1 "$dir.out") [wall $((SECONDS - start))s]" >>"$summary"
+done
