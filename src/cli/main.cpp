@@ -1,11 +1,13 @@
 // The reff command line: parses options into config structs and calls the library.
-// Exit status: 0 success, 2 bad input (options, files), 1 any other failure.
+// Exit status: 0 success, 2 bad input (options, files), 1 any other failure, 130 training stopped
+// by SIGINT/SIGTERM after writing its checkpoint.
 #include "annotator_command.h"
 #include "data_command.h"
 #include "train_command.h"
 
 #include "reff/error.h"
 #include "reff/threads.h"
+#include "reff/train/trainer.h"
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
   } catch (const reff::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
+  } catch (const reff::train::TrainingInterrupted& e) {
+    std::fprintf(stderr, "\nstopped: %s\n", e.what());
+    return 130;
   } catch (const std::exception& e) {  // e.g. reff::train::TrainingDiverged
     std::fprintf(stderr, "failed: %s\n", e.what());
     return 1;

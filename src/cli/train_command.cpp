@@ -10,6 +10,9 @@
 #include "reff/viz/explained_samples.h"
 #include "run_options.h"
 
+#include <signal.h>
+
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -17,6 +20,33 @@
 namespace reff::cli {
 namespace fs = std::filesystem;
 namespace {
+
+std::atomic<bool> stop_signalled{false};
+
+// While it lives, the first SIGINT or SIGTERM only raises a flag (the handler is reset, so a
+// second one ends the process at once).
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    struct sigaction action {};
+    action.sa_handler = [](int) { stop_signalled = true; };
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  ~StopOnSignal() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  static bool requested() { return stop_signalled; }
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
 
 constexpr const char* kConfig = "config.json";
 constexpr const char* kExplanations = "explanations.png";
@@ -141,6 +171,9 @@ struct TrainCommand {
 
     Progress progress("train", "steps");
     train::TrainCallbacks callbacks;
+    // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
+    const StopOnSignal stop_on_signal;
+    callbacks.stop_requested = [] { return StopOnSignal::requested(); };
     callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
       if (done == 1) progress = Progress("train", "steps");
       progress.update(done, total, status);

@@ -167,8 +167,18 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     const auto order = shuffled(n, options.seed, epoch);
     double main_sum = 0, explanation_sum = 0;
     int64_t correct = 0, seen = 0, step = 0;
+    if (state.contains("partial")) {  // an interrupted epoch continues at its next step
+      const auto& partial = state["partial"];
+      step = partial.at("step");
+      main_sum = partial.at("main_sum");
+      explanation_sum = partial.at("explanation_sum");
+      correct = partial.at("correct");
+      seen = partial.at("seen");
+      state.erase("partial");
+    }
     const auto start = std::chrono::steady_clock::now();
-    for (int64_t begin = 0; begin < n; begin += options.batch_size, ++step) {
+    for (int64_t begin = step * options.batch_size; begin < n;
+         begin += options.batch_size, ++step) {
       const int64_t end = std::min(n, begin + options.batch_size);
       if (end - begin < 2 || limit_reached()) break;  // BatchNorm cannot train on one sample
       const auto indices = torch::from_blob(const_cast<int64_t*>(order.data()) + begin,
@@ -204,6 +214,18 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                            "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs) +
                                " loss " + fixed(main_sum / seen, 3) + " reg " +
                                fixed(explanation_sum / seen, 1));
+      }
+      if (callbacks.stop_requested && callbacks.stop_requested()) {
+        // The epoch so far, so that --resume continues at the next step with the same result.
+        state["partial"] = {{"step", step + 1},
+                            {"main_sum", main_sum},
+                            {"explanation_sum", explanation_sum},
+                            {"correct", correct},
+                            {"seen", seen}};
+        save_checkpoint(last, model, {&optimizer}, state);
+        throw TrainingInterrupted("interrupted in epoch " + std::to_string(epoch) + " after step " +
+                                  std::to_string(step + 1) + "; " + last +
+                                  " holds that point: continue with --resume");
       }
     }
     const double seconds =

@@ -215,6 +215,31 @@ TEST(Trainer, MaxStepsEndsTheRunInTheEpochOfItsLastStepWithAugmentation) {
   EXPECT_THROW(options.validate(), Error);
 }
 
+TEST(Trainer, AStopRequestMidEpochResumesToTheUninterruptedResult) {
+  const auto train_set = tiny_set(40, 1);  // 5 steps per epoch
+  const NamedDataset val{"val", tiny_set(16, 2)};
+  const auto options = tiny_options(Method::reff, 2);
+  const auto straight_dir = test::fresh_dir("stop_straight");
+  auto straight = tiny_model();
+  const auto expected = train(*straight, options, train_set, val, {}, straight_dir.string(), false);
+
+  const auto dir = test::fresh_dir("stop_resumed");
+  int steps = 0;
+  TrainCallbacks stop_after_7;
+  stop_after_7.stop_requested = [&] { return ++steps == 7; };  // epoch 2, after its 2nd step
+  EXPECT_THROW(train(*tiny_model(), options, train_set, val, {}, dir.string(), false, stop_after_7),
+               TrainingInterrupted);
+  auto resumed = tiny_model(99);
+  const auto state = train(*resumed, options, train_set, val, {}, dir.string(), true);
+  EXPECT_EQ(steps, 7);
+  const auto a = weights(*straight), b = weights(*resumed);
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k], b[k])) << k;
+  EXPECT_EQ(state["history"][1]["train"]["accuracy"], expected["history"][1]["train"]["accuracy"]);
+  EXPECT_EQ(state["history"][1]["train"]["main_loss"],
+            expected["history"][1]["train"]["main_loss"]);
+  EXPECT_FALSE(state.contains("partial"));
+}
+
 TEST(Trainer, LambdaWarmsUpLinearly) {
   const auto dir = test::fresh_dir("warmup");
   auto options = tiny_options(Method::reff, 3);

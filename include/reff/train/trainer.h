@@ -65,10 +65,19 @@ struct NamedDataset {
 struct TrainCallbacks {
   std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
   std::function<void(const nlohmann::json& epoch)> epoch_end;
+  // Asked after every step; true: write the last checkpoint mid-epoch and throw
+  // TrainingInterrupted (a resumed run then ends exactly as an uninterrupted one).
+  std::function<bool()> stop_requested;
 };
 
 // A NaN or infinite loss: training stops, the last good checkpoint stays.
 class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Training stopped on request (TrainCallbacks::stop_requested) after writing a checkpoint.
+class TrainingInterrupted : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
