@@ -4,6 +4,7 @@
 #include "reff/data/rng.h"
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/regularizers/input_gradient_loss.h"
 #include "reff/train/checkpoint.h"
 
 #include <torch/nn/functional/loss.h>
@@ -23,7 +24,8 @@ Method parse_method(const std::string& name) {
   if (name == "reff") return Method::reff;
   if (name == "reff-l1") return Method::reff_l1;
   if (name == "reff-l2") return Method::reff_l2;
-  throw Error("--method: '" + name + "' is not one of baseline, reff, reff-l1, reff-l2");
+  if (name == "rrr") return Method::rrr;
+  throw Error("--method: '" + name + "' is not one of baseline, reff, reff-l1, reff-l2, rrr");
 }
 
 std::string method_name(Method method) {
@@ -36,6 +38,8 @@ std::string method_name(Method method) {
       return "reff-l1";
     case Method::reff_l2:
       return "reff-l2";
+    case Method::rrr:
+      return "rrr";
   }
   return "?";
 }
@@ -43,6 +47,7 @@ std::string method_name(Method method) {
 std::optional<regularizers::ExplanationLoss> method_loss(Method method) {
   switch (method) {
     case Method::baseline:
+    case Method::rrr:
       return std::nullopt;
     case Method::reff:
       return regularizers::ExplanationLoss::reff;
@@ -63,7 +68,8 @@ void TrainOptions::validate() const {
   require(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
   require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
   require(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
-  require(!normalise_maps || method == Method::reff || method == Method::baseline,
+  require(!normalise_maps || method == Method::reff || method == Method::baseline ||
+              method == Method::rrr,
           "--cam-normalise", "only with --method reff (Eq. 3)");
   for (double w : layer_weights)
     require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
@@ -77,9 +83,17 @@ double TrainOptions::lambda_at(int64_t epoch) const {
 LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
                         const TrainOptions& options) {
   LossTerms terms;
-  const auto forward = model.forward(batch.images);
+  const bool rrr = options.method == Method::rrr;
+  const auto images = rrr ? batch.images.detach().requires_grad_(true) : batch.images;
+  const auto forward = model.forward(images);
   terms.logits = forward.logits;
   terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
+  if (rrr) {
+    terms.explanation =
+        regularizers::input_gradient_loss(forward.logits, images, batch.masks, batch.has_mask);
+    terms.total = terms.main + options.lambda * terms.explanation;
+    return terms;
+  }
   const auto loss = method_loss(options.method);
   if (!loss) {
     terms.explanation = torch::zeros({}, terms.main.options());

@@ -2,6 +2,7 @@
 #include "reff/explain/grad_cam.h"
 #include "reff/models/resnet.h"
 #include "reff/regularizers/explanation_loss.h"
+#include "reff/regularizers/input_gradient_loss.h"
 
 #include <gtest/gtest.h>
 
@@ -74,6 +75,39 @@ TEST(ExplanationLoss, RejectsMasksOfAnotherSizeAndWrongWeightCounts) {
   options.layer_weights = {1.0, 2.0};
   EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, options), Error);
   EXPECT_THROW(parse_explanation_loss("l3"), Error);
+}
+
+TEST(InputGradientLoss, IsTheSquaredInputGradientOutsideTheMask) {
+  // logits = W x (one pixel, two channels): d/dx sum_k log p_k = W^T (1 - K p), by hand.
+  const auto w = torch::tensor({{1.0, -2.0}, {0.5, 3.0}, {0.0, 1.0}}, torch::kDouble);
+  auto x = torch::tensor({{0.3, -0.7}}, torch::kDouble).requires_grad_(true);  // [1, 2]
+  const auto images = x.view({1, 2, 1, 1});
+  const auto logits = images.flatten(1).matmul(w.t());
+  const auto p = torch::softmax(logits.detach(), 1);
+  const auto expected_gradient = (1 - 3 * p).matmul(w);  // [1, 2]
+  const auto outside = input_gradient_loss(logits, images, torch::zeros({1, 1, 1}, torch::kDouble),
+                                           torch::tensor({true}));
+  EXPECT_NEAR(outside.item<double>(), expected_gradient.pow(2).sum().item<double>(), 1e-12);
+  const auto inside = input_gradient_loss(logits, images, torch::ones({1, 1, 1}, torch::kDouble),
+                                          torch::tensor({true}));
+  EXPECT_DOUBLE_EQ(inside.item<double>(), 0.0);
+  const auto unmasked = input_gradient_loss(logits, images, torch::zeros({1, 1, 1}, torch::kDouble),
+                                            torch::tensor({false}));
+  EXPECT_DOUBLE_EQ(unmasked.item<double>(), 0.0);
+  // Differentiable: its gradient with respect to x against central differences.
+  const auto analytic = torch::autograd::grad({outside}, {x})[0];
+  for (int64_t k = 0; k < 2; ++k) {
+    auto at = [&](double delta) {
+      auto moved = x.detach().clone();
+      moved[0][k] += delta;
+      moved.requires_grad_(true);
+      const auto moved_images = moved.view({1, 2, 1, 1});
+      return input_gradient_loss(moved_images.flatten(1).matmul(w.t()), moved_images,
+                                 torch::zeros({1, 1, 1}, torch::kDouble), torch::tensor({true}))
+          .item<double>();
+    };
+    EXPECT_NEAR(analytic[0][k].item<double>(), (at(1e-6) - at(-1e-6)) / 2e-6, 1e-6);
+  }
 }
 
 // The gradient of the regulariser with respect to the parameters, through Grad-CAM (double

@@ -21,8 +21,10 @@
 
 namespace reff::train {
 
-enum class Method { baseline, reff, reff_l1, reff_l2 };
-Method parse_method(const std::string& name);  // baseline | reff | reff-l1 | reff-l2
+// rrr: the input-gradient penalty of Right for the Right Reasons (input_gradient_loss.h), a
+// further baseline of the shortcut study.
+enum class Method { baseline, reff, reff_l1, reff_l2, rrr };
+Method parse_method(const std::string& name);  // baseline | reff | reff-l1 | reff-l2 | rrr
 std::string method_name(Method method);
 // The explanation loss a method minimises (none for the baseline).
 std::optional<regularizers::ExplanationLoss> method_loss(Method method);
