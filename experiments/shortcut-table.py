@@ -33,9 +33,10 @@ def main():
     for name, metrics in runs(sys.argv[1:]):
         history = [json.loads(line) for line in open(metrics)]
         best = max(history, key=lambda e: e["val"]["accuracy"])  # the first of the best
-        shift, iid = best["tests"]["shift"], best["tests"]["iid"]
+        shift, iid = best["tests"]["shift"], best["tests"].get("iid")
+        iid_text = "-" if iid is None else f"{iid['accuracy']:.3f}"
         print(f"| {name} | {best['epoch']} ({len(history)}) | {shift['accuracy']:.3f} | "
-              f"{iid['accuracy']:.3f} | {' / '.join(mass(l) for l in shift['layers'])} |")
+              f"{iid_text} | {' / '.join(mass(l) for l in shift['layers'])} |")
 
 
 if __name__ == "__main__":
