@@ -1,6 +1,7 @@
 #include "fixtures.h"
 
 #include "reff/data/idx_file.h"
+#include "reff/error.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,15 @@
 #include <sstream>
 
 namespace reff::test {
+
+void expect_error_mentioning(const std::function<void()>& action, const std::string& text) {
+  try {
+    action();
+    ADD_FAILURE() << "no error; expected one mentioning " << text;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
+}
 
 std::filesystem::path fresh_dir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -5,9 +5,13 @@
 #include "reff/data/texture_bank.h"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace reff::test {
+
+// Runs `action` and checks that it throws reff::Error whose message contains `text`.
+void expect_error_mentioning(const std::function<void()>& action, const std::string& text);
 
 // A fresh, empty folder for one test.
 std::filesystem::path fresh_dir(const std::string& name);

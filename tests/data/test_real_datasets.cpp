@@ -17,15 +17,6 @@ namespace reff::data {
 namespace {
 namespace fs = std::filesystem;
 
-void expect_error_mentioning(const std::function<void()>& action, const std::string& text) {
-  try {
-    action();
-    ADD_FAILURE() << "no error; expected one mentioning " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
-
 std::map<int64_t, int> label_counts(const std::vector<LabelledImage>& files) {
   std::map<int64_t, int> counts;
   for (const auto& f : files) ++counts[f.label];
@@ -70,27 +61,30 @@ TEST(OxfordPets, ReadsTheOfficialLayoutWithASeededPerClassSplit) {
 
 TEST(OxfordPets, NamesWhatIsMissingOrMalformed) {
   const auto dir = test::fresh_dir("pets_bad");
-  expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::train); },
-                          "annotations/trainval.txt");
+  test::expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::train); },
+                                "annotations/trainval.txt");
   write_layout_example("pets", dir.string());
   fs::remove(dir / "images" / "Breed3_2.jpg");
-  expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::train); },
-                          "images/Breed3_2.jpg");
+  test::expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::train); },
+                                "images/Breed3_2.jpg");
   test::write_file(dir / "annotations" / "test.txt", "Breed1_6 38 1 1\n");
-  expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::test); }, "test.txt:1");
+  test::expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::test); },
+                                "test.txt:1");
   test::write_file(dir / "annotations" / "test.txt", "Breed1_6 1\n");
-  expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::test); }, "NAME CLASS-ID");
+  test::expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::test); },
+                                "NAME CLASS-ID");
   test::write_file(dir / "annotations" / "test.txt", "../../etc/passwd 1 1 1\n");
-  expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::test); }, "not an image");
+  test::expect_error_mentioning([&] { oxford_pets_files(dir.string(), Split::test); },
+                                "not an image");
   // A trimap of another size than its image.
   test::write_file(dir / "annotations" / "test.txt", "Breed1_6 1 1 1\n");
   write_png((dir / "annotations" / "trimaps" / "Breed1_6.png").string(),
             torch::ones({10, 10}, torch::kUInt8));
-  expect_error_mentioning([&] { load_oxford_pets(dir.string(), Split::test, 16); },
-                          "Breed1_6.png: is 10x10 but its image");
+  test::expect_error_mentioning([&] { load_oxford_pets(dir.string(), Split::test, 16); },
+                                "Breed1_6.png: is 10x10 but its image");
   test::write_file(dir / "images" / "Breed1_6.jpg", "not a jpeg");
-  expect_error_mentioning([&] { load_oxford_pets(dir.string(), Split::test, 16); },
-                          "Breed1_6.jpg: cannot decode");
+  test::expect_error_mentioning([&] { load_oxford_pets(dir.string(), Split::test, 16); },
+                                "Breed1_6.jpg: cannot decode");
 }
 
 TEST(Isic2017, ReadsTheChallengeLayoutAndItsThreeClasses) {
@@ -114,22 +108,22 @@ TEST(Isic2017, ReadsTheChallengeLayoutAndItsThreeClasses) {
 
 TEST(Isic2017, NamesWhatIsMissingOrMalformed) {
   const auto dir = test::fresh_dir("isic_bad");
-  expect_error_mentioning([&] { isic2017_files(dir.string(), Split::val); },
-                          "ISIC-2017_Validation_Part3_GroundTruth.csv");
+  test::expect_error_mentioning([&] { isic2017_files(dir.string(), Split::val); },
+                                "ISIC-2017_Validation_Part3_GroundTruth.csv");
   write_layout_example("isic2017", dir.string());
   const auto csv = dir / "ISIC-2017_Test_v2_Part3_GroundTruth.csv";
   test::write_file(csv, "image,melanoma\n");
-  expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); }, "header");
+  test::expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); }, "header");
   test::write_file(csv, "image_id,melanoma,seborrheic_keratosis\nISIC_0000018,1.0,1.0\n");
-  expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); }, "csv:2");
+  test::expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); }, "csv:2");
   test::write_file(csv, "image_id,melanoma,seborrheic_keratosis\nISIC_0000018,0.5,0.0\n");
-  expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); }, "'0.5'");
+  test::expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); }, "'0.5'");
   test::write_file(csv, "image_id,melanoma,seborrheic_keratosis\nISIC_0000099,0.0,0.0\n");
-  expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); },
-                          "ISIC-2017_Test_v2_Data/ISIC_0000099.jpg");
+  test::expect_error_mentioning([&] { isic2017_files(dir.string(), Split::test); },
+                                "ISIC-2017_Test_v2_Data/ISIC_0000099.jpg");
   fs::remove(dir / "ISIC-2017_Training_Part1_GroundTruth" / "ISIC_0000004_segmentation.png");
-  expect_error_mentioning([&] { isic2017_files(dir.string(), Split::train); },
-                          "ISIC_0000004_segmentation.png");
+  test::expect_error_mentioning([&] { isic2017_files(dir.string(), Split::train); },
+                                "ISIC_0000004_segmentation.png");
 }
 
 TEST(LayoutExample, RefusesAFolderThatHoldsADataSetAndUnknownNames) {

@@ -99,15 +99,6 @@ TEST(Checkpoint, RoundTripGivesIdenticalLogits) {
   EXPECT_THROW(load_checkpoint((dir / "m.pt").string(), *wider), Error);
 }
 
-void expect_error_mentioning(const std::function<void()>& action, const std::string& text) {
-  try {
-    action();
-    ADD_FAILURE() << "no error; expected one mentioning " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
-
 TEST(Checkpoint, DetectsDamageAndFallsBackToThePreviousOne) {
   const auto dir = test::fresh_dir("ckpt_damage");
   const auto path = (dir / "m.pt").string();
@@ -133,14 +124,14 @@ TEST(Checkpoint, DetectsDamageAndFallsBackToThePreviousOne) {
   // Without a previous checkpoint the damage is an error that says what is wrong.
   std::filesystem::remove(previous_checkpoint(path));
   test::write_file(path, flipped);
-  expect_error_mentioning([&] { load_checkpoint(path, *other); }, "checksum");
+  test::expect_error_mentioning([&] { load_checkpoint(path, *other); }, "checksum");
   test::write_file(path, good.substr(0, good.size() - 100));
-  expect_error_mentioning([&] { load_checkpoint(path, *other); }, "truncated");
+  test::expect_error_mentioning([&] { load_checkpoint(path, *other); }, "truncated");
   // A file that does not fit the model is not damage: no silent fallback.
   test::write_file(path, good);
   test::write_file(previous_checkpoint(path), previous);
   auto wider = models::small_resnet({6, {1, 1, 1, 1}, 10});
-  expect_error_mentioning([&] { load_checkpoint(path, *wider); }, "does not fit");
+  test::expect_error_mentioning([&] { load_checkpoint(path, *wider); }, "does not fit");
 }
 
 TEST(Trainer, ResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
