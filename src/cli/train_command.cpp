@@ -258,9 +258,10 @@ struct ExportCommand {
   void run() const {
     const auto config = train::load_run_config(run_dir);
     const auto model = trained_model(run_dir, config, checkpoint);
-    models::write_pth(out, models::state_dict(*model));
-    std::cout << "wrote " << out << ": " << models::state_dict(*model).size() << " tensors of "
-              << config.model << " (" << model->options().num_classes << " classes); in Python: "
+    const auto tensors = models::state_dict(*model);
+    models::write_pth(out, tensors);
+    std::cout << "wrote " << out << ": " << tensors.size() << " tensors of " << config.model << " ("
+              << model->options().num_classes << " classes); in Python: "
               << (config.model == "small" ? "reff's small ResNet has no torchvision twin"
                                           : "torchvision.models." + config.model + "(num_classes=" +
                                                 std::to_string(model->options().num_classes) +

@@ -25,9 +25,9 @@ namespace {
 constexpr char kMagic[] = "REFF-CHECKPOINT-1\n";
 constexpr size_t kMagicLength = sizeof kMagic - 1;
 
-uint32_t crc_of(const std::string& bytes) {
+uint32_t crc_of(const char* bytes, size_t length) {
   return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+      crc32(0L, reinterpret_cast<const Bytef*>(bytes), static_cast<uInt>(length)));
 }
 
 void put_little(std::string& out, uint64_t value, int bytes) {
@@ -62,7 +62,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   const auto payload = payload_stream.str();
   std::string header(kMagic, kMagicLength);
   put_little(header, payload.size(), 8);
-  put_little(header, crc_of(payload), 4);
+  put_little(header, crc_of(payload.data(), payload.size()), 4);
 
   // Temporary file, then: the current checkpoint becomes .prev, the new one takes its place. A
   // crash at any moment leaves at least one complete checkpoint (load falls back to .prev).
@@ -99,22 +99,29 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> shapes(const torch::nn
 
 namespace {
 
-// The archive bytes of a checkpoint file, checked against its length and CRC-32.
-std::string verified_payload(const std::string& path) {
+// A checkpoint file's bytes and where its archive starts, checked against length and CRC-32.
+struct Payload {
+  std::string bytes;
+  size_t offset = 0;
+  const char* data() const { return bytes.data() + offset; }
+  size_t size() const { return bytes.size() - offset; }
+};
+
+Payload verified_payload(const std::string& path) {
   require(std::filesystem::is_regular_file(path), path, "checkpoint not found");
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   require(in.good() || in.eof(), path, "cannot read");
-  if (bytes.compare(0, kMagicLength, kMagic) != 0) return bytes;  // a bare archive (older runs)
+  if (bytes.compare(0, kMagicLength, kMagic) != 0) return {std::move(bytes), 0};  // bare archive
   const size_t header = kMagicLength + 12;
   require(bytes.size() >= header, path, "truncated checkpoint (no complete header)");
   const uint64_t length = get_little(bytes, kMagicLength, 8);
   require(bytes.size() - header == length, path,
           "truncated or extended checkpoint: " + std::to_string(bytes.size() - header) +
               " payload bytes, the header says " + std::to_string(length));
-  auto payload = bytes.substr(header);
-  require(crc_of(payload) == get_little(bytes, kMagicLength + 8, 4), path,
-          "damaged checkpoint: its checksum does not match its contents");
+  Payload payload{std::move(bytes), header};
+  require(crc_of(payload.data(), payload.size()) == get_little(payload.bytes, kMagicLength + 8, 4),
+          path, "damaged checkpoint: its checksum does not match its contents");
   return payload;
 }
 

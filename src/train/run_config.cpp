@@ -33,9 +33,9 @@ std::vector<data::LabelledImage> real_files(const RunConfig& config, data::Split
 // A split of a real data set, or its first `count` images when count > 0.
 NamedDataset real_set(const RunConfig& config, data::Split split, const std::string& name,
                       int64_t count) {
-  const auto encoding =
-      config.dataset == "isic2017" ? data::MaskEncoding::binary : data::MaskEncoding::trimap;
-  auto set = data::load_labelled_images(real_files(config, split), config.data.canvas, encoding);
+  auto set = config.dataset == "isic2017"
+                 ? data::load_isic2017(config.data_dir, split, config.data.canvas)
+                 : data::load_oxford_pets(config.data_dir, split, config.data.canvas, config.split);
   if (count > 0 && count < set.size()) {
     std::vector<int64_t> first(static_cast<size_t>(count));
     std::iota(first.begin(), first.end(), 0);
