@@ -4,47 +4,17 @@
 #include "reff/data/image_file.h"
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/json_file.h"
 #include "reff/train/annotator.h"
-#include "reff/train/checkpoint.h"
-#include "reff/viz/image_grid.h"
+#include "reff/train/run_folders.h"
 #include "run_options.h"
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 
 namespace reff::cli {
 namespace fs = std::filesystem;
 namespace {
-
-// An annotator folder's generator, ready to annotate.
-struct LoadedAnnotator {
-  train::AnnotatorRunConfig config;
-  std::shared_ptr<train::Pix2Pix> model;
-};
-
-LoadedAnnotator load_annotator(const std::string& dir) {
-  LoadedAnnotator loaded{train::load_annotator_config(dir), nullptr};
-  loaded.model = std::make_shared<train::Pix2Pix>(
-      loaded.config.data.canvas, train::AnnotatorOptions::from_json(loaded.config.annotator));
-  train::load_checkpoint((fs::path(dir) / train::kAnnotatorCheckpoint).string(), *loaded.model);
-  return loaded;
-}
-
-// IoU and Dice of G(x) on `count` held-out (val) images.
-nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count) {
-  auto config = annotator.config;
-  if (count > 0) config.val_count = count;
-  const auto val = train::build_val_set(config);
-  const auto overlap =
-      train::mask_overlap(train::pseudo_annotate(*annotator.model->generator, val.data),
-                          val.data.masks().to(torch::kFloat32).div(255.0));
-  return {{"iou", overlap.iou},
-          {"dice", overlap.dice},
-          {"images", val.data.size()},
-          {"n", annotator.config.annotated.n},
-          {"per_class", annotator.config.annotated.per_class}};
-}
 
 struct AnnotatorTrainCommand {
   std::string out, device = "auto";
@@ -56,7 +26,6 @@ struct AnnotatorTrainCommand {
 
   void run() const {
     train::AnnotatorRunConfig config;
-    const auto checkpoint = fs::path(out) / train::kAnnotatorCheckpoint;
     if (resume) {
       config = train::load_annotator_config(out);
     } else {
@@ -70,43 +39,19 @@ struct AnnotatorTrainCommand {
       given.set("--seed", seed, options.seed);
       options.validate();
       config.annotator = options.to_json();
-      require(!fs::exists(checkpoint), out,
-              "already holds an annotator; pass --resume or choose another --out");
     }
     const auto options = train::AnnotatorOptions::from_json(config.annotator);
-    // Data and D1 first: a bad --annotated-n fails before anything is written.
-    const auto generated = train::build_train_set(config);
-    const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
-    if (!resume) {
-      std::error_code error;
-      fs::create_directories(out, error);
-      require(!error, out, "cannot create the folder (" + error.message() + ")");
-      auto json = config.to_json();
-      json["annotator"] = config.annotator;
-      write_json((fs::path(out) / "config.json").string(), json);
-    }
-    std::cerr << "reff annotator train: " << d1.size() << " annotated images (n "
-              << config.annotated.n << (config.annotated.per_class ? " per class" : " in total")
-              << "), " << options.iterations << " iterations\n";
-
-    torch::manual_seed(options.seed);
-    train::Pix2Pix model(config.data.canvas, options);
-    model.to(parse_device(device));
+    std::cerr << "reff annotator train: n " << config.annotated.n
+              << (config.annotated.per_class ? " per class" : " in total") << ", "
+              << options.iterations << " iterations\n";
     Progress progress("annotator", "it");
-    const auto start = std::chrono::steady_clock::now();
-    train::train_annotator(model, options, generated.subset(d1), out,
-                           resume && fs::exists(checkpoint),
-                           [&](int64_t done, int64_t total, const std::string& status) {
-                             progress.update(done, total, status);
-                           });
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto summary = held_out_overlap(load_annotator(out), 0);
-    summary["train_seconds_this_session"] = seconds;
-    write_json((fs::path(out) / "eval.json").string(), summary);
+    const auto summary = train::run_annotator(
+        config, out, resume, device, [&](int64_t done, int64_t total, const std::string& status) {
+          progress.update(done, total, status);
+        });
     std::cout << "annotator n " << config.annotated.n << ": held-out IoU " << summary["iou"]
               << ", Dice " << summary["dice"] << " on " << summary["images"] << " val images ("
-              << seconds << " s of training)\n";
+              << summary["train_seconds_this_session"] << " s of training)\n";
   }
 };
 
@@ -114,8 +59,8 @@ struct AnnotatorEvalCommand {
   std::string dir;
   int64_t count = 0;
   void run() const {
-    const auto result = held_out_overlap(load_annotator(dir), count);
-    write_json((fs::path(dir) / "eval.json").string(), result);
+    const auto result = train::held_out_overlap(train::load_annotator(dir), count);
+    write_json_file((fs::path(dir) / train::kAnnotatorEval).string(), result);
     std::cout << "annotator n " << result["n"] << ": IoU " << result["iou"] << ", Dice "
               << result["dice"] << " on " << result["images"] << " held-out images\n";
   }
@@ -128,29 +73,9 @@ struct AnnotatorShowCommand {
   std::string out;
   int64_t count = 8;
   void run() const {
-    require(count >= 1 && count <= 32, "--count", "must be in [1, 32]");
-    std::vector<LoadedAnnotator> annotators;
-    for (const auto& dir : dirs) {
-      annotators.push_back(load_annotator(dir));
-      require(annotators.back().config.data_json() == annotators.front().config.data_json(), dir,
-              "made for other data than " + dirs.front());
-    }
-    auto config = annotators.front().config;
-    config.val_count = count;
-    const auto val = train::build_val_set(config).data;
-    std::vector<torch::Tensor> tiles;
-    for (int64_t i = 0; i < count; ++i) tiles.push_back(val.images()[i]);
-    for (int64_t i = 0; i < count; ++i) tiles.push_back(val.masks()[i]);
+    data::write_png(out, train::annotations_picture(dirs, count));
     std::cout << "rows: x, s";
-    for (const auto& a : annotators) {
-      const auto g = train::pseudo_annotate(*a.model->generator, val);
-      for (int64_t i = 0; i < count; ++i) {
-        tiles.push_back(g[i].mul(255).round().to(torch::kUInt8));
-      }
-      std::cout << ", G(x) n=" << a.config.annotated.n;
-    }
-    const int64_t side = config.data.canvas;
-    data::write_png(out, viz::image_grid(tiles, count, 3, viz::scale_to_at_least(side, 64)));
+    for (const auto& dir : dirs) std::cout << ", G(x) of " << dir;
     std::cout << "\nwrote " << out << "\n";
   }
 };

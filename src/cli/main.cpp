@@ -3,6 +3,7 @@
 // by SIGINT/SIGTERM after writing its checkpoint.
 #include "annotator_command.h"
 #include "data_command.h"
+#include "experiment_command.h"
 #include "train_command.h"
 
 #include "reff/error.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   reff::cli::add_data_command(app);
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);
+  reff::cli::add_experiment_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

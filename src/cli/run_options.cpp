@@ -3,7 +3,6 @@
 #include "reff/error.h"
 
 #include <filesystem>
-#include <fstream>
 
 namespace reff::cli {
 
@@ -11,15 +10,6 @@ std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& text
   std::vector<train::TestSetSpec> specs;
   for (const auto& text : texts) specs.push_back(train::parse_test_set(text));
   return specs;
-}
-
-void write_json(const std::string& path, const nlohmann::json& json) {
-  const auto temporary = path + ".tmp";
-  std::ofstream out(temporary, std::ios::trunc);
-  out << json.dump(2) << "\n";
-  out.close();
-  require(out.good(), path, "cannot write");
-  std::filesystem::rename(temporary, path);
 }
 
 void add_device_option(CLI::App& command, std::string& device) {

@@ -53,7 +53,4 @@ std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& text
 // --device auto | cpu | cuda | cuda:N
 void add_device_option(CLI::App& command, std::string& device);
 
-// Writes JSON to a temporary file and renames it into place.
-void write_json(const std::string& path, const nlohmann::json& json);
-
 }  // namespace reff::cli

@@ -4,15 +4,14 @@
 #include "reff/data/image_file.h"
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/json_file.h"
 #include "reff/models/state_dict.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/run_config.h"
-#include "reff/viz/explained_samples.h"
+#include "reff/train/run_folders.h"
 #include "run_options.h"
+#include "stop_on_signal.h"
 
-#include <signal.h>
-
-#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -20,62 +19,6 @@
 namespace reff::cli {
 namespace fs = std::filesystem;
 namespace {
-
-std::atomic<bool> stop_signalled{false};
-
-// While it lives, the first SIGINT or SIGTERM only raises a flag (the handler is reset, so a
-// second one ends the process at once).
-class StopOnSignal {
- public:
-  StopOnSignal() {
-    struct sigaction action {};
-    action.sa_handler = [](int) { stop_signalled = true; };
-    action.sa_flags = SA_RESETHAND;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_int_);
-    sigaction(SIGTERM, &action, &previous_term_);
-  }
-  ~StopOnSignal() {
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-  static bool requested() { return stop_signalled; }
-
- private:
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
-};
-
-constexpr const char* kConfig = "config.json";
-constexpr const char* kExplanations = "explanations.png";
-constexpr int64_t kPictureSamples = 8;
-
-std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
-  if (which == "best") return (fs::path(run_dir) / train::kBestCheckpoint).string();
-  if (which == "last") return (fs::path(run_dir) / train::kLastCheckpoint).string();
-  throw Error("--checkpoint: '" + which + "' is not one of best, last");
-}
-
-// The run's model with the weights of its best (or last) checkpoint, on `device`.
-std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir,
-                                              const train::RunConfig& config,
-                                              const std::string& which,
-                                              const std::string& device = "cpu") {
-  auto model = train::build_model(config);
-  model->to(parse_device(device));
-  train::load_checkpoint(checkpoint_path(run_dir, which), *model);
-  return model;
-}
-
-// The first `count` samples of a test set (all of them when it has fewer).
-void write_picture(models::TappedModel& model, const train::RunConfig& config,
-                   const train::TestSetSpec& spec, int64_t count, const std::string& out) {
-  const auto set = train::build_test_set(config, spec, count);
-  data::write_png(out, viz::explained_samples(model, set.data, std::min(count, set.data.size()),
-                                              config.train.cam));
-}
 
 struct TrainCommand {
   std::string out, method = "baseline", model, cam_rectifier, cam_target, annotator, pretrained,
@@ -92,6 +35,7 @@ struct TrainCommand {
   train::RunConfig resolve() const {
     auto c = data.resolve(given);
     c.train.method = train::parse_method(method);
+    if (c.train.method == train::Method::abn) c.train.lambda = 10;  // the seed's gamma
     given.set("--model", model, c.model);
     given.set("--width", width, c.small.width);
     given.set("--epochs", epochs, c.train.epochs);
@@ -135,12 +79,7 @@ struct TrainCommand {
 
   void run() const {
     train::RunConfig config;
-    // --resume continues from the last checkpoint; a run stopped before its first checkpoint
-    // starts again from its stored config.
-    const auto last = (fs::path(out) / train::kLastCheckpoint).string();
-    const bool continuing =
-        resume && (fs::exists(last) || fs::exists(train::previous_checkpoint(last)));
-    if (resume) {
+    if (resume) {  // a run stopped before its first checkpoint starts again from its config
       config = train::load_run_config(out);
       given.set("--epochs", epochs, config.train.epochs);
       given.set("--max-steps", max_steps, config.train.max_steps);
@@ -148,27 +87,10 @@ struct TrainCommand {
       config.train.validate();
     } else {
       config = resolve();
-      require(!fs::exists(fs::path(out) / train::kLastCheckpoint), out,
-              "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
     }
-    const auto on = parse_device(config.device);  // a missing GPU fails before any work
-    // A resumed run takes its weights from the checkpoint, not the pretrained file, which is
-    // read (and checked) before anything is written.
-    auto model = continuing ? train::build_model(config) : train::initial_model(config);
     std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
               << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
-              << ", on " << on << ", preparing data...\n";
-    // Data first: bad data options fail before anything is written.
-    const auto train_set = train::build_algorithm1_train_set(config);
-    const auto val = train::build_val_set(config);
-    std::vector<train::NamedDataset> test_sets;
-    for (const auto& spec : config.tests) test_sets.push_back(train::build_test_set(config, spec));
-    std::error_code error;
-    fs::create_directories(out, error);
-    require(!error, out, "cannot create the run folder (" + error.message() + ")");
-    write_json((fs::path(out) / kConfig).string(), config.to_json());
-    model->to(on);
-
+              << ", on " << parse_device(config.device) << ", preparing data...\n";
     Progress progress("train", "steps");
     train::TrainCallbacks callbacks;
     // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
@@ -186,14 +108,7 @@ struct TrainCommand {
       }
       std::cerr << ", " << e["train"]["images_per_s"].get<double>() << " img/s\n";
     };
-    const auto state =
-        train::train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
-
-    const auto best = trained_model(out, config, "best", config.device);
-    if (!config.tests.empty()) {
-      write_picture(*best, config, config.tests.front(), kPictureSamples,
-                    (fs::path(out) / kExplanations).string());
-    }
+    const auto state = train::run_classifier(config, out, resume, callbacks);
     const auto& chosen = state["history"][state["best_epoch"].get<int64_t>() - 1];
     std::cout << "best epoch " << state["best_epoch"] << " of " << config.train.epochs;
     if (config.train.max_steps > 0 && state.value("steps", int64_t(0)) >= config.train.max_steps) {
@@ -204,7 +119,7 @@ struct TrainCommand {
       std::cout << ", " << name << " accuracy " << result["accuracy"];
     }
     std::cout << "\nrun folder: " << out << " (config.json, metrics.jsonl, checkpoints, "
-              << kExplanations << ")\n";
+              << train::kExplanationsPicture << ")\n";
   }
 };
 
@@ -215,7 +130,7 @@ struct EvalCommand {
 
   void run() const {
     const auto config = train::load_run_config(run_dir);
-    auto model = trained_model(run_dir, config, checkpoint, device);
+    auto model = train::trained_model(run_dir, config, checkpoint, device);
     nlohmann::json results;
     for (const auto& spec : tests.empty() ? config.tests : parse_tests(tests)) {
       const auto set = train::build_test_set(config, spec, count);
@@ -229,7 +144,7 @@ struct EvalCommand {
       std::cout << "\n";
       results[spec.name] = result;
     }
-    write_json((fs::path(run_dir) / "eval.json").string(), results);
+    write_json_file((fs::path(run_dir) / "eval.json").string(), results);
   }
 };
 
@@ -243,8 +158,8 @@ struct ExplainCommand {
     const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1}
                                                            : config.tests.front())
                                    : train::parse_test_set(test);
-    auto model = trained_model(run_dir, config, checkpoint, device);
-    write_picture(*model, config, spec, count, out);
+    auto model = train::trained_model(run_dir, config, checkpoint, device);
+    train::write_explanations(*model, config, spec, count, out);
     std::cout << "wrote " << out << ": rows of input, mask, Grad-CAM of layer1..layer"
               << config.train.layer_weights.size() << " (top class) on " << spec.name << "\n";
   }
@@ -257,7 +172,7 @@ struct ExportCommand {
 
   void run() const {
     const auto config = train::load_run_config(run_dir);
-    const auto model = trained_model(run_dir, config, checkpoint);
+    const auto model = train::trained_model(run_dir, config, checkpoint);
     const auto tensors = models::state_dict(*model);
     models::write_pth(out, tensors);
     std::cout << "wrote " << out << ": " << tensors.size() << " tensors of " << config.model << " ("
@@ -277,7 +192,7 @@ void add_train_commands(CLI::App& app) {
   auto* train = app.add_subcommand("train", "Train a classifier with or without ReFF");
   auto& g = t->given;
   train->add_option("--out", t->out, "Run folder")->required();
-  g.add(*train, "--method", t->method, "baseline | reff | reff-l1 | reff-l2")
+  g.add(*train, "--method", t->method, "baseline | reff | reff-l1 | reff-l2 | rrr | abn")
       ->capture_default_str();
   g.add_flag(*train, "--resume", t->resume,
              "Continue the run in --out with its config (a finished run: no-op)");
@@ -289,7 +204,7 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--momentum", t->momentum, "SGD momentum (0.8)");
   g.add(*train, "--weight-decay", t->weight_decay, "Weight decay (1e-5)");
   g.add(*train, "--lambda", t->lambda,
-        "Weight of the explanation loss (preset: cpu 1e-4, paper 1e-6)");
+        "Weight of the explanation loss (preset: cpu 1e-4, paper 1e-6; abn: gamma, 10)");
   g.add(*train, "--layer-weights", t->layer_weights, "w_l per explained layer (15,60,250,1000)")
       ->delimiter(',');
   g.add(*train, "--cam-rectifier", t->cam_rectifier,

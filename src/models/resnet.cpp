@@ -84,6 +84,11 @@ ResNet::ResNet(const ResNetOptions& options) : options_(options), inplanes_(opti
                                  make_stage(options.width << s, options.blocks[s], s == 0 ? 1 : 2));
   }
   fc = register_module("fc", nn::Linear(inplanes_, options.num_classes));
+  if (options.attention_branch) {
+    const int64_t layer3_channels = (options.width << 2) * expansion(options.block);
+    attention_ = register_module(
+        "attention", std::make_shared<AttentionBranch>(layer3_channels, options.num_classes));
+  }
 
   // torchvision's initialisation: He (fan-out) for convolutions, BatchNorm at identity.
   for (auto& module : modules(/*include_self=*/false)) {
@@ -122,9 +127,15 @@ Tapped ResNet::forward(const torch::Tensor& images) {
     x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
   }
   Tapped out;
-  for (auto& stage : stages_) {
-    x = stage->forward(x);
+  for (size_t s = 0; s < stages_.size(); ++s) {
+    x = stages_[s]->forward(x);
     out.features.push_back(x);
+    if (s == 2 && attention_) {  // ABN: the perception branch reads f (.) (1 + M(x))
+      auto attention = attention_->forward(x);
+      out.attention_scores = attention.scores;
+      out.attention = attention.map;
+      x = x * (1 + attention.map);
+    }
   }
   out.logits = fc(x.mean({2, 3}));
   return out;
@@ -141,19 +152,24 @@ std::shared_ptr<ResNet> resnet50(int64_t num_classes) {
       ResNetOptions{Block::bottleneck, {3, 4, 6, 3}, 64, true, num_classes});
 }
 std::shared_ptr<ResNet> small_resnet(const SmallResNetOptions& options) {
-  return std::make_shared<ResNet>(
-      ResNetOptions{Block::basic, options.blocks, options.width, false, options.num_classes});
+  return std::make_shared<ResNet>(ResNetOptions{Block::basic, options.blocks, options.width, false,
+                                                options.num_classes, options.attention_branch});
 }
 
 std::shared_ptr<ResNet> make_resnet(const std::string& name, int64_t num_classes,
-                                    const SmallResNetOptions& small) {
-  if (name == "resnet18") return resnet18(num_classes);
-  if (name == "resnet34") return resnet34(num_classes);
-  if (name == "resnet50") return resnet50(num_classes);
+                                    const SmallResNetOptions& small, bool attention_branch) {
+  ResNetOptions options{Block::basic, {2, 2, 2, 2}, 64, true, num_classes, attention_branch};
+  if (name == "resnet18") return std::make_shared<ResNet>(options);
+  if (name == "resnet34" || name == "resnet50") {
+    options.blocks = {3, 4, 6, 3};
+    if (name == "resnet50") options.block = Block::bottleneck;
+    return std::make_shared<ResNet>(options);
+  }
   if (name == "small") {
-    auto options = small;
-    options.num_classes = num_classes;
-    return small_resnet(options);
+    auto small_options = small;
+    small_options.num_classes = num_classes;
+    small_options.attention_branch = attention_branch;
+    return small_resnet(small_options);
   }
   throw Error("--model: '" + name + "' is not one of small, resnet18, resnet34, resnet50");
 }

@@ -16,8 +16,8 @@ NamedTensors state_dict(const torch::nn::Module& module) {
 
 namespace {
 
-bool replaceable(const std::string& name, const LoadStateDictOptions& options) {
-  for (const auto& prefix : options.replaceable)
+bool has_prefix(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& prefix : prefixes)
     if (name.compare(0, prefix.size(), prefix) == 0) return true;
   return false;
 }
@@ -36,11 +36,15 @@ std::vector<std::string> load_state_dict(torch::nn::Module& module, const NamedT
   auto own = state_dict(module);
   for (const auto& [name, target] : own) {
     const auto found = given.find(name);
+    if (found == given.end() && has_prefix(name, options.absent)) {
+      kept.push_back(name);
+      continue;
+    }
     require(found != given.end(), source, "has no tensor " + name + " (the model has)");
     const auto& tensor = found->second;
     if (tensor.sizes() != target.sizes()) {
       require(
-          replaceable(name, options), source,
+          has_prefix(name, options.replaceable), source,
           name + " is " + shape(tensor) + " in the file but " + shape(target) + " in the model");
       kept.push_back(name);
     }
@@ -48,12 +52,10 @@ std::vector<std::string> load_state_dict(torch::nn::Module& module, const NamedT
             name + " has type " + std::string(c10::toString(tensor.scalar_type())) +
                 ", the model " + c10::toString(target.scalar_type()));
   }
-  if (given.size() != own.size()) {
-    std::map<std::string, bool> names;
-    for (const auto& entry : own) names[entry.first] = true;
-    for (const auto& [name, tensor] : given)
-      require(names.count(name) > 0, source, "holds " + name + ", which the model does not have");
-  }
+  std::map<std::string, bool> names;
+  for (const auto& entry : own) names[entry.first] = true;
+  for (const auto& [name, tensor] : given)
+    require(names.count(name) > 0, source, "holds " + name + ", which the model does not have");
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : own) {
     if (std::find(kept.begin(), kept.end(), name) != kept.end()) continue;

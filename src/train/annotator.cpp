@@ -68,9 +68,21 @@ AnnotatorOptions annotator_preset(const std::string& preset) {
   return options;
 }
 
+namespace {
+// The PatchGAN halves the image three times, then takes two 4x4 convolutions: 24 px leave it one
+// patch.
+int64_t checked_size(int64_t image_size) {
+  require(
+      image_size >= 24, "--canvas",
+      "the annotator's PatchGAN needs images of at least 24 px, not " + std::to_string(image_size));
+  return image_size;
+}
+}  // namespace
+
 Pix2Pix::Pix2Pix(int64_t image_size, const AnnotatorOptions& options)
-    : generator(register_module("generator", std::make_shared<models::UNetGenerator>(
-                                                 image_size, options.generator_base))),
+    : generator(
+          register_module("generator", std::make_shared<models::UNetGenerator>(
+                                           checked_size(image_size), options.generator_base))),
       discriminator(register_module("discriminator", std::make_shared<models::PatchDiscriminator>(
                                                          options.discriminator_base))) {}
 

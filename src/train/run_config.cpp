@@ -240,14 +240,15 @@ std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
   require(classes >= dataset_classes(config), "--num-classes",
           "the data set has " + std::to_string(dataset_classes(config)) + " classes");
   torch::manual_seed(config.model_seed);
-  return models::make_resnet(config.model, classes, config.small);
+  return models::make_resnet(config.model, classes, config.small,
+                             config.train.method == Method::abn);
 }
 
 std::shared_ptr<models::ResNet> initial_model(const RunConfig& config) {
   auto model = build_model(config);
   if (config.pretrained.empty()) return model;
   const auto kept = models::load_state_dict(*model, models::read_pth(config.pretrained),
-                                            config.pretrained, {{"fc."}});
+                                            config.pretrained, {{"fc."}, {"attention."}});
   if (!kept.empty()) {
     std::cerr << "reff: " << config.pretrained << ": a new head (fc) for "
               << model->options().num_classes << " classes, the rest pretrained\n";

@@ -4,6 +4,7 @@
 #include "reff/data/rng.h"
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/regularizers/attention_map_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
 #include "reff/train/checkpoint.h"
 
@@ -25,7 +26,8 @@ Method parse_method(const std::string& name) {
   if (name == "reff-l1") return Method::reff_l1;
   if (name == "reff-l2") return Method::reff_l2;
   if (name == "rrr") return Method::rrr;
-  throw Error("--method: '" + name + "' is not one of baseline, reff, reff-l1, reff-l2, rrr");
+  if (name == "abn") return Method::abn;
+  throw Error("--method: '" + name + "' is not one of baseline, reff, reff-l1, reff-l2, rrr, abn");
 }
 
 std::string method_name(Method method) {
@@ -40,6 +42,8 @@ std::string method_name(Method method) {
       return "reff-l2";
     case Method::rrr:
       return "rrr";
+    case Method::abn:
+      return "abn";
   }
   return "?";
 }
@@ -48,6 +52,7 @@ std::optional<regularizers::ExplanationLoss> method_loss(Method method) {
   switch (method) {
     case Method::baseline:
     case Method::rrr:
+    case Method::abn:
       return std::nullopt;
     case Method::reff:
       return regularizers::ExplanationLoss::reff;
@@ -68,9 +73,8 @@ void TrainOptions::validate() const {
   require(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
   require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
   require(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
-  require(!normalise_maps || method == Method::reff || method == Method::baseline ||
-              method == Method::rrr,
-          "--cam-normalise", "only with --method reff (Eq. 3)");
+  require(!normalise_maps || !method_loss(method) || method == Method::reff, "--cam-normalise",
+          "only with --method reff (Eq. 3)");
   for (double w : layer_weights)
     require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
 }
@@ -88,6 +92,15 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   const auto forward = model.forward(images);
   terms.logits = forward.logits;
   terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
+  if (options.method == Method::abn) {
+    require(forward.attention.defined(), "--method abn", "the model has no attention branch");
+    terms.main =
+        terms.main + torch::nn::functional::cross_entropy(forward.attention_scores, batch.labels);
+    terms.explanation =
+        regularizers::attention_map_loss(forward.attention, batch.masks, batch.has_mask);
+    terms.total = terms.main + options.lambda * terms.explanation;  // gamma * L_map
+    return terms;
+  }
   if (rrr) {
     terms.explanation =
         regularizers::input_gradient_loss(forward.logits, images, batch.masks, batch.has_mask);

@@ -21,6 +21,13 @@ torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDa
       explain::grad_cam(forward, top_class, {batch.images.size(2), batch.images.size(3)}, options);
   std::vector<torch::Tensor> pictures;
   for (const auto& map : maps) pictures.push_back(map.cpu());
+  if (forward.attention.defined()) {  // ABN: its attention map M(x) in the last column
+    pictures.push_back(torch::upsample_bilinear2d(forward.attention.detach(),
+                                                  {batch.images.size(2), batch.images.size(3)},
+                                                  /*align_corners=*/false)
+                           .squeeze(1)
+                           .cpu());
+  }
   return explanation_grid(data.images().slice(0, 0, count), batch.masks.cpu(), pictures);
 }
 

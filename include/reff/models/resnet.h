@@ -5,8 +5,13 @@
 //
 // `small_resnet` is the cpu preset's network: the same blocks, configurable width and depth, and
 // a 3x3 stride-1 stem without max-pooling for small canvases.
+//
+// With `attention_branch`, the network is ABN's (attention_branch.h): the attention branch reads
+// the layer3 features f and layer4 continues from f (.) (1 + M(x)); the logits are the perception
+// branch's. The explained layer3 is f itself.
 #pragma once
 
+#include "reff/models/attention_branch.h"
 #include "reff/models/tapped_model.h"
 
 #include <torch/nn/modules/batchnorm.h>
@@ -28,6 +33,7 @@ struct ResNetOptions {
   int64_t width = 64;                            // channels of the first stage (x2 per stage)
   bool imagenet_stem = true;  // 7x7 stride-2 conv + 3x3 max-pool; else 3x3 stride-1, no pool
   int64_t num_classes = 1000;
+  bool attention_branch = false;  // ABN
 };
 
 class ResNet : public TappedModel {
@@ -45,6 +51,7 @@ class ResNet : public TappedModel {
   torch::nn::BatchNorm2d bn1{nullptr};
   std::array<torch::nn::Sequential, 4> stages_ = {nullptr, nullptr, nullptr, nullptr};
   torch::nn::Linear fc{nullptr};
+  std::shared_ptr<AttentionBranch> attention_;
 };
 
 std::shared_ptr<ResNet> resnet18(int64_t num_classes = 1000);
@@ -55,11 +62,13 @@ struct SmallResNetOptions {
   int64_t width = 16;                            // first stage channels
   std::array<int64_t, 4> blocks = {1, 1, 1, 1};  // basic blocks per stage
   int64_t num_classes = 10;
+  bool attention_branch = false;  // ABN
 };
 std::shared_ptr<ResNet> small_resnet(const SmallResNetOptions& options);
 
 // By name: resnet18 | resnet34 | resnet50 | small. Throws reff::Error for other names.
 std::shared_ptr<ResNet> make_resnet(const std::string& name, int64_t num_classes,
-                                    const SmallResNetOptions& small = {});
+                                    const SmallResNetOptions& small = {},
+                                    bool attention_branch = false);
 
 }  // namespace reff::models

@@ -19,6 +19,9 @@ struct LoadStateDictOptions {
   // Prefixes of tensors (e.g. "fc.") that keep the module's initial values when their shape in
   // the file differs: a new head for another class count on a pretrained backbone.
   std::vector<std::string> replaceable;
+  // Prefixes of the module's tensors the file may lack (they keep their initial values): a part
+  // torchvision's networks do not have, such as ABN's attention branch.
+  std::vector<std::string> absent;
 };
 
 // Copies each tensor into the module's parameter or buffer of the same name. The names must be

@@ -13,6 +13,10 @@ namespace reff::models {
 struct Tapped {
   torch::Tensor logits;                 // [B, classes]
   std::vector<torch::Tensor> features;  // per explained layer: [B, K_l, H_l, W_l]
+  // Attention Branch Network only (undefined otherwise): the attention branch's class scores
+  // [B, classes] and its attention map M(x) [B, 1, h, w] in [0, 1].
+  torch::Tensor attention_scores;
+  torch::Tensor attention;
 };
 
 class TappedModel : public torch::nn::Module {

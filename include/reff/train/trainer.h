@@ -22,9 +22,10 @@
 namespace reff::train {
 
 // rrr: the input-gradient penalty of Right for the Right Reasons (input_gradient_loss.h), a
-// further baseline of the shortcut study.
-enum class Method { baseline, reff, reff_l1, reff_l2, rrr };
-Method parse_method(const std::string& name);  // baseline | reff | reff-l1 | reff-l2 | rrr
+// further baseline of the shortcut study. abn: the Attention Branch Network with its map loss
+// (attention_map_loss.h; lambda is ABN's gamma), on a model built with an attention branch.
+enum class Method { baseline, reff, reff_l1, reff_l2, rrr, abn };
+Method parse_method(const std::string& name);  // baseline | reff | reff-l1 | reff-l2 | rrr | abn
 std::string method_name(Method method);
 // The explanation loss a method minimises (none for the baseline).
 std::optional<regularizers::ExplanationLoss> method_loss(Method method);
@@ -51,8 +52,8 @@ struct TrainOptions {
 
 struct LossTerms {
   torch::Tensor logits;
-  torch::Tensor main;         // L_main
-  torch::Tensor explanation;  // L_ReFF (0 for the baseline)
+  torch::Tensor main;         // L_main (ABN: CE of the perception plus CE of the attention branch)
+  torch::Tensor explanation;  // L_ReFF (0 for the baseline; ABN: L_map)
   torch::Tensor total;        // L_main + lambda * L_ReFF
 };
 // The loss of one batch, differentiable with respect to the model's parameters.

@@ -1,5 +1,6 @@
 // Explains a model's predictions on the first samples of a data set and draws them
-// (explanation_grid): input, mask, and the Grad-CAM of the top class at each explained layer.
+// (explanation_grid): input, mask, the Grad-CAM of the top class at each explained layer and, for
+// ABN, its attention map M(x).
 #pragma once
 
 #include "reff/data/tensor_dataset.h"

@@ -1,0 +1,99 @@
+// The seed's experiments as lists of runs ("cells"), each a run folder of its own:
+//
+//   table2: train at (p, q) = (0, 1), test at (1, 1) ("shift"; also (0, 1), "iid"), for
+//           n in {1, 5, 10, 20, 50, All} annotated images per class and the methods ReFF,
+//           ReFF (L1), ReFF (L2), ABN and the shortcut study's best variant, with the baseline
+//           beside them; one pseudo-annotator per (n, seed), shared by every method.
+//   table3: no spurious feature: train and test at p = 1, q in {0, 0.2, ..., 1}, baseline and
+//           ReFF with every mask.
+//
+// Hyper-parameters are chosen on the validation split (which comes from the training
+// distribution, as in the seed), never on a test set, by this rule: train each value of the
+// method's grid once (first seed; table2 at n = All, table3 at q = 1); keep the values whose val
+// accuracy is within half a point of the best; of those take the one whose Grad-CAMs put the most
+// mass inside the val masks (mean over layers); ties go to the smaller value. The chosen value
+// serves every row and seed. A selection run is itself the table's cell when they coincide.
+//
+// Seeds: seed s sets the model's initial weights, the batch order, which images form D1 and the
+// annotator's weights; the data set is the same for every seed.
+#pragma once
+
+#include "reff/explain/grad_cam.h"
+#include "reff/train/run_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reff::experiment {
+
+// A column of the tables: a training method with its settings and its grid of lambda (gamma
+// for ABN) to choose from (empty: nothing to choose, the baseline).
+struct MethodSpec {
+  std::string key;    // in folder names: baseline, reff, reff-l1, reff-l2, abn, reff-focus
+  std::string label;  // in the report
+  train::Method method = train::Method::baseline;
+  bool normalise_maps = false;
+  explain::CamRectifier rectifier = explain::CamRectifier::relu;
+  explain::CamTarget target = explain::CamTarget::class_logit;
+  std::vector<double> grid;
+};
+
+struct ExperimentPreset {
+  std::string name;
+  train::RunConfig classifier;  // everything but method, lambda, n, p, q and seeds
+  nlohmann::json annotator;     // train::AnnotatorOptions::to_json()
+  std::vector<int64_t> table2_n = {1, 5, 10, 20, 50, 0};  // 0: All
+  std::vector<double> table3_q = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
+  std::vector<MethodSpec> table2_methods;  // the baseline first
+  std::vector<MethodSpec> table3_methods;
+};
+
+// cpu: minutes per run on a 2-core machine (sizes in the .cpp and the README); paper: the seed's
+// Table 4 at 224 px with ResNet-50; micro: seconds in all, for tests. Throws reff::Error otherwise.
+ExperimentPreset experiment_preset(const std::string& name);
+
+enum class CellKind { annotator, classifier };
+
+struct Cell {
+  std::string id;  // folder name: unique, and the same whenever the cell is the same run
+  CellKind kind = CellKind::classifier;
+  train::AnnotatorRunConfig config;  // the classifier's config; annotators also fill .annotator
+  std::string method;                // MethodSpec::key (classifiers)
+  uint64_t seed = 0;
+};
+
+// An experiment's place on disk: DIR/runs/<cell id>/ for each cell.
+std::string cell_folder(const std::string& experiment_dir, const std::string& cell_id);
+
+// Cells of one table, in the order they run. The planner needs the chosen hyper-parameters, so a
+// table is planned in two steps: selection cells first, then (with `chosen` from
+// choose_hyper_parameters) the annotators and the table's cells.
+enum class Table { table2, table3 };
+Table parse_table(const std::string& name);  // table2 | table3
+std::string table_name(Table table);
+
+std::vector<Cell> selection_cells(Table table, const ExperimentPreset& preset,
+                                  const std::vector<uint64_t>& seeds);
+std::vector<Cell> table_cells(Table table, const ExperimentPreset& preset,
+                              const std::vector<uint64_t>& seeds,
+                              const std::map<std::string, double>& chosen);
+
+// A classifier cell's results (a cell.json "result"): the best-val epoch's metrics.
+struct RunSummary {
+  double val_accuracy = 0;
+  double val_mass_inside = 0;  // mean over the explained layers (layers without maps: 0)
+};
+RunSummary summarise_run(const nlohmann::json& result);
+
+// The documented rule above, over the finished selection cells of one method: value -> result.
+// nullopt when none finished.
+std::optional<double> choose_value(const std::map<double, nlohmann::json>& results);
+
+// The tables' rows, for the report: table2's n ("1", ..., "All"), table3's q.
+std::string row_label(Table table, const Cell& cell);
+
+}  // namespace reff::experiment

@@ -1,0 +1,16 @@
+// JSON files that reff writes (configs, results, reports): written to a temporary file and renamed
+// into place, so a crash or a full disk never leaves a half-written file under the real name.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace reff {
+
+// Throws reff::Error naming the file when it cannot be written.
+void write_json_file(const std::string& path, const nlohmann::json& json);
+// Throws reff::Error naming the file when it is missing or not JSON.
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace reff

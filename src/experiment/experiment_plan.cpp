@@ -1,0 +1,265 @@
+#include "reff/experiment/experiment_plan.h"
+
+#include "reff/error.h"
+#include "reff/train/annotator.h"
+
+#include <filesystem>
+
+namespace reff::experiment {
+namespace {
+
+using explain::CamRectifier;
+using explain::CamTarget;
+using train::Method;
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+// The columns; grids hold the values the selection rule chooses from.
+std::vector<MethodSpec> table2_methods(const std::vector<double>& reff_grid,
+                                       const std::vector<double>& l_norm_grid,
+                                       const std::vector<double>& abn_grid,
+                                       const std::vector<double>& focus_grid) {
+  return {
+      {"baseline",
+       "Baseline",
+       Method::baseline,
+       false,
+       CamRectifier::relu,
+       CamTarget::class_logit,
+       {}},
+      {"reff", "ReFF", Method::reff, false, CamRectifier::relu, CamTarget::class_logit, reff_grid},
+      {"reff-l1", "ReFF (L1)", Method::reff_l1, false, CamRectifier::relu, CamTarget::class_logit,
+       l_norm_grid},
+      {"reff-l2", "ReFF (L2)", Method::reff_l2, false, CamRectifier::relu, CamTarget::class_logit,
+       l_norm_grid},
+      {"abn", "ABN", Method::abn, false, CamRectifier::relu, CamTarget::class_logit, abn_grid},
+      // The shortcut study's best variant (docs/results/shortcut-study.md): the share of |map|
+      // outside the mask, maps of z_c - mean_j z_j.
+      {"reff-focus", "ReFF (focus)", Method::reff, true, CamRectifier::abs,
+       CamTarget::logit_minus_mean, focus_grid},
+  };
+}
+
+std::vector<MethodSpec> table3_methods(const std::vector<MethodSpec>& table2) {
+  return {table2[0], table2[1]};  // baseline, ReFF
+}
+
+train::TestSetSpec test_at(const std::string& name, double p, double q) { return {name, p, q}; }
+
+// The classifier config of a cell (annotator_dir is the runner's: it knows the folders).
+train::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const MethodSpec& method,
+                                      double lambda, int64_t n, double p, double q,
+                                      const std::vector<train::TestSetSpec>& tests, uint64_t seed) {
+  train::AnnotatorRunConfig config;
+  static_cast<train::RunConfig&>(config) = preset.classifier;
+  config.data.p = p;
+  config.data.q = q;
+  config.tests = tests;
+  config.annotated = {n, true, seed};
+  config.model_seed = config.train.seed = seed;
+  config.train.method = method.method;
+  config.train.lambda = lambda;
+  config.train.normalise_maps = method.normalise_maps;
+  config.train.cam.rectifier = method.rectifier;
+  config.train.cam.target = method.target;
+  return config;
+}
+
+struct TableShape {
+  double p, q;  // training distribution (table3: q varies)
+  std::vector<train::TestSetSpec> tests;
+};
+
+TableShape table2_shape() {
+  return {0.0, 1.0, {test_at("shift", 1.0, 1.0), test_at("iid", 0.0, 1.0)}};
+}
+TableShape table3_shape(double q) { return {1.0, q, {test_at("test", 1.0, q)}}; }
+
+Cell classifier_cell(const ExperimentPreset& preset, const MethodSpec& method, double lambda,
+                     int64_t n, const TableShape& shape, uint64_t seed) {
+  Cell cell;
+  cell.kind = CellKind::classifier;
+  cell.method = method.key;
+  cell.seed = seed;
+  cell.config = cell_config(preset, method, lambda, n, shape.p, shape.q, shape.tests, seed);
+  const std::string where =
+      "-p" + number(shape.p) + "-q" + number(shape.q) + "-seed" + std::to_string(seed);
+  cell.id = method.method == Method::baseline  // masks play no part: one run serves every n
+                ? method.key + where
+                : method.key + "-lambda" + number(lambda) + "-n" +
+                      (n == 0 ? std::string("all") : std::to_string(n)) + where;
+  return cell;
+}
+
+Cell annotator_cell(const ExperimentPreset& preset, int64_t n, const TableShape& shape,
+                    uint64_t seed) {
+  Cell cell;
+  cell.kind = CellKind::annotator;
+  cell.seed = seed;
+  cell.config =
+      cell_config(preset, preset.table2_methods.front(), 0, n, shape.p, shape.q, shape.tests, seed);
+  auto options = train::AnnotatorOptions::from_json(preset.annotator);
+  options.seed = seed;
+  cell.config.annotator = options.to_json();
+  cell.id = "annotator-n" + std::to_string(n) + "-p" + number(shape.p) + "-q" + number(shape.q) +
+            "-seed" + std::to_string(seed);
+  return cell;
+}
+
+}  // namespace
+
+ExperimentPreset experiment_preset(const std::string& name) {
+  ExperimentPreset preset;
+  preset.name = name;
+  if (name == "cpu") {
+    // Sized so that table2 with one seed stays under 90 minutes on 2 cores: a third of the
+    // training images and 4 epochs of the cpu run preset, a 600-iteration annotator.
+    preset.classifier = train::preset_config("cpu");
+    preset.classifier.train_count = 2400;
+    preset.classifier.val_count = 400;
+    preset.classifier.test_count = 1000;
+    preset.classifier.train.epochs = 4;
+    auto annotator = train::annotator_preset("cpu");
+    annotator.iterations = 600;
+    preset.annotator = annotator.to_json();
+    preset.table2_methods =
+        table2_methods({1e-5, 1e-4, 1e-3}, {1e-6, 1e-5, 1e-4}, {1, 10, 100}, {1e-3, 1e-2, 1e-1});
+  } else if (name == "paper") {
+    preset.classifier = train::preset_config("paper");
+    preset.annotator = train::annotator_preset("paper").to_json();
+    // The seed's grids: L1/L2 in 1e-8..1e-5 (chose 1e-6), ABN's gamma in {1, 10, 100} (chose 10);
+    // ReFF's lambda is not in the seed: around its 1e-6.
+    preset.table2_methods = table2_methods({1e-7, 1e-6, 1e-5}, {1e-8, 1e-7, 1e-6, 1e-5},
+                                           {1, 10, 100}, {1e-3, 1e-2, 1e-1});
+  } else if (name == "micro") {
+    preset.classifier = train::preset_config("cpu");
+    preset.classifier.data.canvas = 24;  // the annotator's smallest
+    preset.classifier.textures = {"procedural", ""};
+    preset.classifier.small.width = 4;
+    preset.classifier.train_count = 40;
+    preset.classifier.val_count = 16;
+    preset.classifier.test_count = 16;
+    preset.classifier.train.epochs = 1;
+    preset.classifier.train.batch_size = 8;
+    preset.classifier.train.eval.explain_count = 8;
+    auto annotator = train::annotator_preset("cpu");
+    annotator.iterations = 2;
+    annotator.generator_base = 4;
+    annotator.discriminator_base = 4;
+    preset.annotator = annotator.to_json();
+    preset.table2_n = {1, 0};
+    preset.table3_q = {0.0, 1.0};
+    preset.table2_methods = table2_methods({1e-4, 1e-3}, {1e-5, 1e-4}, {1, 10}, {1e-2, 1e-1});
+  } else {
+    throw Error("--preset: '" + name + "' is not one of cpu, paper, micro");
+  }
+  preset.table3_methods = table3_methods(preset.table2_methods);
+  return preset;
+}
+
+std::string cell_folder(const std::string& experiment_dir, const std::string& cell_id) {
+  return (std::filesystem::path(experiment_dir) / "runs" / cell_id).string();
+}
+
+Table parse_table(const std::string& name) {
+  if (name == "table2") return Table::table2;
+  if (name == "table3") return Table::table3;
+  throw Error("experiment: '" + name + "' is not one of table2, table3");
+}
+
+std::string table_name(Table table) { return table == Table::table2 ? "table2" : "table3"; }
+
+std::vector<Cell> selection_cells(Table table, const ExperimentPreset& preset,
+                                  const std::vector<uint64_t>& seeds) {
+  require(!seeds.empty(), "--seeds", "must be at least 1");
+  const auto& methods = table == Table::table2 ? preset.table2_methods : preset.table3_methods;
+  const auto shape = table == Table::table2 ? table2_shape() : table3_shape(1.0);
+  std::vector<Cell> cells;
+  for (const auto& method : methods) {
+    for (double value : method.grid) {
+      cells.push_back(classifier_cell(preset, method, value, 0, shape, seeds.front()));
+    }
+  }
+  return cells;
+}
+
+std::vector<Cell> table_cells(Table table, const ExperimentPreset& preset,
+                              const std::vector<uint64_t>& seeds,
+                              const std::map<std::string, double>& chosen) {
+  std::vector<Cell> cells;
+  const auto add_methods = [&](const std::vector<MethodSpec>& methods, int64_t n,
+                               const TableShape& shape, uint64_t seed) {
+    for (const auto& method : methods) {
+      if (method.grid.empty()) continue;  // the baseline: one run per seed, planned on its own
+      const auto value = chosen.find(method.key);
+      if (value == chosen.end()) continue;  // no value could be chosen: reported as such
+      cells.push_back(classifier_cell(preset, method, value->second, n, shape, seed));
+    }
+  };
+  if (table == Table::table2) {
+    const auto shape = table2_shape();
+    for (auto seed : seeds)
+      cells.push_back(classifier_cell(preset, preset.table2_methods.front(), 0, 0, shape, seed));
+    for (int64_t n : preset.table2_n) {
+      for (auto seed : seeds) {
+        if (n > 0) cells.push_back(annotator_cell(preset, n, shape, seed));
+        add_methods(preset.table2_methods, n, shape, seed);
+      }
+    }
+  } else {
+    for (double q : preset.table3_q) {
+      const auto shape = table3_shape(q);
+      for (auto seed : seeds) {
+        cells.push_back(classifier_cell(preset, preset.table3_methods.front(), 0, 0, shape, seed));
+        add_methods(preset.table3_methods, 0, shape, seed);
+      }
+    }
+  }
+  return cells;
+}
+
+RunSummary summarise_run(const nlohmann::json& result) {
+  RunSummary summary;
+  const auto& val = result.at("val");
+  summary.val_accuracy = val.at("accuracy").get<double>();
+  const auto& layers = val.at("layers");
+  for (const auto& layer : layers) {
+    const auto& mass = layer.at("mass_inside");
+    if (mass.is_number()) summary.val_mass_inside += mass.get<double>();
+  }
+  if (!layers.empty()) summary.val_mass_inside /= double(layers.size());
+  return summary;
+}
+
+std::optional<double> choose_value(const std::map<double, nlohmann::json>& results) {
+  if (results.empty()) return std::nullopt;
+  double best_accuracy = -1;
+  for (const auto& [value, result] : results)
+    best_accuracy = std::max(best_accuracy, summarise_run(result).val_accuracy);
+  std::optional<double> chosen;
+  double chosen_mass = -1;
+  for (const auto& [value, result] : results) {  // ascending: ties keep the smaller value
+    const auto summary = summarise_run(result);
+    if (summary.val_accuracy < best_accuracy - 0.005) continue;
+    if (summary.val_mass_inside > chosen_mass) {
+      chosen = value;
+      chosen_mass = summary.val_mass_inside;
+    }
+  }
+  return chosen;
+}
+
+std::string row_label(Table table, const Cell& cell) {
+  if (table == Table::table3) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.1f", cell.config.data.q);
+    return text;
+  }
+  return cell.config.annotated.n == 0 ? "All" : std::to_string(cell.config.annotated.n);
+}
+
+}  // namespace reff::experiment

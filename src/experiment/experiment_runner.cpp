@@ -1,0 +1,218 @@
+#include "reff/experiment/experiment_runner.h"
+
+#include "reff/data/image_file.h"
+#include "reff/error.h"
+#include "reff/json_file.h"
+#include "reff/train/run_folders.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+namespace reff::experiment {
+namespace fs = std::filesystem;
+namespace {
+
+std::string annotator_id(const Cell& classifier, const std::vector<Cell>& cells) {
+  for (const auto& cell : cells) {
+    if (cell.kind == CellKind::annotator && cell.seed == classifier.seed &&
+        cell.config.annotated.n == classifier.config.annotated.n &&
+        cell.config.data_json() == classifier.config.data_json())
+      return cell.id;
+  }
+  return "";
+}
+
+CellOutcome read_outcome(const std::string& path) {
+  const auto json = read_json_file(path);
+  CellOutcome outcome;
+  outcome.status = json.at("status");
+  outcome.result = json.value("result", nlohmann::json());
+  outcome.error = json.value("error", "");
+  outcome.seconds = json.value("seconds", 0.0);
+  return outcome;
+}
+
+std::string describe(const Cell& cell, const CellOutcome& outcome) {
+  if (outcome.status != "done") return outcome.status + ": " + outcome.error;
+  char text[160];
+  if (cell.kind == CellKind::annotator) {
+    std::snprintf(text, sizeof text, "held-out IoU %.3f", outcome.result.value("iou", 0.0));
+    return text;
+  }
+  std::string line = "val " + std::to_string(outcome.result["val"]["accuracy"].get<double>());
+  for (const auto& [name, test] : outcome.result["tests"].items())
+    line += ", " + name + " " + std::to_string(test["accuracy"].get<double>());
+  return line;
+}
+
+class Session {
+ public:
+  Session(const ExperimentOptions& options, const CellRunner& runner)
+      : options_(options), runner_(runner) {}
+
+  // Runs the cells that have not finished; `all` holds every cell of the table (dependencies).
+  std::vector<std::pair<Cell, CellOutcome>> run(const std::vector<Cell>& cells,
+                                                const std::vector<Cell>& all, int64_t& ran) {
+    std::vector<std::pair<Cell, CellOutcome>> outcomes;
+    for (const auto& planned : cells) {
+      auto cell = planned;
+      const auto folder = cell_folder(options_.dir, cell.id);
+      const auto record = (fs::path(folder) / kCellFile).string();
+      const auto known = finished_.find(cell.id);
+      CellOutcome outcome;
+      if (known != finished_.end()) {
+        outcome = known->second;
+      } else if (fs::exists(record) &&
+                 !(options_.retry_failed && read_outcome(record).status == "failed")) {
+        outcome = read_outcome(record);
+      } else {
+        outcome = run_cell(cell, folder, record, all);
+        if (outcome.status != "missing") ++ran;
+      }
+      finished_[cell.id] = outcome;
+      log("[" + std::to_string(outcomes.size() + 1) + "/" + std::to_string(cells.size()) + "] " +
+          cell.id + ": " + describe(cell, outcome) +
+          (outcome.seconds > 0 ? " (" + std::to_string(int64_t(outcome.seconds)) + " s)" : ""));
+      outcomes.emplace_back(cell, outcome);
+    }
+    return outcomes;
+  }
+
+ private:
+  CellOutcome run_cell(Cell& cell, const std::string& folder, const std::string& record,
+                       const std::vector<Cell>& all) {
+    CellOutcome outcome;
+    if (cell.kind == CellKind::classifier && cell.config.annotated.n > 0) {
+      const auto dependency = annotator_id(cell, all);
+      const auto found = finished_.find(dependency);
+      if (dependency.empty() || found == finished_.end() || found->second.status != "done") {
+        outcome.error = "its annotator " + dependency + " did not finish";
+        return outcome;  // "missing": not recorded, so a later run tries again
+      }
+      cell.config.annotator_dir = fs::absolute(cell_folder(options_.dir, dependency)).string();
+    }
+    log("running " + cell.id + " ...");
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      outcome.result = runner_(cell, folder);
+      outcome.status = "done";
+    } catch (const train::TrainingInterrupted&) {
+      throw;
+    } catch (const std::exception& e) {
+      outcome.status = "failed";
+      const std::string what = e.what();
+      outcome.error = what.substr(0, what.find('\n'));  // LibTorch appends a backtrace
+    }
+    outcome.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::error_code error;
+    fs::create_directories(folder, error);
+    write_json_file(record, {{"status", outcome.status},
+                             {"result", outcome.result},
+                             {"error", outcome.error},
+                             {"seconds", outcome.seconds},
+                             {"id", cell.id}});
+    return outcome;
+  }
+
+  void log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  const ExperimentOptions& options_;
+  const CellRunner& runner_;
+  std::map<std::string, CellOutcome> finished_;
+};
+
+void claim_folder(const ExperimentOptions& options) {
+  std::error_code error;
+  fs::create_directories(options.dir, error);
+  require(!error, options.dir, "cannot create the folder (" + error.message() + ")");
+  const auto path = (fs::path(options.dir) / kExperimentFile).string();
+  const nlohmann::json identity = {{"table", table_name(options.table)},
+                                   {"preset", options.preset.name}};
+  if (fs::exists(path)) {
+    const auto stored = read_json_file(path);
+    require(stored.value("table", "") == identity["table"] &&
+                stored.value("preset", "") == identity["preset"],
+            options.dir,
+            "holds the experiment " + stored.value("table", std::string("?")) + " with preset " +
+                stored.value("preset", std::string("?")) + "; choose another --out");
+  } else {
+    write_json_file(path, identity);
+  }
+}
+
+void write_annotations_picture(const ExperimentResults& results, const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> done;  // first seed's, largest n first (Fig. 2)
+  for (const auto& [cell, outcome] : results.cells) {
+    if (cell.kind == CellKind::annotator && cell.seed == results.seeds.front() &&
+        outcome.status == "done")
+      done.emplace_back(cell.config.annotated.n, cell_folder(dir, cell.id));
+  }
+  if (done.empty()) return;
+  std::sort(done.rbegin(), done.rend());
+  std::vector<std::string> folders;
+  for (const auto& entry : done) folders.push_back(entry.second);
+  data::write_png((fs::path(dir) / kAnnotationsPicture).string(),
+                  train::annotations_picture(folders, 8));
+}
+
+}  // namespace
+
+CellRunner training_runner(const std::string& device, const train::TrainCallbacks& callbacks) {
+  return [device, callbacks](const Cell& cell, const std::string& folder) -> nlohmann::json {
+    if (cell.kind == CellKind::annotator) {
+      return train::run_annotator(cell.config, folder, /*resume=*/true, device);
+    }
+    auto config = static_cast<const train::RunConfig&>(cell.config);
+    config.device = device;
+    const auto state = train::run_classifier(config, folder, /*resume=*/true, callbacks);
+    auto result = state["history"][state["best_epoch"].get<int64_t>() - 1];
+    result["best_epoch"] = state["best_epoch"];
+    return result;
+  };
+}
+
+std::vector<std::pair<Cell, CellOutcome>> all_cells(const ExperimentResults& results) {
+  auto cells = results.selection;
+  std::set<std::string> listed;
+  for (const auto& entry : cells) listed.insert(entry.first.id);
+  for (const auto& entry : results.cells)
+    if (listed.insert(entry.first.id).second) cells.push_back(entry);
+  return cells;
+}
+
+ExperimentResults run_experiment(const ExperimentOptions& options, const CellRunner& runner) {
+  ExperimentResults results;
+  results.table = options.table;
+  results.preset = options.preset;
+  results.seeds = options.seeds;
+  require(!options.seeds.empty(), "--seeds", "must be at least 1");
+  require(std::set<uint64_t>(options.seeds.begin(), options.seeds.end()).size() ==
+              options.seeds.size(),
+          "--seeds", "each seed once");
+  // The data must be there before the first cell: a missing MNIST or texture folder is one
+  // clear error, not a table of failed cells.
+  train::build_val_set(results.preset.classifier);
+  claim_folder(options);
+
+  Session session(options, runner);
+  const auto selection = selection_cells(options.table, results.preset, options.seeds);
+  results.selection = session.run(selection, selection, results.cells_run);
+  std::map<std::string, std::map<double, nlohmann::json>> by_method;
+  for (const auto& [cell, outcome] : results.selection) {
+    if (outcome.status == "done") by_method[cell.method][cell.config.train.lambda] = outcome.result;
+  }
+  for (const auto& [method, values] : by_method) {
+    if (const auto value = choose_value(values)) results.chosen[method] = *value;
+  }
+  const auto cells = table_cells(options.table, results.preset, options.seeds, results.chosen);
+  results.cells = session.run(cells, cells, results.cells_run);
+  write_annotations_picture(results, options.dir);
+  return results;
+}
+
+}  // namespace reff::experiment

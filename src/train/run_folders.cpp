@@ -1,0 +1,154 @@
+#include "reff/train/run_folders.h"
+
+#include "reff/data/annotated_subset.h"
+#include "reff/data/image_file.h"
+#include "reff/device.h"
+#include "reff/error.h"
+#include "reff/json_file.h"
+#include "reff/train/checkpoint.h"
+#include "reff/viz/explained_samples.h"
+#include "reff/viz/image_grid.h"
+
+#include <chrono>
+#include <filesystem>
+
+namespace reff::train {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int64_t kPictureSamples = 8;
+
+std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
+  if (which == "best") return (fs::path(run_dir) / kBestCheckpoint).string();
+  if (which == "last") return (fs::path(run_dir) / kLastCheckpoint).string();
+  throw Error("--checkpoint: '" + which + "' is not one of best, last");
+}
+
+void create_folder(const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  require(!error, dir, "cannot create the folder (" + error.message() + ")");
+}
+
+}  // namespace
+
+nlohmann::json run_classifier(const RunConfig& config, const std::string& out, bool resume,
+                              const TrainCallbacks& callbacks) {
+  const auto last = (fs::path(out) / kLastCheckpoint).string();
+  const bool continuing = resume && (fs::exists(last) || fs::exists(previous_checkpoint(last)));
+  require(continuing || !fs::exists(last), out,
+          "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
+  const auto on = parse_device(config.device);  // a missing GPU fails before any work
+  // A continued run takes its weights from the checkpoint, not the pretrained file, which is
+  // read (and checked) before anything is written.
+  auto model = continuing ? build_model(config) : initial_model(config);
+  const auto train_set = build_algorithm1_train_set(config);
+  const auto val = build_val_set(config);
+  std::vector<NamedDataset> test_sets;
+  for (const auto& spec : config.tests) test_sets.push_back(build_test_set(config, spec));
+  create_folder(out);
+  write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
+  model->to(on);
+  auto state = train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
+  if (!config.tests.empty()) {
+    const auto best = trained_model(out, config, "best", config.device);
+    write_explanations(*best, config, config.tests.front(), kPictureSamples,
+                       (fs::path(out) / kExplanationsPicture).string());
+  }
+  return state;
+}
+
+std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir, const RunConfig& config,
+                                              const std::string& which, const std::string& device) {
+  auto model = build_model(config);
+  model->to(parse_device(device));
+  load_checkpoint(checkpoint_path(run_dir, which), *model);
+  return model;
+}
+
+void write_explanations(models::TappedModel& model, const RunConfig& config,
+                        const TestSetSpec& spec, int64_t count, const std::string& out) {
+  const auto set = build_test_set(config, spec, count);
+  data::write_png(out, viz::explained_samples(model, set.data, std::min(count, set.data.size()),
+                                              config.train.cam));
+}
+
+LoadedAnnotator load_annotator(const std::string& dir) {
+  LoadedAnnotator loaded{load_annotator_config(dir), nullptr};
+  loaded.model = std::make_shared<Pix2Pix>(loaded.config.data.canvas,
+                                           AnnotatorOptions::from_json(loaded.config.annotator));
+  load_checkpoint((fs::path(dir) / kAnnotatorCheckpoint).string(), *loaded.model);
+  return loaded;
+}
+
+nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count) {
+  auto config = annotator.config;
+  if (count > 0) config.val_count = count;
+  const auto val = build_val_set(config);
+  const auto overlap = mask_overlap(pseudo_annotate(*annotator.model->generator, val.data),
+                                    val.data.masks().to(torch::kFloat32).div(255.0));
+  return {{"iou", overlap.iou},
+          {"dice", overlap.dice},
+          {"images", val.data.size()},
+          {"n", annotator.config.annotated.n},
+          {"per_class", annotator.config.annotated.per_class}};
+}
+
+nlohmann::json run_annotator(
+    const AnnotatorRunConfig& config, const std::string& out, bool resume,
+    const std::string& device,
+    const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+  const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
+  const bool continuing = resume && fs::exists(checkpoint);
+  require(continuing || !fs::exists(checkpoint), out,
+          "already holds an annotator; pass --resume or choose another --out");
+  require(config.annotated.n > 0, "--annotated-n",
+          "the annotator learns from a few annotated images: give a count");
+  const auto options = AnnotatorOptions::from_json(config.annotator);
+  options.validate();
+  const auto on = parse_device(device);
+  // Data and D1 first: a bad --annotated-n fails before anything is written.
+  const auto generated = build_train_set(config);
+  const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
+  torch::manual_seed(options.seed);
+  Pix2Pix model(config.data.canvas, options);
+  model.to(on);
+  create_folder(out);
+  auto json = config.to_json();
+  json["annotator"] = config.annotator;
+  write_json_file((fs::path(out) / kConfigFile).string(), json);
+  const auto start = std::chrono::steady_clock::now();
+  train_annotator(model, options, generated.subset(d1), out, continuing, progress);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto summary = held_out_overlap(load_annotator(out));
+  summary["annotated_images"] = d1.size();
+  summary["train_seconds_this_session"] = seconds;
+  write_json_file((fs::path(out) / kAnnotatorEval).string(), summary);
+  return summary;
+}
+
+torch::Tensor annotations_picture(const std::vector<std::string>& annotator_dirs, int64_t count) {
+  require(count >= 1 && count <= 32, "--count", "must be in [1, 32]");
+  require(!annotator_dirs.empty(), "annotators", "none given");
+  std::vector<LoadedAnnotator> annotators;
+  for (const auto& dir : annotator_dirs) {
+    annotators.push_back(load_annotator(dir));
+    require(annotators.back().config.data_json() == annotators.front().config.data_json(), dir,
+            "made for other data than " + annotator_dirs.front());
+  }
+  auto config = annotators.front().config;
+  config.val_count = count;
+  const auto val = build_val_set(config).data;
+  std::vector<torch::Tensor> tiles;
+  for (int64_t i = 0; i < count; ++i) tiles.push_back(val.images()[i]);
+  for (int64_t i = 0; i < count; ++i) tiles.push_back(val.masks()[i]);
+  for (const auto& a : annotators) {
+    const auto g = pseudo_annotate(*a.model->generator, val);
+    for (int64_t i = 0; i < count; ++i) tiles.push_back(g[i].mul(255).round().to(torch::kUInt8));
+  }
+  const int64_t side = config.data.canvas;
+  return viz::image_grid(tiles, count, /*pad=*/3, viz::scale_to_at_least(side, 64));
+}
+
+}  // namespace reff::train
