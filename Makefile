@@ -1,10 +1,12 @@
 # Thin wrapper over CMake. `make demo` and `make test` are the README's commands (after
 # scripts/install-deps, which they do not call themselves).
 BUILD ?= build
+SANITIZE_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 DEMO_OUT ?= runs/demo
+FUZZ_SECONDS ?= 20
 
-.PHONY: build test demo bench clean
+.PHONY: build test unit-test sanitize fuzz demo bench clean
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
@@ -12,8 +14,27 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# The whole suite, then the sanitizer build's subset and a short run of every fuzz target.
+test: unit-test sanitize fuzz
+
+unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(SANITIZE_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DREFF_FUZZ=ON -DREFF_BUILD_BENCH=OFF
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: the library, the GoogleTest suite and the CLI
+# tests (the parity, kill-and-resume and disk tests are the plain build's: they test LibTorch's
+# numbers and the file system, not reff's memory).
+sanitize: $(SANITIZE_BUILD)/CMakeCache.txt
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS) -E 'parity|kill_and_resume|full_disk|example_own_cnn'
+
+fuzz: build $(SANITIZE_BUILD)/CMakeCache.txt
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	REFF=$(BUILD)/reff fuzz/run.sh $(SANITIZE_BUILD) $(FUZZ_SECONDS)
 
 # A Textured MNIST preview, then a baseline and a ReFF model on the cpu preset (trained at
 # p = 0, where the background gives the label away; tested where it does not). Rerunning resumes.
@@ -32,4 +53,4 @@ bench: build
 	/usr/bin/python3 bench/compare.py $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD)

@@ -13,7 +13,11 @@ void write_json_file(const std::string& path, const nlohmann::json& json) {
     std::ofstream out(temporary, std::ios::trunc);
     out << json.dump(2) << "\n";
     out.close();
-    require(out.good(), path, "cannot write (disk full or folder read-only?)");
+    if (!out.good()) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      throw Error(path + ": cannot write (disk full or folder read-only?)");
+    }
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);

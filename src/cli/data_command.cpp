@@ -110,11 +110,13 @@ void add_data_command(CLI::App& app) {
   textured->add_option("--out", tm->out, "Output folder (replaced atomically)")->required();
   textured->add_option("--preset", tm->preset, "cpu (40 px) or paper (224 px)")
       ->capture_default_str();
-  textured->add_option("--count", tm->count,
-                       "Images to write (default: one per digit of the split)");
+  textured
+      ->add_option("--count", tm->count, "Images to write (default: one per digit of the split)")
+      ->check(CLI::NonNegativeNumber);
   textured->add_option("--split", tm->split, "train, val (from the training file) or test")
       ->capture_default_str();
   textured->add_option("--seed", tm->generator.seed, "Seed of textures, positions and order")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   textured->add_option("--p", tm->generator.p, "Background randomness in [0, 1]")
       ->capture_default_str();
@@ -138,6 +140,7 @@ void add_data_command(CLI::App& app) {
                    "Share of the training file held out as val")
       ->capture_default_str();
   textured->add_option("--split-seed", tm->split_options.seed, "Seed of the train/val split")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   add_texture_options(*textured, tm->textures);
   textured->callback([tm] { tm->run(); });
@@ -148,7 +151,9 @@ void add_data_command(CLI::App& app) {
   textures->add_option("--out", tx->out, "PNG to write")->required();
   textures->add_option("--size", tx->size, "Patch side in pixels")->capture_default_str();
   textures->add_option("--per-class", tx->per_class, "Patches per class")->capture_default_str();
-  textures->add_option("--seed", tx->seed, "Seed")->capture_default_str();
+  textures->add_option("--seed", tx->seed, "Seed")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   add_texture_options(*textures, tx->textures);
   textures->callback([tx] { tx->run(); });
 

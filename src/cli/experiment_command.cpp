@@ -29,8 +29,9 @@ struct ExperimentCommand {
     options.dir = out;
     options.retry_failed = retry_failed;
     options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+    const auto on = parse_device(device);
     std::cerr << "reff experiment " << table << ": preset " << preset << ", " << seeds
-              << " seed(s), on " << parse_device(device) << ", in " << out
+              << " seed(s), on " << on << ", in " << out
               << " (finished cells are kept; rerun the same command to resume)\n";
 
     Progress progress("cell", "steps");

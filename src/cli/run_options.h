@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace reff::cli {
@@ -19,7 +20,9 @@ class GivenOptions {
   template <class T>
   CLI::Option* add(CLI::App& command, const std::string& names, T& target,
                    const std::string& help) {
-    return options_[names.substr(0, names.find(','))] = command.add_option(names, target, help);
+    auto* option = command.add_option(names, target, help);
+    if constexpr (std::is_unsigned_v<T>) option->check(CLI::NonNegativeNumber);  // "-1" wraps
+    return options_[names.substr(0, names.find(','))] = option;
   }
   CLI::Option* add_flag(CLI::App& command, const std::string& name, bool& target,
                         const std::string& help) {

@@ -38,6 +38,7 @@ struct TrainCommand {
     if (c.train.method == train::Method::abn) c.train.lambda = 10;  // the seed's gamma
     given.set("--model", model, c.model);
     given.set("--width", width, c.small.width);
+    require(c.small.width > 0, "--width", "must be positive");
     given.set("--epochs", epochs, c.train.epochs);
     given.set("--batch-size", batch_size, c.train.batch_size);
     given.set("--lr", lr, c.train.lr);
@@ -45,9 +46,14 @@ struct TrainCommand {
     given.set("--weight-decay", weight_decay, c.train.weight_decay);
     given.set("--lambda", lambda, c.train.lambda);
     given.set("--layer-weights", layer_weights, c.train.layer_weights);
+    require(c.train.layer_weights.size() == 4, "--layer-weights",
+            "needs one weight per explained layer (layer1..layer4), not " +
+                std::to_string(c.train.layer_weights.size()));
     given.set("--explain-count", explain_count, c.train.eval.explain_count);
     given.set("--annotator", annotator, c.annotator_dir);
     given.set("--pseudo-threshold", pseudo_threshold, c.pseudo_threshold);
+    require(!given.given("--pseudo-threshold") || (pseudo_threshold > 0 && pseudo_threshold < 1),
+            "--pseudo-threshold", "must be in (0, 1)");
     given.set("--num-classes", num_classes, c.num_classes);
     given.set("--max-steps", max_steps, c.train.max_steps);
     given.set("--augment", augment, c.train.augment);
@@ -88,9 +94,10 @@ struct TrainCommand {
     } else {
       config = resolve();
     }
+    const auto on = parse_device(config.device);  // a bad or missing device fails here
     std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
               << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
-              << ", on " << parse_device(config.device) << ", preparing data...\n";
+              << ", on " << on << ", preparing data...\n";
     Progress progress("train", "steps");
     train::TrainCallbacks callbacks;
     // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
@@ -239,7 +246,8 @@ void add_train_commands(CLI::App& app) {
   auto* eval = app.add_subcommand("eval", "Evaluate a trained run on test sets");
   eval->add_option("run_dir", e->run_dir, "Run folder of reff train")->required();
   eval->add_option("--test", e->tests, "Test set NAME:P:Q, repeatable (default: the run's)");
-  eval->add_option("--count", e->count, "Images per test set (0: the run's)");
+  eval->add_option("--count", e->count, "Images per test set (0: the run's)")
+      ->check(CLI::NonNegativeNumber);
   eval->add_option("--checkpoint", e->checkpoint, "best | last")->capture_default_str();
   add_device_option(*eval, e->device);
   eval->callback([e] { e->run(); });

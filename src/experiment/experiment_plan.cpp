@@ -3,6 +3,7 @@
 #include "reff/error.h"
 #include "reff/train/annotator.h"
 
+#include <cmath>
 #include <filesystem>
 
 namespace reff::experiment {
@@ -229,7 +230,9 @@ RunSummary summarise_run(const nlohmann::json& result) {
   const auto& layers = val.at("layers");
   for (const auto& layer : layers) {
     const auto& mass = layer.at("mass_inside");
-    if (mass.is_number()) summary.val_mass_inside += mass.get<double>();
+    // null (a layer without maps; NaN in memory, null once written) counts as 0
+    if (mass.is_number() && std::isfinite(mass.get<double>()))
+      summary.val_mass_inside += mass.get<double>();
   }
   if (!layers.empty()) summary.val_mass_inside /= double(layers.size());
   return summary;

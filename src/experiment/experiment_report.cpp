@@ -87,7 +87,7 @@ double test_accuracy(const CellOutcome& outcome, const std::string& test) {
 
 std::string entry_text(const Aggregate& a) {
   if (a.seeds == 0) return a.failed > 0 ? "failed" : "-";
-  auto text = percent(a.mean) + " ± " + percent(a.std);
+  auto text = a.seeds == 1 ? percent(a.mean) : percent(a.mean) + " ± " + percent(a.std);
   if (a.failed > 0) text += " (" + std::to_string(a.failed) + " failed)";
   return text;
 }
@@ -217,7 +217,8 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
   }
   md << "Preset `" << results.preset.name << "`, seeds " << seeds << "; accuracy in % on the `"
      << test
-     << "` set, mean ± std over the seeds that finished (sample std; 0 with one seed); the best "
+     << "` set, mean ± std over the seeds that finished (sample std; a single number: one seed); "
+        "the best "
         "of each row in bold; the seed paper's number in brackets. Hyper-parameters chosen on "
         "the validation split (rule in `experiment_plan.h`).\n\n";
   markdown_table(md, results);

@@ -27,10 +27,16 @@ std::string annotator_id(const Cell& classifier, const std::vector<Cell>& cells)
 CellOutcome read_outcome(const std::string& path) {
   const auto json = read_json_file(path);
   CellOutcome outcome;
-  outcome.status = json.at("status");
-  outcome.result = json.value("result", nlohmann::json());
-  outcome.error = json.value("error", "");
-  outcome.seconds = json.value("seconds", 0.0);
+  try {
+    outcome.status = json.at("status");
+    outcome.result = json.value("result", nlohmann::json());
+    outcome.error = json.value("error", "");
+    outcome.seconds = json.value("seconds", 0.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not a cell record (" + e.what() + ")");
+  }
+  require(outcome.status == "done" || outcome.status == "failed", path,
+          "status must be done or failed");
   return outcome;
 }
 
@@ -191,9 +197,9 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   results.preset = options.preset;
   results.seeds = options.seeds;
   require(!options.seeds.empty(), "--seeds", "must be at least 1");
-  require(std::set<uint64_t>(options.seeds.begin(), options.seeds.end()).size() ==
-              options.seeds.size(),
-          "--seeds", "each seed once");
+  require(
+      std::set<uint64_t>(options.seeds.begin(), options.seeds.end()).size() == options.seeds.size(),
+      "--seeds", "each seed once");
   // The data must be there before the first cell: a missing MNIST or texture folder is one
   // clear error, not a table of failed cells.
   train::build_val_set(results.preset.classifier);

@@ -26,7 +26,8 @@ void AnnotatorOptions::validate() const {
   require(lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "annotator",
           "Adam needs lr > 0 and betas in [0, 1)");
   require(l1_weight >= 0, "--l1-weight", "must be non-negative");
-  require(generator_base > 0 && discriminator_base > 0, "annotator", "widths must be positive");
+  require(generator_base > 0, "--generator-base", "must be positive");
+  require(discriminator_base > 0, "--discriminator-base", "must be positive");
   require(checkpoint_every > 0, "annotator", "checkpoint interval must be positive");
 }
 

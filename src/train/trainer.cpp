@@ -71,6 +71,7 @@ void TrainOptions::validate() const {
   require(momentum >= 0 && momentum < 1, "--momentum", "must be in [0, 1)");
   require(weight_decay >= 0, "--weight-decay", "must be non-negative");
   require(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
+  require(eval.explain_count >= 0, "--explain-count", "must be >= 0");
   require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
   require(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
   require(!normalise_maps || !method_loss(method) || method == Method::reff, "--cam-normalise",

@@ -89,23 +89,25 @@ TEST(ExperimentReport, AggregatesSeedsWithTheSampleStd) {
 TEST(ExperimentRunner, ReportsFailuresKeepsFinishedCellsAndRetriesOnRequest) {
   const auto dir = test::fresh_dir("experiment_fake");
   auto options = options_for(Table::table3, dir);
+  options.seeds = {0, 1};
   int64_t calls = 0;
   const CellRunner fake = [&](const Cell& cell, const std::string&) -> nlohmann::json {
     ++calls;
     if (cell.method == "reff" && cell.config.data.q == 0.0) throw Error("boom at q 0");
-    return fake_result(0.9, cell.method == "reff" ? 0.8 : 0.7, 0.5);
+    return fake_result(0.9, cell.method == "reff" ? 0.8 : 0.7 + 0.1 * double(cell.seed), 0.5);
   };
   auto results = run_experiment(options, fake);
-  // Selection: reff's two values at q = 1; cells: baseline and reff at q = 0 and q = 1 (the
-  // reff cell at q = 1 is the chosen selection run).
-  EXPECT_EQ(calls, 5);
-  EXPECT_EQ(results.cells_run, 5);
+  // Selection: reff's two values at q = 1 (seed 0); cells: baseline and reff at q = 0 and q = 1
+  // for both seeds, the seed-0 reff cell at q = 1 being the chosen selection run.
+  EXPECT_EQ(calls, 2 + 7);
+  EXPECT_EQ(results.cells_run, 9);
   write_report(results, dir.string());
   const auto entries = table_entries(results);
-  EXPECT_EQ(entries.at("0.0").at("reff").failed, 1);
+  EXPECT_EQ(entries.at("0.0").at("reff").failed, 2);
   EXPECT_DOUBLE_EQ(entries.at("1.0").at("reff").mean, 0.8);
   const auto report = test::read_file(dir / kReport);
-  EXPECT_NE(report.find("| 0.0 | **70.00 ± 0.00** | failed |"), std::string::npos) << report;
+  // Mean +- sample std of 0.7 and 0.8; the failed cells shown as such.
+  EXPECT_NE(report.find("| 0.0 | **75.00 ± 7.07** | failed |"), std::string::npos) << report;
   EXPECT_NE(report.find("boom at q 0"), std::string::npos);
   EXPECT_NE(report.find("99.49 ± 0.08"), std::string::npos);  // the seed's number beside ours
 
@@ -114,7 +116,7 @@ TEST(ExperimentRunner, ReportsFailuresKeepsFinishedCellsAndRetriesOnRequest) {
   EXPECT_EQ(calls, 0);  // everything finished, the failure included
   options.retry_failed = true;
   results = run_experiment(options, fake);
-  EXPECT_EQ(calls, 1);  // only the failed cell
+  EXPECT_EQ(calls, 2);  // only the failed cells
   // Another table in the same folder is refused.
   options.table = Table::table2;
   test::expect_error_mentioning([&] { run_experiment(options, fake); }, "table3");

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Every command with each kind of invalid value for each option (wrong type, out of range,
+# missing file, wrong data set layout, mismatched sizes, unknown names): each must exit with
+# status 2 and an error line ("error: ...", the last on stderr) that names the option or the file,
+# without starting any work or writing the output.
+# Needs $REFF. Rows: "what the error must mention | arguments" ($T: a scratch folder).
+set -uo pipefail
+T="$(mktemp -d)"
+trap 'rm -rf "$T"' EXIT
+"$REFF" data layout-example --dataset isic2017 --out "$T/isic" >/dev/null
+"$REFF" data layout-example --dataset pets --out "$T/pets" >/dev/null
+"$REFF" data layout-example --dataset isic2017 --out "$T/isic-sizes" >/dev/null
+"$REFF" data layout-example --dataset isic2017 --out "$T/isic-nocsv" >/dev/null
+"$REFF" data layout-example --dataset pets --out "$T/pets-badlist" >/dev/null
+# A mask of another size than its image; a CSV that is gone; a list line with a bad class id.
+mask="$(find "$T/isic-sizes/ISIC-2017_Training_Part1_GroundTruth" -name '*.png' | sort | head -1)"
+cp "$(find "$T/isic-sizes/ISIC-2017_Training_Data" -name '*.jpg' | sort | head -1)" "$T/other.jpg"
+"$REFF" data textured-mnist --count 1 --canvas 24 --out "$T/tiny" >/dev/null 2>&1
+cp "$T/tiny/masks/000000.png" "$mask"
+rm "$T/isic-nocsv/ISIC-2017_Validation_Part3_GroundTruth.csv"
+sed -i '2s/^\([^ ]*\) [0-9]*/\1 99/' "$T/pets-badlist/annotations/trainval.txt"
+mkdir -p "$T/bad-config" && printf 'not json' > "$T/bad-config/config.json"
+mkdir -p "$T/no-run"
+printf 'junk' > "$T/junk.pth"
+tiny=(--canvas 24 --train-count 40 --val-count 16 --test-count 16 --textures procedural)
+"$REFF" train "${tiny[@]}" --width 4 --epochs 1 --batch-size 8 --explain-count 8 --out "$T/run" \
+  >/dev/null 2>&1
+"$REFF" annotator train "${tiny[@]}" --n 1 --iterations 2 --generator-base 4 \
+  --discriminator-base 4 --out "$T/ann" >/dev/null 2>&1
+[ -s "$T/run/checkpoint-best.pt" ] && [ -s "$T/ann/annotator.pt" ] || {
+  echo "FAIL: could not make the tiny run and annotator the table needs"; exit 1; }
+
+table=$(cat <<'ROWS'
+--epochs | train --epochs abc --out $T/out
+--epochs | train --epochs 0 --out $T/out
+--batch-size | train --batch-size 1 --out $T/out
+--lr | train --lr -1 --out $T/out
+--lr | train --lr nan --out $T/out
+--momentum | train --momentum 1.5 --out $T/out
+--weight-decay | train --weight-decay -1 --out $T/out
+--lambda | train --lambda -1e-3 --out $T/out
+--lambda | train --lambda x --out $T/out
+--layer-weights | train --layer-weights 1,2 --out $T/out
+--layer-weights | train --layer-weights 1,-2,3,4 --out $T/out
+--cam-rectifier | train --cam-rectifier square --out $T/out
+--cam-target | train --cam-target logits --out $T/out
+--cam-normalise | train --method reff-l1 --cam-normalise true --out $T/out
+--lambda-warmup | train --lambda-warmup -1 --out $T/out
+--method | train --method magic --out $T/out
+--model | train --model vgg16 --out $T/out
+--width | train --width 0 --out $T/out
+--preset | train --preset laptop --out $T/out
+--explain-count | train --explain-count -5 --out $T/out
+none: folder not found | train --annotator $T/none --out $T/out
+--pseudo-threshold | train --pseudo-threshold 1.5 --out $T/out
+--pretrained | train --pretrained $T/none.pth --out $T/out
+junk.pth | train --pretrained $T/junk.pth --model resnet18 --out $T/out
+--num-classes | train --num-classes 3 --out $T/out
+--max-steps | train --max-steps -1 --out $T/out
+--device | train --device tpu --out $T/out
+--dataset | train --dataset imagenet --out $T/out
+--data | train --dataset pets --out $T/out
+--data | train --dataset pets --data $T/none --out $T/out
+--p | train --p 1.5 --out $T/out
+--q | train --q -0.1 --out $T/out
+--test | train --test shift:1 --out $T/out
+--test | train --test shift:0.5:7 --out $T/out
+--canvas | train --canvas 4 --out $T/out
+--digit-size | train --digit-size 41 --out $T/out
+--luminance-offset | train --luminance-offset 2 --out $T/out
+--textures | train --textures photos --out $T/out
+none/images | train --textures dtd --texture-dir $T/none --out $T/out
+--mnist | train --mnist $T/none --out $T/out
+--train-count | train --train-count -1 --out $T/out
+--val-count | train --val-count -3 --out $T/out
+--test-count | train --test-count -3 --out $T/out
+--annotated-n | train --annotated-n many --out $T/out
+--annotated-n | train --annotated-n 100000 --out $T/out
+--seed | train --seed -1 --out $T/out
+--data-seed | train --data-seed -2 --out $T/out
+--annotation-seed | annotator train --n 1 --annotation-seed -1 --out $T/out
+--seed | data textured-mnist --seed -1 --out $T/out
+ISIC_ | train --dataset isic2017 --data $T/isic-sizes --out $T/out
+Validation_Part3_GroundTruth.csv | train --dataset isic2017 --data $T/isic-nocsv --out $T/out
+trainval.txt | train --dataset pets --data $T/pets-badlist --out $T/out
+config.json | train --resume --out $T/no-run
+config.json | train --resume --out $T/bad-config
+--iterations | annotator train --n 1 --iterations 0 --out $T/out
+--generator-base | annotator train --n 1 --generator-base 0 --out $T/out
+--discriminator-base | annotator train --n 1 --discriminator-base -1 --out $T/out
+--annotated-n | annotator train --out $T/out
+--canvas | annotator train --n 1 --canvas 16 --out $T/out
+--device | annotator train --n 1 --device gpu7 --out $T/out
+config.json | annotator eval $T/no-run
+--count | annotator show $T/ann --count 0 --out $T/out.png
+other data | train --annotator $T/ann --p 0.5 --out $T/out
+config.json | annotator show $T/no-run --out $T/out.png
+config.json | eval $T/no-run
+--checkpoint | eval $T/run --checkpoint newest
+--test | eval $T/run --test iid:0:2
+--count | eval $T/run --count -4
+config.json | explain $T/no-run --out $T/out.png
+--count | explain $T/run --count 0 --out $T/out.png
+--test | explain $T/run --test x --out $T/out.png
+config.json | export $T/no-run --out $T/out.pth
+--checkpoint | export $T/run --checkpoint first --out $T/out.pth
+--count | data textured-mnist --count -1 --out $T/out
+--split | data textured-mnist --split validation --out $T/out
+--val-share | data textured-mnist --val-share 1.5 --out $T/out
+--preset | data textured-mnist --preset huge --out $T/out
+--dataset | data layout-example --dataset imagenet --out $T/out
+table9 | experiment table9 --out $T/out
+--preset | experiment table2 --preset huge --out $T/out
+--seeds | experiment table2 --seeds 0 --out $T/out
+--seeds | experiment table2 --seeds many --out $T/out
+--device | experiment table3 --device tpu --out $T/out
+ROWS
+)
+
+failures=0
+rows=0
+while IFS='|' read -r mention args; do
+  mention="$(echo "$mention" | xargs)"
+  args="${args//\$T/$T}"
+  rows=$((rows + 1))
+  rm -rf "$T/out" "$T/out.png" "$T/out.pth"
+  # shellcheck disable=SC2086  # the row's arguments are split on spaces on purpose
+  timeout 30 "$REFF" $args >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+  problem=""
+  last="$(tail -1 "$T/stderr")"
+  [ "$rc" -eq 2 ] || problem="exit $rc, expected 2"
+  [[ "$last" == "error: "* ]] || problem="$problem; the last line is not 'error: ...'"
+  [[ "$last" == *"$mention"* ]] || problem="$problem; does not mention '$mention'"
+  grep -q "steps/s\|img/s\|it/s" "$T/stderr" && problem="$problem; started working"
+  [ ! -e "$T/out" ] || problem="$problem; wrote $T/out"
+  if [ -n "$problem" ]; then
+    echo "FAIL: reff $args: $problem: $(head -c 300 "$T/stderr")"
+    failures=$((failures + 1))
+  fi
+done <<<"$table"
+echo "bad inputs: $rows rows, $failures failed"
+[ "$failures" -eq 0 ]
