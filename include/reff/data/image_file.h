@@ -1,5 +1,5 @@
-// Image files through stb: PNG and JPEG in, PNG and JPEG out. Images are uint8 tensors [C, H, W]
-// (C = 1 or 3), masks [H, W].
+// Image files, PNG and JPEG, in and out (libpng, libjpeg-turbo).
+// Images are uint8 tensors [C, H, W] (C = 1 or 3), masks [H, W].
 #pragma once
 
 #include <torch/types.h>
