@@ -40,17 +40,16 @@ struct AnnotatorTrainCommand {
       options.validate();
       config.annotator = options.to_json();
     }
-    const auto options = train::AnnotatorOptions::from_json(config.annotator);
-    std::cerr << "reff annotator train: n " << config.annotated.n
-              << (config.annotated.per_class ? " per class" : " in total") << ", "
-              << options.iterations << " iterations\n";
     Progress progress("annotator", "it");
     const auto summary = train::run_annotator(
         config, out, resume, device, [&](int64_t done, int64_t total, const std::string& status) {
           progress.update(done, total, status);
         });
-    std::cout << "annotator n " << config.annotated.n << ": held-out IoU " << summary["iou"]
-              << ", Dice " << summary["dice"] << " on " << summary["images"] << " val images ("
+    std::cout << "annotator n " << config.annotated.n
+              << (config.annotated.per_class ? " per class" : " in total") << ", "
+              << train::AnnotatorOptions::from_json(config.annotator).iterations
+              << " iterations: held-out IoU " << summary["iou"] << ", Dice " << summary["dice"]
+              << " on " << summary["images"] << " val images ("
               << summary["train_seconds_this_session"] << " s of training)\n";
   }
 };

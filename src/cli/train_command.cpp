@@ -94,12 +94,13 @@ struct TrainCommand {
     } else {
       config = resolve();
     }
-    const auto on = parse_device(config.device);  // a bad or missing device fails here
-    std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
-              << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
-              << ", on " << on << ", preparing data...\n";
     Progress progress("train", "steps");
     train::TrainCallbacks callbacks;
+    callbacks.preparing = [&] {
+      std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
+                << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
+                << ", on " << parse_device(config.device) << ", preparing data...\n";
+    };
     // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
     const StopOnSignal stop_on_signal;
     callbacks.stop_requested = [] { return StopOnSignal::requested(); };

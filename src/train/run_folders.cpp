@@ -42,6 +42,7 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   // A continued run takes its weights from the checkpoint, not the pretrained file, which is
   // read (and checked) before anything is written.
   auto model = continuing ? build_model(config) : initial_model(config);
+  if (callbacks.preparing) callbacks.preparing();
   const auto train_set = build_algorithm1_train_set(config);
   const auto val = build_val_set(config);
   std::vector<NamedDataset> test_sets;

@@ -66,6 +66,9 @@ struct NamedDataset {
 };
 
 struct TrainCallbacks {
+  // Called by run_classifier (run_folders.h) once the run's options and files have been checked,
+  // before the data is built: the moment to say what is being prepared.
+  std::function<void()> preparing;
   std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
   std::function<void(const nlohmann::json& epoch)> epoch_end;
   // Asked after every step; true: write the last checkpoint mid-epoch and throw
