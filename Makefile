@@ -24,13 +24,14 @@ $(SANITIZE_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
 	  -DREFF_FUZZ=ON -DREFF_BUILD_BENCH=OFF
 
-# AddressSanitizer + UndefinedBehaviorSanitizer: the library, the GoogleTest suite and the CLI
-# tests (the parity, kill-and-resume and disk tests are the plain build's: they test LibTorch's
-# numbers and the file system, not reff's memory).
+# AddressSanitizer + UndefinedBehaviorSanitizer: the GoogleTest suite, the bad-input table and the
+# fuzz regression inputs. The CLI contract (ResNet-50 steps), parity, kill-and-resume, disk and
+# example tests run in the plain build only: under ASan they cost minutes and test LibTorch's
+# numbers and the file system rather than reff's memory.
 sanitize: $(SANITIZE_BUILD)/CMakeCache.txt
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
-	  ctest --output-on-failure -j $(JOBS) -E 'parity|kill_and_resume|full_disk|example_own_cnn'
+	  ctest --output-on-failure -j $(JOBS) -E 'parity|kill_and_resume|full_disk|example_own_cnn|cli_contract'
 
 fuzz: build $(SANITIZE_BUILD)/CMakeCache.txt
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)

@@ -7,11 +7,11 @@
 
 namespace reff {
 
-void write_json_file(const std::string& path, const nlohmann::json& json) {
+void write_text_file(const std::string& path, const std::string& text) {
   const auto temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << json.dump(2) << "\n";
+    out << text;
     out.close();
     if (!out.good()) {
       std::error_code ignored;
@@ -22,6 +22,10 @@ void write_json_file(const std::string& path, const nlohmann::json& json) {
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
   require(!error, path, "cannot write (" + error.message() + ")");
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& json) {
+  write_text_file(path, json.dump(2) + "\n");
 }
 
 nlohmann::json read_json_file(const std::string& path) {

@@ -8,7 +8,8 @@
 
 namespace reff {
 
-// Throws reff::Error naming the file when it cannot be written.
+// Throw reff::Error naming the file when it cannot be written.
+void write_text_file(const std::string& path, const std::string& text);
 void write_json_file(const std::string& path, const nlohmann::json& json);
 // Throws reff::Error naming the file when it is missing or not JSON.
 nlohmann::json read_json_file(const std::string& path);

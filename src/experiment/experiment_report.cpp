@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace reff::experiment {
@@ -90,19 +89,6 @@ std::string entry_text(const Aggregate& a) {
   auto text = a.seeds == 1 ? percent(a.mean) : percent(a.mean) + " ± " + percent(a.std);
   if (a.failed > 0) text += " (" + std::to_string(a.failed) + " failed)";
   return text;
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  const auto temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    out.close();
-    require(out.good(), path, "cannot write (disk full or folder read-only?)");
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  require(!error, path, "cannot write (" + error.message() + ")");
 }
 
 std::string csv_field(const std::string& text) {
@@ -359,8 +345,8 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
           {"mean", a.mean}, {"std", a.std}, {"seeds", a.seeds}, {"failed", a.failed}};
     }
   }
-  write_text((fs::path(dir) / kReport).string(), md.str());
-  write_text((fs::path(dir) / kCellsCsv).string(), csv.str());
+  write_text_file((fs::path(dir) / kReport).string(), md.str());
+  write_text_file((fs::path(dir) / kCellsCsv).string(), csv.str());
   write_json_file((fs::path(dir) / kResultsJson).string(), {{"table", table_name(results.table)},
                                                             {"preset", results.preset.name},
                                                             {"seeds", results.seeds},

@@ -4,6 +4,7 @@
 #include "reff/data/rng.h"
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/json_file.h"
 #include "reff/regularizers/attention_map_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
 #include "reff/train/checkpoint.h"
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 
 namespace reff::train {
@@ -137,14 +137,9 @@ std::vector<int64_t> shuffled(int64_t n, uint64_t seed, int64_t epoch) {
 }
 
 void write_metrics(const fs::path& path, const nlohmann::json& history) {
-  const auto temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    for (const auto& epoch : history) out << epoch.dump() << "\n";
-    out.close();
-    require(out.good(), temporary, "write failed (disk full?)");
-  }
-  fs::rename(temporary, path);
+  std::string lines;
+  for (const auto& epoch : history) lines += epoch.dump() + "\n";
+  write_text_file(path.string(), lines);
 }
 
 std::string fixed(double value, int digits) {
