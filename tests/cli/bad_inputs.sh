@@ -125,7 +125,7 @@ while IFS='|' read -r mention args; do
   rows=$((rows + 1))
   rm -rf "$T/out" "$T/out.png" "$T/out.pth"
   # shellcheck disable=SC2086  # the row's arguments are split on spaces on purpose
-  timeout 30 "$REFF" $args >"$T/stdout" 2>"$T/stderr"
+  timeout 120 "$REFF" $args >"$T/stdout" 2>"$T/stderr"
   rc=$?
   problem=""
   last="$(tail -1 "$T/stderr")"
