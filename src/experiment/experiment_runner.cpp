@@ -70,12 +70,12 @@ class Session {
       CellOutcome outcome;
       if (known != finished_.end()) {
         outcome = known->second;
-      } else if (fs::exists(record) &&
-                 !(options_.retry_failed && read_outcome(record).status == "failed")) {
-        outcome = read_outcome(record);
       } else {
-        outcome = run_cell(cell, folder, record, all);
-        if (outcome.status != "missing") ++ran;
+        if (fs::exists(record)) outcome = read_outcome(record);
+        if (outcome.status == "missing" || (options_.retry_failed && outcome.status == "failed")) {
+          outcome = run_cell(cell, folder, record, all);
+          if (outcome.status != "missing") ++ran;
+        }
       }
       finished_[cell.id] = outcome;
       log("[" + std::to_string(outcomes.size() + 1) + "/" + std::to_string(cells.size()) + "] " +

@@ -112,17 +112,17 @@ nlohmann::json run_annotator(
   const auto generated = build_train_set(config);
   const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
   torch::manual_seed(options.seed);
-  Pix2Pix model(config.data.canvas, options);
-  model.to(on);
+  auto model = std::make_shared<Pix2Pix>(config.data.canvas, options);
+  model->to(on);
   create_folder(out);
   auto json = config.to_json();
   json["annotator"] = config.annotator;
   write_json_file((fs::path(out) / kConfigFile).string(), json);
   const auto start = std::chrono::steady_clock::now();
-  train_annotator(model, options, generated.subset(d1), out, continuing, progress);
+  train_annotator(*model, options, generated.subset(d1), out, continuing, progress);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto summary = held_out_overlap(load_annotator(out));
+  auto summary = held_out_overlap({config, model});  // the trained model, not a reload of it
   summary["annotated_images"] = d1.size();
   summary["train_seconds_this_session"] = seconds;
   write_json_file((fs::path(out) / kAnnotatorEval).string(), summary);
