@@ -1,13 +1,24 @@
 #include "reff/device.h"
 
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 
 #include <torch/cuda.h>
 
 namespace reff {
+namespace {
+
+// "cuda" without an index: this process's GPU, one per process on a machine (LOCAL_RANK).
+torch::Device local_gpu() {
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  return torch::Device(torch::kCUDA,
+                       static_cast<c10::DeviceIndex>(distributed::world().local_rank() % count));
+}
+
+}  // namespace
 
 torch::Device parse_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  if (name == "auto") return torch::cuda::is_available() ? local_gpu() : torch::kCPU;
   if (name == "cpu") return torch::kCPU;
   require(name == "cuda" || name.rfind("cuda:", 0) == 0, "--device",
           "'" + name + "' is not one of auto, cpu, cuda, cuda:N");
@@ -16,7 +27,7 @@ torch::Device parse_device(const std::string& name) {
               " asked for, but this LibTorch build sees no CUDA device (build against a CUDA "
               "LibTorch on a GPU machine: README, GPU builds)");
   try {
-    const torch::Device device(name);
+    const torch::Device device = name == "cuda" ? local_gpu() : torch::Device(name);
     require(
         !device.has_index() || device.index() < static_cast<int>(torch::cuda::device_count()),
         "--device",

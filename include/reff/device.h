@@ -10,6 +10,8 @@ namespace reff {
 
 // "auto" (CUDA when this LibTorch sees a GPU, else CPU), "cpu", "cuda" or "cuda:N". Throws
 // reff::Error naming --device for other names and for CUDA where none is available.
+// In a distributed run, "auto" and "cuda" mean this process's GPU: cuda:LOCAL_RANK (modulo the
+// count).
 torch::Device parse_device(const std::string& name);
 
 // The device of the module's first parameter (CPU for a module without parameters).

@@ -5,8 +5,9 @@
 
 namespace reff {
 
-// Sets LibTorch's intra-op thread count: `threads` > 0, or every logical core when 0.
+// Sets LibTorch's intra-op thread count: `threads` > 0, or, when 0, the machine's logical cores
+// shared among the `processes` that run on it (a distributed run's LOCAL_WORLD_SIZE).
 // Returns the count in force.
-int use_threads(int threads = 0);
+int use_threads(int threads = 0, int processes = 1);
 
 }  // namespace reff

@@ -4,15 +4,25 @@
 #include "annotator_command.h"
 #include "data_command.h"
 #include "experiment_command.h"
+#include "launch_command.h"
 #include "train_command.h"
 
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/threads.h"
 #include "reff/train/trainer.h"
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
+
+namespace {
+
+// The commands that run as one rank of a distributed run (reff launch, torchrun, srun, mpirun).
+bool runs_distributed(const CLI::App& app) { return app.got_subcommand("train"); }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"reff: train image classifiers that ignore spurious backgrounds (ReFF)"};
@@ -20,11 +30,27 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("reff ") + REFF_VERSION);
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads (0: every core)")->capture_default_str();
-  app.parse_complete_callback([&] { reff::use_threads(threads); });
+  reff::distributed::GroupOptions group_options;
+  double dist_timeout = 1800;
+  app.add_option("--dist-timeout", dist_timeout,
+                 "Distributed runs: seconds to wait for the other processes (joining, each step)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dist-backend", group_options.backend, "Distributed runs: auto | gloo | nccl")
+      ->capture_default_str();
+  app.parse_complete_callback([&] {
+    if (app.got_subcommand("launch")) return;  // the launcher is no rank; its workers are
+    group_options.timeout = std::chrono::seconds(static_cast<int64_t>(std::ceil(dist_timeout)));
+    const auto& group = reff::distributed::join_world(group_options);
+    reff::require(group.size() == 1 || runs_distributed(app), "WORLD_SIZE",
+                  "this command runs in one process; only reff train runs distributed");
+    reff::use_threads(threads, group.local_size());
+  });
   reff::cli::add_data_command(app);
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);
   reff::cli::add_experiment_command(app);
+  reff::cli::add_launch_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -33,6 +59,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const reff::cli::ExitStatus& e) {
+    return e.code;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "error: %s (see --help)\n", e.what());
     return 2;

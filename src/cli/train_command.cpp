@@ -3,6 +3,7 @@
 #include "progress.h"
 #include "reff/data/image_file.h"
 #include "reff/device.h"
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/models/state_dict.h"
@@ -94,16 +95,26 @@ struct TrainCommand {
     } else {
       config = resolve();
     }
-    Progress progress("train", "steps");
+    // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
+    const StopOnSignal stop_on_signal;
     train::TrainCallbacks callbacks;
+    callbacks.stop_requested = [] { return StopOnSignal::requested(); };
+    const auto& group = distributed::world();
+    if (!group.writes()) {  // rank 0 reports for all
+      train::run_classifier(config, out, resume, callbacks);
+      return;
+    }
+    Progress progress("train", "steps");
     callbacks.preparing = [&] {
       std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
                 << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
-                << ", on " << parse_device(config.device) << ", preparing data...\n";
+                << ", on " << parse_device(config.device);
+      if (group.size() > 1) {
+        std::cerr << " x " << group.size() << " processes (" << group.backend() << ", global batch "
+                  << config.train.batch_size << ")";
+      }
+      std::cerr << ", preparing data...\n";
     };
-    // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
-    const StopOnSignal stop_on_signal;
-    callbacks.stop_requested = [] { return StopOnSignal::requested(); };
     callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
       if (done == 1) progress = Progress("train", "steps");
       progress.update(done, total, status);

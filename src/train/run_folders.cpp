@@ -3,6 +3,7 @@
 #include "reff/data/annotated_subset.h"
 #include "reff/data/image_file.h"
 #include "reff/device.h"
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/train/checkpoint.h"
@@ -47,11 +48,14 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   const auto val = build_val_set(config);
   std::vector<NamedDataset> test_sets;
   for (const auto& spec : config.tests) test_sets.push_back(build_test_set(config, spec));
-  create_folder(out);
-  write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
+  const bool writes = distributed::world().writes();
+  if (writes) {
+    create_folder(out);
+    write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
+  }
   model->to(on);
   auto state = train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
-  if (!config.tests.empty()) {
+  if (writes && !config.tests.empty()) {
     const auto best = trained_model(out, config, "best", config.device);
     write_explanations(*best, config, config.tests.front(), kPictureSamples,
                        (fs::path(out) / kExplanationsPicture).string());

@@ -3,6 +3,8 @@
 #include "reff/data/augmentation.h"
 #include "reff/data/rng.h"
 #include "reff/device.h"
+#include "reff/distributed/batch_shard.h"
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/regularizers/attention_map_loss.h"
@@ -142,6 +144,13 @@ void write_metrics(const fs::path& path, const nlohmann::json& history) {
   write_text_file(path.string(), lines);
 }
 
+// Parameters and buffers: what every rank must hold alike.
+std::vector<torch::Tensor> weights(const torch::nn::Module& model) {
+  auto tensors = model.parameters();
+  for (const auto& buffer : model.buffers()) tensors.push_back(buffer);
+  return tensors;
+}
+
 std::string fixed(double value, int digits) {
   char text[32];
   std::snprintf(text, sizeof text, "%.*f", digits, value);
@@ -155,9 +164,16 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                      const std::vector<NamedDataset>& tests, const std::string& run_dir,
                      bool resume, const TrainCallbacks& callbacks) {
   options.validate();
+  // Distributed (distributed/process_group.h): --batch-size is the global batch, split across the
+  // ranks; each rank's gradient is weighted by its share, so the all-reduced gradient is the global
+  // batch's. Only rank 0 evaluates and writes; the others wait for it at the next step.
+  const auto& group = distributed::world();
   require(train_set.size() >= 2, "train", "needs at least two samples");
+  require(options.batch_size >= 2 * group.size(), "--batch-size",
+          "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
+              std::to_string(group.size()) + " processes): BatchNorm needs two samples");
   const fs::path dir(run_dir);
-  fs::create_directories(dir);
+  if (group.writes()) fs::create_directories(dir);
   const auto last = (dir / kLastCheckpoint).string();
   const auto best = (dir / kBestCheckpoint).string();
 
@@ -169,13 +185,14 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                           {"best_epoch", 0},
                           {"history", nlohmann::json::array()}};
   if (resume) {
-    state = load_checkpoint(last, model, {&optimizer});
-    write_metrics(dir / kMetrics, state["history"]);
+    state = load_checkpoint(last, model, {&optimizer});  // every rank reads rank 0's checkpoint
+    if (group.writes()) write_metrics(dir / kMetrics, state["history"]);
   } else {
     require(!fs::exists(last) && !fs::exists(previous_checkpoint(last)), run_dir,
             "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
   }
 
+  group.broadcast(weights(model));  // every rank starts from rank 0's weights
   const auto device = device_of(model);
   const auto limit_reached = [&] {
     return options.max_steps > 0 && state.value("steps", int64_t(0)) >= options.max_steps;
@@ -198,32 +215,44 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       correct = partial.at("correct");
       seen = partial.at("seen");
       state.erase("partial");
+      if (!group.writes()) main_sum = explanation_sum = correct = seen = 0;  // sums of all ranks
     }
     const auto start = std::chrono::steady_clock::now();
     for (int64_t begin = step * options.batch_size; begin < n;
          begin += options.batch_size, ++step) {
       const int64_t end = std::min(n, begin + options.batch_size);
-      if (end - begin < 2 || limit_reached()) break;  // BatchNorm cannot train on one sample
-      const auto indices = torch::from_blob(const_cast<int64_t*>(order.data()) + begin,
-                                            {end - begin}, torch::kInt64);
+      // BatchNorm cannot train on one sample (per process)
+      if (!distributed::batch_trainable(end - begin, group.size()) || limit_reached()) break;
+      auto shard = distributed::batch_shard(order, begin, end, group.rank(), group.size());
+      const auto indices =
+          torch::from_blob(shard.data(), {static_cast<int64_t>(shard.size())}, torch::kInt64);
       auto batch = train_set.batch(indices).to(device);
       if (options.augment) {
         data::Rng rng(options.seed, 0xA5C0000000ULL + static_cast<uint64_t>(epoch) * 1000003ULL +
-                                        static_cast<uint64_t>(step));
+                                        static_cast<uint64_t>(step) +
+                                        (static_cast<uint64_t>(group.rank()) << 48));
         batch = data::augment(batch, rng);
       }
       auto terms = training_loss(model, batch, epoch_options);
       const double total = terms.total.item<double>();
-      if (!std::isfinite(total)) {
-        throw TrainingDiverged("training diverged at epoch " + std::to_string(epoch) + ", step " +
-                               std::to_string(step + 1) + ": loss is " + std::to_string(total) +
-                               " (main " + std::to_string(terms.main.item<double>()) +
-                               ", explanation " + std::to_string(terms.explanation.item<double>()) +
-                               "); " + last + " still holds epoch " +
-                               std::to_string(state["epoch"].get<int64_t>()));
+      // Agreed by all ranks: any non-finite loss stops every rank before the step; a stop request
+      // on any rank stops every rank after it.
+      const auto flags =
+          group.sum({std::isfinite(total) ? 0.0 : 1.0,
+                     callbacks.stop_requested && callbacks.stop_requested() ? 1.0 : 0.0});
+      if (flags[0] > 0) {
+        const auto where = "training diverged at epoch " + std::to_string(epoch) + ", step " +
+                           std::to_string(step + 1);
+        const auto kept =
+            "; " + last + " still holds epoch " + std::to_string(state["epoch"].get<int64_t>());
+        if (std::isfinite(total)) throw TrainingDiverged(where + " on another rank" + kept);
+        throw TrainingDiverged(where + ": loss is " + std::to_string(total) + " (main " +
+                               std::to_string(terms.main.item<double>()) + ", explanation " +
+                               std::to_string(terms.explanation.item<double>()) + ")" + kept);
       }
       optimizer.zero_grad();
       terms.total.backward();
+      group.reduce_gradients(model.parameters(), double(batch.size()) / double(end - begin));
       optimizer.step();
 
       const int64_t b = batch.size();
@@ -238,14 +267,16 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                                " loss " + fixed(main_sum / seen, 3) + " reg " +
                                fixed(explanation_sum / seen, 1));
       }
-      if (callbacks.stop_requested && callbacks.stop_requested()) {
-        // The epoch so far, so that --resume continues at the next step with the same result.
+      if (flags[1] > 0) {
+        // The epoch so far (all ranks' sums), so that --resume continues at the next step with
+        // the same result.
+        const auto sums = group.sum({main_sum, explanation_sum, double(correct), double(seen)});
         state["partial"] = {{"step", step + 1},
-                            {"main_sum", main_sum},
-                            {"explanation_sum", explanation_sum},
-                            {"correct", correct},
-                            {"seen", seen}};
-        save_checkpoint(last, model, {&optimizer}, state);
+                            {"main_sum", sums[0]},
+                            {"explanation_sum", sums[1]},
+                            {"correct", static_cast<int64_t>(sums[2])},
+                            {"seen", static_cast<int64_t>(sums[3])}};
+        if (group.writes()) save_checkpoint(last, model, {&optimizer}, state);
         throw TrainingInterrupted("interrupted in epoch " + std::to_string(epoch) + " after step " +
                                   std::to_string(step + 1) + "; " + last +
                                   " holds that point: continue with --resume");
@@ -253,6 +284,11 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto sums = group.sum({main_sum, explanation_sum, double(correct), double(seen)});
+    main_sum = sums[0];
+    explanation_sum = sums[1];
+    correct = static_cast<int64_t>(sums[2]);
+    seen = static_cast<int64_t>(sums[3]);
 
     nlohmann::json record = {
         {"epoch", epoch},
@@ -264,13 +300,13 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
           {"accuracy", double(correct) / seen},
           {"images_per_s", seen / seconds},
           {"seconds", seconds}}}};
+    state["epoch"] = epoch;
+    if (!group.writes()) continue;
     record["val"] = eval::evaluate(model, val.data, options.eval).to_json();
     record["val"]["name"] = val.name;
     for (const auto& test : tests) {
       record["tests"][test.name] = eval::evaluate(model, test.data, options.eval).to_json();
     }
-
-    state["epoch"] = epoch;
     state["history"].push_back(record);
     const double val_accuracy = record["val"]["accuracy"].get<double>();
     if (val_accuracy > state["best_val_accuracy"].get<double>()) {

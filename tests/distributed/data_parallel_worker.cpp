@@ -1,0 +1,112 @@
+// One rank of the data-parallel tests (tests/distributed/data_parallel.sh), started by
+// `reff launch --program` or with RANK / WORLD_SIZE set by hand:
+//   data_parallel_worker train OUT STEPS   ReFF (double back-propagation) on a CNN without
+//                                          BatchNorm, global batch 8; rank 0 writes OUT's
+//                                          checkpoint; every rank touches OUT/rank<R>.started at
+//                                          its first step
+//   data_parallel_worker compare A B TOL   exit 0 when the final weights of runs A and B agree
+//                                          within TOL (max absolute difference), 1 otherwise
+#include "reff/distributed/process_group.h"
+#include "reff/models/tapped_model.h"
+#include "reff/threads.h"
+#include "reff/train/checkpoint.h"
+#include "reff/train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct NoNormCnn : reff::models::TappedModel {
+  NoNormCnn()
+      : conv1(register_module("conv1",
+                              torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 8, 3).padding(1)))),
+        conv2(register_module(
+            "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 3).padding(1).stride(2)))),
+        fc(register_module("fc", torch::nn::Linear(16, 4))) {}
+
+  reff::models::Tapped forward(const torch::Tensor& x) override {
+    const auto a1 = torch::relu(conv1(x));
+    const auto a2 = torch::relu(conv2(a1));
+    return {fc(a2.mean({2, 3})), {a1, a2}};
+  }
+
+  torch::nn::Conv2d conv1, conv2;
+  torch::nn::Linear fc;
+};
+
+// 64 images of 16 px: label = the quadrant that is brightest, mask = that quadrant.
+reff::data::TensorDataset quadrant_data(int64_t count, uint64_t seed) {
+  torch::manual_seed(seed);
+  auto images = torch::randint(0, 128, {count, 3, 16, 16}, torch::kUInt8);
+  const auto labels = torch::randint(0, 4, {count}, torch::kInt64);
+  auto masks = torch::zeros({count, 16, 16}, torch::kUInt8);
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t q = labels[i].item<int64_t>(), y = (q / 2) * 8, x = (q % 2) * 8;
+    images[i].slice(1, y, y + 8).slice(2, x, x + 8).add_(100);
+    masks[i].slice(0, y, y + 8).slice(1, x, x + 8).fill_(255);
+  }
+  return {images, labels, masks, torch::ones({count}, torch::kBool)};
+}
+
+int train(const std::string& out, int64_t steps) {
+  const auto& group = reff::distributed::join_world({std::chrono::seconds(20), "gloo"});
+  reff::use_threads(1);
+  torch::manual_seed(1234 + group.rank());  // differing initial weights: the broadcast aligns them
+  NoNormCnn model;
+  reff::train::TrainOptions options;
+  options.method = reff::train::Method::reff;
+  options.layer_weights = {1, 4};
+  options.lambda = 1e-2;
+  options.lr = 0.05;
+  options.batch_size = 8;
+  options.epochs = 1000;
+  options.max_steps = steps;
+  options.seed = 7;
+  options.eval.explain_count = 8;
+  reff::train::TrainCallbacks callbacks;
+  callbacks.progress = [&](int64_t, int64_t, const std::string&) {
+    const auto marker =
+        std::filesystem::path(out) / ("rank" + std::to_string(group.rank()) + ".started");
+    if (!std::filesystem::exists(marker)) std::ofstream(marker.string()) << "started\n";
+  };
+  std::filesystem::create_directories(out);
+  reff::train::train(model, options, quadrant_data(64, 1), {"val", quadrant_data(16, 2)}, {}, out,
+                     false, callbacks);
+  return 0;
+}
+
+int compare(const std::string& a, const std::string& b, double tolerance) {
+  NoNormCnn first, second;
+  reff::train::load_checkpoint((std::filesystem::path(a) / reff::train::kLastCheckpoint).string(),
+                               first);
+  reff::train::load_checkpoint((std::filesystem::path(b) / reff::train::kLastCheckpoint).string(),
+                               second);
+  double worst = 0;
+  const auto p = first.parameters(), q = second.parameters();
+  for (size_t i = 0; i < p.size(); ++i) {
+    worst = std::max(worst, (p[i] - q[i]).abs().max().item<double>());
+  }
+  std::printf("max |difference| of the final weights: %.3g (tolerance %.3g)\n", worst, tolerance);
+  return worst <= tolerance ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "train" && argc == 4) return train(argv[2], std::atoll(argv[3]));
+    if (mode == "compare" && argc == 5) return compare(argv[2], argv[3], std::atof(argv[4]));
+    std::fprintf(stderr, "usage: %s train OUT STEPS | compare A B TOLERANCE\n", argv[0]);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "failed: %s\n", e.what());
+    return 1;
+  }
+}
