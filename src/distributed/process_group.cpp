@@ -5,8 +5,11 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+// LibTorch's build defines which backends it has (its CMake targets export USE_C10D_*).
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -36,6 +39,7 @@ bool loopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
 
+#ifdef USE_C10D_GLOO
 std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnvironment& env) {
   if (const char* name = std::getenv("GLOO_SOCKET_IFNAME")) {
     return c10d::ProcessGroupGloo::createDeviceForInterface(name);
@@ -44,18 +48,20 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnvironment& 
     return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+#endif
 
 std::string chosen_backend(const std::string& requested) {
-  require(requested == "auto" || requested == "gloo" || requested == "nccl", "--dist-backend",
-          "'" + requested + "' is not one of auto, gloo, nccl");
 #ifdef USE_C10D_NCCL
-  if (requested == "auto") return torch::cuda::is_available() ? "nccl" : "gloo";
+  if (requested == "auto" && torch::cuda::is_available()) return "nccl";
 #else
   require(requested != "nccl", "--dist-backend",
-          "nccl needs a build against a CUDA LibTorch with NCCL (this one has Gloo only)");
-  if (requested == "auto") return "gloo";
+          "nccl needs a build against a CUDA LibTorch with NCCL (this one has none)");
 #endif
-  return requested;
+#ifndef USE_C10D_GLOO
+  require(requested != "gloo" && requested != "auto", "--dist-backend",
+          "gloo: this LibTorch was built without it (USE_C10D_GLOO)");
+#endif
+  return requested == "auto" ? "gloo" : requested;
 }
 
 c10::intrusive_ptr<c10d::Store> rendezvous(const LaunchEnvironment& env,
@@ -119,10 +125,12 @@ struct Group::State {
 };
 
 Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
-  const auto backend = chosen_backend(options.backend);
+  require(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
+          "--dist-backend", "'" + options.backend + "' is not one of auto, gloo, nccl");
   Group group;
   group.env_ = env;
   if (!env.distributed()) return group;
+  const auto backend = chosen_backend(options.backend);
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout);
   c10::intrusive_ptr<c10d::Store> store;
   try {
@@ -146,12 +154,14 @@ Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
           c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, nccl);
     }
 #endif
+#ifdef USE_C10D_GLOO
     if (backend == "gloo") {
       auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
       gloo->devices.push_back(gloo_device(env));
       state->collectives =
           c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, gloo);
     }
+#endif
   } catch (const std::exception& e) {
     throw GroupFailed("rank " + std::to_string(env.rank) + ": cannot connect to the other ranks (" +
                       reason(e) + ")");

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The GPU check: reff built against PyTorch's own LibTorch (CUDA), then short runs on the GPU.
+# For a machine that has PyTorch with CUDA but neither Debian's packages nor a network:
+#   here:      scripts/gpu-check.sh prepare   (Debian's packages of the header-only and image
+#                                              libraries and the GIMP patterns, unpacked under
+#                                              .deps/, git-ignored)
+#   GPU side:  scripts/gpu-check.sh run OUT   (carry .deps/root, .deps/gloo-include and
+#                                              data/mnist; writes the
+#                                              logs and the runs' metrics to OUT)
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+deps="$root/.deps/root/usr"
+
+prepare() {
+  set -e
+  mkdir -p "$root/.deps/debs" "$root/.deps/root" "$root/.deps/gloo-include"
+  (cd "$root/.deps/debs" && apt-get download libjpeg62-turbo-dev libjpeg62-turbo libpng-dev \
+    libpng16-16 zlib1g-dev libcli11-dev nlohmann-json3-dev libgloo-dev)
+  for f in "$root"/.deps/debs/*.deb; do dpkg -x "$f" "$root/.deps/root"; done
+  # Gloo's headers only where LibTorch lacks its own (-idirafter), never before them.
+  rm -rf "$root/.deps/gloo-include/gloo"
+  mv "$deps/include/gloo" "$root/.deps/gloo-include/"
+  rm -rf "$deps/share/cmake/Gloo" "$deps"/lib/x86_64-linux-gnu/{libgloo*,*.a}
+  ln -sf /lib/x86_64-linux-gnu/libz.so.1 "$deps/lib/x86_64-linux-gnu/libz.so"
+  # The default texture bank (gimp-data's patterns); carry data/mnist too.
+  rm -rf "$root/.deps/root/patterns"
+  cp -r /usr/share/gimp/2.0/patterns "$root/.deps/root/patterns"
+}
+
+run() {
+  local out="$1" runs=/tmp/reff-gpu-runs
+  mkdir -p "$out" "$runs"
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
+torch.cuda.get_device_name(0))'
+  local prefix
+  prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+  echo "c10d backends exported by this LibTorch:" \
+    $(grep -rho 'USE_C10D_[A-Z]*' "$prefix/Caffe2" "$prefix/Torch" 2>/dev/null | sort -u)
+  export LD_LIBRARY_PATH="$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+  local start=$SECONDS
+  cmake -S "$root" -B "$root/build-gpu" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$prefix;$deps" -DREFF_BUILD_TESTS=OFF -DREFF_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS="-idirafter $root/.deps/gloo-include" > "$out/configure.log" 2>&1 ||
+    { tail -30 "$out/configure.log"; return 1; }
+  cmake --build "$root/build-gpu" -j "$(nproc)" -- -k 0 > "$out/build.log" 2>&1 ||
+    { grep -E 'error|Error' -A3 "$out/build.log" | head -80; return 1; }
+  echo "build: $((SECONDS - start)) s"
+  local reff="$root/build-gpu/reff" textures=(--texture-dir "$root/.deps/root/patterns")
+  local small=(--preset cpu --device cuda --epochs 1 "${textures[@]}")
+  local paper=("${textures[@]}" --preset paper --device cuda --epochs 1 --max-steps 40 --train-count 1600
+               --val-count 256 --test-count 256 --explain-count 32)
+  for method in baseline reff; do
+    timeout 150 "$reff" train "${paper[@]}" --method "$method" --out "$runs/paper-$method" \
+      > "$out/paper-$method.log" 2>&1; echo "paper $method: exit $?"
+    tail -3 "$out/paper-$method.log"
+    cp "$runs/paper-$method/metrics.jsonl" "$out/paper-$method.jsonl" 2>/dev/null
+  done
+  timeout 200 "$reff" train "${textures[@]}" --preset cpu --device cuda --method reff --out "$runs/cpu-reff" \
+    > "$out/cpu-reff.log" 2>&1; echo "cpu preset reff, 10 epochs on the GPU: exit $?"
+  tail -4 "$out/cpu-reff.log"
+  cp "$runs/cpu-reff/metrics.jsonl" "$out/cpu-reff.jsonl" 2>/dev/null
+  for backend in gloo nccl; do
+    timeout 90 "$reff" launch --nproc-per-node 2 -- --dist-backend "$backend" --dist-timeout 60 \
+      train "${small[@]}" --max-steps 30 --method reff --out "$runs/launch-$backend" \
+      > "$out/launch-$backend.log" 2>&1; echo "2 ranks on one GPU, $backend: exit $?"
+    tail -4 "$out/launch-$backend.log"
+  done
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) run "${2:?run OUT}" ;;
+  *) echo "usage: $0 prepare | run OUT" >&2; exit 2 ;;
+esac
