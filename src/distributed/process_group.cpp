@@ -15,6 +15,7 @@
 #endif
 
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 namespace reff::distributed {
@@ -114,9 +115,11 @@ struct Group::State {
   c10::intrusive_ptr<Collectives> collectives;
   mutable CommunicationStats stats;
 
-  void run(const std::string& what, int rank, const c10::intrusive_ptr<c10d::Work>& work) const {
+  // Starts a collective and waits for it; NCCL fails at the start, Gloo in the wait.
+  void run(const std::string& what, int rank,
+           const std::function<c10::intrusive_ptr<c10d::Work>()>& start) const {
     try {
-      work->wait();
+      start()->wait();
     } catch (const std::exception& e) {
       throw GroupFailed("rank " + std::to_string(rank) + ": " + what +
                         " failed: a peer died or stopped answering (" + reason(e) + ")");
@@ -147,6 +150,11 @@ Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
   try {
 #ifdef USE_C10D_NCCL
     if (backend == "nccl") {
+      const auto gpus = static_cast<int>(torch::cuda::device_count());
+      require(env.local_world_size <= gpus, "--dist-backend",
+              "nccl needs a GPU of its own per process: " + std::to_string(env.local_world_size) +
+                  " processes on this machine, " + std::to_string(gpus) +
+                  " GPU(s); use --dist-backend gloo (or fewer processes)");
       auto nccl = c10d::ProcessGroupNCCL::Options::create();
       nccl->timeout = timeout;
       state->device = torch::Device(torch::kCUDA, env.local_rank % torch::cuda::device_count());
@@ -162,6 +170,8 @@ Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
           c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, gloo);
     }
 #endif
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw GroupFailed("rank " + std::to_string(env.rank) + ": cannot connect to the other ranks (" +
                       reason(e) + ")");
@@ -216,7 +226,7 @@ void Group::broadcast(const std::vector<torch::Tensor>& tensors) const {
     c10d::BroadcastOptions options;
     options.rootRank = 0;
     state_->run("broadcasting rank 0's weights", rank(),
-                state_->collectives->broadcast(data, options));
+                [&] { return state_->collectives->broadcast(data, options); });
     unflatten(data.front(), bucket);
   }
 }
@@ -232,7 +242,8 @@ void Group::reduce_gradients(const std::vector<torch::Tensor>& parameters, doubl
   const auto start = std::chrono::steady_clock::now();
   for (const auto& bucket : buckets(grads)) {
     std::vector<torch::Tensor> data{flat(bucket).mul_(weight)};
-    state_->run("the gradient all-reduce", rank(), state_->collectives->allreduce(data));
+    state_->run("the gradient all-reduce", rank(),
+                [&] { return state_->collectives->allreduce(data); });
     unflatten(data.front(), bucket);
     state_->stats.bytes += data.front().numel() * static_cast<int64_t>(data.front().element_size());
   }
@@ -245,7 +256,7 @@ std::vector<double> Group::sum(const std::vector<double>& values) const {
   if (!state_ || values.empty()) return values;
   std::vector<torch::Tensor> data{
       torch::tensor(values, torch::dtype(torch::kFloat64)).to(state_->device)};
-  state_->run("a metrics all-reduce", rank(), state_->collectives->allreduce(data));
+  state_->run("a metrics all-reduce", rank(), [&] { return state_->collectives->allreduce(data); });
   const auto summed = data.front().cpu();
   return {summed.data_ptr<double>(), summed.data_ptr<double>() + summed.numel()};
 }

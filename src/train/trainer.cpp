@@ -218,6 +218,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       if (!group.writes()) main_sum = explanation_sum = correct = seen = 0;  // sums of all ranks
     }
     const auto start = std::chrono::steady_clock::now();
+    const auto communication_before = group.communication();
     for (int64_t begin = step * options.batch_size; begin < n;
          begin += options.batch_size, ++step) {
       const int64_t end = std::min(n, begin + options.batch_size);
@@ -300,6 +301,15 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
           {"accuracy", double(correct) / seen},
           {"images_per_s", seen / seconds},
           {"seconds", seconds}}}};
+    if (group.size() > 1) {  // this rank's gradient all-reduces in the epoch
+      const auto now = group.communication();
+      record["train"]["allreduce"] = {
+          {"processes", group.size()},
+          {"seconds", now.seconds - communication_before.seconds},
+          {"share_of_epoch", (now.seconds - communication_before.seconds) / seconds},
+          {"bytes_per_step", (now.bytes - communication_before.bytes) /
+                                 std::max<int64_t>(1, now.calls - communication_before.calls)}};
+    }
     state["epoch"] = epoch;
     if (!group.writes()) continue;
     record["val"] = eval::evaluate(model, val.data, options.eval).to_json();
