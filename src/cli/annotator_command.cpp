@@ -3,6 +3,7 @@
 #include "progress.h"
 #include "reff/data/image_file.h"
 #include "reff/device.h"
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/train/annotator.h"
@@ -45,6 +46,7 @@ struct AnnotatorTrainCommand {
         config, out, resume, device, [&](int64_t done, int64_t total, const std::string& status) {
           progress.update(done, total, status);
         });
+    if (!distributed::world().writes()) return;
     std::cout << "annotator n " << config.annotated.n
               << (config.annotated.per_class ? " per class" : " in total") << ", "
               << train::AnnotatorOptions::from_json(config.annotator).iterations

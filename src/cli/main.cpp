@@ -20,7 +20,11 @@
 namespace {
 
 // The commands that run as one rank of a distributed run (reff launch, torchrun, srun, mpirun).
-bool runs_distributed(const CLI::App& app) { return app.got_subcommand("train"); }
+bool runs_distributed(const CLI::App& app) {
+  if (app.got_subcommand("train")) return true;
+  const auto* annotator = app.get_subcommand("annotator");
+  return app.got_subcommand(annotator) && annotator->got_subcommand("train");
+}
 
 }  // namespace
 
@@ -41,9 +45,11 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     if (app.got_subcommand("launch")) return;  // the launcher is no rank; its workers are
     group_options.timeout = std::chrono::seconds(static_cast<int64_t>(std::ceil(dist_timeout)));
-    const auto& group = reff::distributed::join_world(group_options);
-    reff::require(group.size() == 1 || runs_distributed(app), "WORLD_SIZE",
-                  "this command runs in one process; only reff train runs distributed");
+    const auto env = reff::distributed::read_launch_environment();
+    reff::require(!env.distributed() || runs_distributed(app), "WORLD_SIZE",
+                  "this command runs in one process; only reff train and reff annotator train run "
+                  "distributed");
+    const auto& group = reff::distributed::join_world(env, group_options);
     reff::use_threads(threads, group.local_size());
   });
   reff::cli::add_data_command(app);

@@ -274,11 +274,9 @@ Group& the_world() {
 
 const Group& world() { return the_world(); }
 
-const Group& join_world(const GroupOptions& options) {
-  the_world() = Group::join(read_launch_environment(), options);
+const Group& join_world(const LaunchEnvironment& env, const GroupOptions& options) {
+  the_world() = Group::join(env, options);
   return the_world();
 }
-
-void set_world(Group group) { the_world() = std::move(group); }
 
 }  // namespace reff::distributed

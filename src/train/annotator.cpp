@@ -1,6 +1,8 @@
 #include "reff/train/annotator.h"
 
 #include "reff/device.h"
+#include "reff/distributed/batch_shard.h"
+#include "reff/distributed/process_group.h"
 
 #include "reff/data/rng.h"
 #include "reff/error.h"
@@ -114,8 +116,14 @@ nlohmann::json train_annotator(
     const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
   options.validate();
   require(annotated.size() > 0, "annotator", "no annotated samples to train on");
+  // Distributed as the classifier (trainer.h): the batch is global, split by stride, gradients
+  // weighted by each rank's share and all-reduced; rank 0 writes.
+  const auto& group = distributed::world();
+  require(group.size() == 1 || options.batch_size >= 2 * group.size(), "--batch-size",
+          "the annotator's batch must give every process two images (" +
+              std::to_string(2 * group.size()) + ")");
   namespace fs = std::filesystem;
-  fs::create_directories(run_dir);
+  if (group.writes()) fs::create_directories(run_dir);
   const auto checkpoint = (fs::path(run_dir) / kAnnotatorCheckpoint).string();
   const auto metrics_path = fs::path(run_dir) / "metrics.jsonl";
   auto& g = *model.generator;
@@ -130,10 +138,14 @@ nlohmann::json train_annotator(
   } else {
     require(!fs::exists(checkpoint), run_dir,
             "already holds an annotator; pass --resume or choose another --out");
-    std::ofstream(metrics_path, std::ios::trunc);
+    if (group.writes()) std::ofstream(metrics_path, std::ios::trunc);
   }
+  auto weights = model.parameters();
+  for (const auto& buffer : model.buffers()) weights.push_back(buffer);
+  group.broadcast(weights);  // every rank starts from rank 0's networks
   model.train();
-  std::ofstream metrics(metrics_path, std::ios::app);
+  std::ofstream metrics;
+  if (group.writes()) metrics.open(metrics_path, std::ios::app);
   double g_gan_sum = 0, g_l1_sum = 0, d_sum = 0;
   int64_t since_log = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -142,7 +154,10 @@ nlohmann::json train_annotator(
     data::Rng rng(options.seed, static_cast<uint64_t>(it));
     std::vector<int64_t> picks(options.batch_size);
     for (auto& k : picks) k = static_cast<int64_t>(rng.below(annotated.size()));
-    const auto batch = annotated.batch(torch::tensor(picks, torch::kInt64)).to(device_of(g));
+    const auto shard =
+        distributed::batch_shard(picks, 0, options.batch_size, group.rank(), group.size());
+    const double share = double(shard.size()) / double(options.batch_size);
+    const auto batch = annotated.batch(torch::tensor(shard, torch::kInt64)).to(device_of(g));
     const auto s = batch.masks.unsqueeze(1);
 
     const auto fake = g.forward(batch.images);
@@ -151,6 +166,7 @@ nlohmann::json train_annotator(
                                bce(d.forward(batch.images, fake.detach()), 0.0f));
     d_optimizer.zero_grad();
     d_loss.backward();
+    group.reduce_gradients(d.parameters(), share);
     d_optimizer.step();
     // G step: fool D, stay close to s.
     const auto g_gan = bce(d.forward(batch.images, fake), 1.0f);
@@ -158,9 +174,12 @@ nlohmann::json train_annotator(
     const auto g_loss = g_gan + options.l1_weight * g_l1;
     g_optimizer.zero_grad();
     g_loss.backward();
+    group.reduce_gradients(g.parameters(), share);
     g_optimizer.step();
 
-    const double values[] = {g_gan.item<double>(), g_l1.item<double>(), d_loss.item<double>()};
+    // The global batch's means (a NaN on any rank reaches all, which then stop together).
+    const auto values = group.sum(
+        {share * g_gan.item<double>(), share * g_l1.item<double>(), share * d_loss.item<double>()});
     for (double v : values) {
       if (!std::isfinite(v)) {
         throw std::runtime_error("annotator training diverged at iteration " + std::to_string(it) +
@@ -172,10 +191,10 @@ nlohmann::json train_annotator(
     g_l1_sum += values[1];
     d_sum += values[2];
     ++since_log;
-    if (progress) {
+    if (progress && group.writes()) {
       progress(it, options.iterations, "L1 " + std::to_string(values[1]).substr(0, 6));
     }
-    if (it % options.checkpoint_every == 0 || it == options.iterations) {
+    if (group.writes() && (it % options.checkpoint_every == 0 || it == options.iterations)) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       metrics << nlohmann::json{{"iteration", it},

@@ -118,14 +118,18 @@ nlohmann::json run_annotator(
   torch::manual_seed(options.seed);
   auto model = std::make_shared<Pix2Pix>(config.data.canvas, options);
   model->to(on);
-  create_folder(out);
-  auto json = config.to_json();
-  json["annotator"] = config.annotator;
-  write_json_file((fs::path(out) / kConfigFile).string(), json);
+  const bool writes = distributed::world().writes();
+  if (writes) {
+    create_folder(out);
+    auto json = config.to_json();
+    json["annotator"] = config.annotator;
+    write_json_file((fs::path(out) / kConfigFile).string(), json);
+  }
   const auto start = std::chrono::steady_clock::now();
   train_annotator(*model, options, generated.subset(d1), out, continuing, progress);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!writes) return {};                            // rank 0 evaluates and reports
   auto summary = held_out_overlap({config, model});  // the trained model, not a reload of it
   summary["annotated_images"] = d1.size();
   summary["train_seconds_this_session"] = seconds;

@@ -5,6 +5,7 @@
 #   3. reff launch passes a dead worker's failure on, naming its rank, and stops the others
 #   4. a rank that never arrives: the other exits non-zero naming it
 #   5. reff launch -- train (the cpu preset, a few steps) completes and writes one run folder
+#   6. reff launch -- annotator train likewise; commands that run in one process refuse
 set -uo pipefail
 tmp="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -72,4 +73,12 @@ echo "5. reff launch -- train: the cpu preset, 2 processes, 6 steps"
 [ -s "$tmp/cli/checkpoint-best.pt" ] && [ -s "$tmp/cli/explanations.png" ] || fail "files missing"
 [ "$(grep -c '^epoch 1' "$tmp/cli.log")" -eq 1 ] || fail "epoch lines: $(cat "$tmp/cli.log")"
 grep -q "x 2 processes (gloo" "$tmp/cli.log" || fail "no distributed preface: $(cat "$tmp/cli.log")"
+echo "6. reff launch -- annotator train: 2 processes, 10 iterations; reff launch -- eval refuses"
+"$REFF" launch --nproc-per-node 2 -- annotator train --preset cpu --annotated-n 8 --iterations 10 \
+  --val-count 50 --out "$tmp/annotator" > "$tmp/annotator.log" 2>&1 || fail "$(cat "$tmp/annotator.log")"
+[ -s "$tmp/annotator/annotator.pt" ] && [ -s "$tmp/annotator/eval.json" ] || fail "annotator files missing"
+[ "$(grep -c '^annotator n 8' "$tmp/annotator.log")" -eq 1 ] || fail "summary lines: $(cat "$tmp/annotator.log")"
+"$REFF" launch --nproc-per-node 2 -- eval "$tmp/cli" > "$tmp/eval.log" 2>&1
+[ $? -eq 2 ] && grep -q "WORLD_SIZE: this command runs in one process" "$tmp/eval.log" ||
+  fail "eval under reff launch: $(cat "$tmp/eval.log")"
 echo "all data-parallel checks passed"

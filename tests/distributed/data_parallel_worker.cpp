@@ -55,7 +55,8 @@ reff::data::TensorDataset quadrant_data(int64_t count, uint64_t seed) {
 }
 
 int train(const std::string& out, int64_t steps) {
-  const auto& group = reff::distributed::join_world({std::chrono::seconds(20), "gloo"});
+  const auto& group = reff::distributed::join_world(reff::distributed::read_launch_environment(),
+                                                    {std::chrono::seconds(20), "gloo"});
   reff::use_threads(1);
   torch::manual_seed(1234 + group.rank());  // differing initial weights: the broadcast aligns them
   NoNormCnn model;

@@ -72,8 +72,9 @@ class Group {
 };
 
 const Group& world();
-// Joins from this process's environment and makes the result world(). Returns it.
-const Group& join_world(const GroupOptions& options = {});
-void set_world(Group group);  // tests
+// Joins the run that `env` describes (by default this process's environment) and makes the result
+// world(). Returns it.
+const Group& join_world(const LaunchEnvironment& env = read_launch_environment(),
+                        const GroupOptions& options = {});
 
 }  // namespace reff::distributed

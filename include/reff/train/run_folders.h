@@ -51,7 +51,8 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count 
 
 // Trains the annotator that `config` describes (config.annotator: AnnotatorOptions) in `out` on
 // `device`, then writes and returns its held-out overlap (eval.json, with the training seconds).
-// `resume` continues from the folder's annotator.pt when there is one.
+// `resume` continues from the folder's annotator.pt when there is one. Distributed, the ranks
+// other than 0 return an empty object (rank 0 evaluates and writes).
 nlohmann::json run_annotator(
     const AnnotatorRunConfig& config, const std::string& out, bool resume,
     const std::string& device,
