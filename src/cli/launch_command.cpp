@@ -24,6 +24,7 @@ namespace reff::cli {
 namespace {
 
 volatile std::sig_atomic_t pending_signal = 0;
+constexpr int kInterrupted = 130;  // reff train's status after a graceful stop
 
 // A free TCP port on this machine for a one-machine run's rendezvous.
 int free_port() {
@@ -149,7 +150,11 @@ struct LaunchCommand {
       if (pid > 0 && running.count(pid)) {
         const int rank = node_rank * nproc_per_node + running[pid];
         running.erase(pid);
-        if (exit_code(status) != 0 && !stopping) {
+        if (exit_code(status) == kInterrupted) {
+          // A stop on request reaches every rank through the step's flags; rank 0 may still be
+          // writing the checkpoint, so the others are left to finish.
+          if (result == 0) result = kInterrupted;
+        } else if (exit_code(status) != 0 && !stopping) {
           result = exit_code(status);
           stopping = true;
           std::cerr << "reff launch: rank " << rank << " (pid " << pid << ") " << describe(status)

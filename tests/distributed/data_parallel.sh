@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Data parallelism over Gloo on 127.0.0.1 (issue #9): REFF=path/to/reff WORKER=path/to/worker
 #   1. two processes train exactly what one process trains with the same global batch and seed
+#   1b. interrupted (one rank asks to stop) and resumed: the same weights as without the stop
 #   2. a worker killed with SIGKILL makes its peer exit non-zero within the timeout
 #   3. reff launch passes a dead worker's failure on, naming its rank, and stops the others
 #   4. a rank that never arrives: the other exits non-zero naming it
@@ -23,6 +24,13 @@ echo "1. two processes = one process (12 steps of ReFF, global batch 8)"
 "$WORKER" compare "$tmp/one" "$tmp/two" 1e-6 || fail "2 processes differ from one"
 "$WORKER" train "$tmp/eleven" 11 || fail "single-process run of 11 steps"
 if "$WORKER" compare "$tmp/one" "$tmp/eleven" 1e-6; then fail "the comparison cannot tell 11 steps from 12"; fi
+
+echo "1b. stopped after step 5 by rank 1's request, resumed: equal to the uninterrupted run"
+"$REFF" launch --nproc-per-node 2 --program "$WORKER" -- train "$tmp/stopped" 12 5
+[ $? -eq 130 ] || fail "the stopped run did not exit 130"
+"$REFF" launch --nproc-per-node 2 --program "$WORKER" -- train "$tmp/stopped" 12 ||
+  fail "the resumed run failed"
+"$WORKER" compare "$tmp/two" "$tmp/stopped" 0 || fail "resumed weights differ"
 
 echo "2. SIGKILL of rank 1: rank 0 stops with an error"
 p=$(port)

@@ -1,9 +1,12 @@
 // One rank of the data-parallel tests (tests/distributed/data_parallel.sh), started by
 // `reff launch --program` or with RANK / WORLD_SIZE set by hand:
-//   data_parallel_worker train OUT STEPS   ReFF (double back-propagation) on a CNN without
+//   data_parallel_worker train OUT STEPS [STOP]
+//                                          ReFF (double back-propagation) on a CNN without
 //                                          BatchNorm, global batch 8; rank 0 writes OUT's
 //                                          checkpoint; every rank touches OUT/rank<R>.started at
-//                                          its first step
+//                                          its first step. STOP > 0: rank 1 asks to stop after
+//                                          that step (exit 130, as SIGINT would); a folder that
+//                                          holds a checkpoint is resumed
 //   data_parallel_worker compare A B TOL   exit 0 when the final weights of runs A and B agree
 //                                          within TOL (max absolute difference), 1 otherwise
 #include "reff/distributed/process_group.h"
@@ -54,7 +57,7 @@ reff::data::TensorDataset quadrant_data(int64_t count, uint64_t seed) {
   return {images, labels, masks, torch::ones({count}, torch::kBool)};
 }
 
-int train(const std::string& out, int64_t steps) {
+int train(const std::string& out, int64_t steps, int64_t stop_after) {
   const auto& group = reff::distributed::join_world(reff::distributed::read_launch_environment(),
                                                     {std::chrono::seconds(20), "gloo"});
   reff::use_threads(1);
@@ -71,14 +74,26 @@ int train(const std::string& out, int64_t steps) {
   options.seed = 7;
   options.eval.explain_count = 8;
   reff::train::TrainCallbacks callbacks;
+  int64_t done = 0;                 // steps of this session
+  callbacks.stop_requested = [&] {  // asked before the step's update: stop after it
+    return stop_after > 0 && group.rank() == 1 && done + 1 >= stop_after;
+  };
   callbacks.progress = [&](int64_t, int64_t, const std::string&) {
+    ++done;
     const auto marker =
         std::filesystem::path(out) / ("rank" + std::to_string(group.rank()) + ".started");
     if (!std::filesystem::exists(marker)) std::ofstream(marker.string()) << "started\n";
   };
   std::filesystem::create_directories(out);
-  reff::train::train(model, options, quadrant_data(64, 1), {"val", quadrant_data(16, 2)}, {}, out,
-                     false, callbacks);
+  const bool resume =
+      std::filesystem::exists(std::filesystem::path(out) / reff::train::kLastCheckpoint);
+  try {
+    reff::train::train(model, options, quadrant_data(64, 1), {"val", quadrant_data(16, 2)}, {}, out,
+                       resume, callbacks);
+  } catch (const reff::train::TrainingInterrupted& e) {
+    std::fprintf(stderr, "rank %d stopped: %s\n", group.rank(), e.what());
+    return 130;
+  }
   return 0;
 }
 
@@ -102,9 +117,11 @@ int compare(const std::string& a, const std::string& b, double tolerance) {
 int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "train" && argc == 4) return train(argv[2], std::atoll(argv[3]));
+    if (mode == "train" && (argc == 4 || argc == 5)) {
+      return train(argv[2], std::atoll(argv[3]), argc == 5 ? std::atoll(argv[4]) : 0);
+    }
     if (mode == "compare" && argc == 5) return compare(argv[2], argv[3], std::atof(argv[4]));
-    std::fprintf(stderr, "usage: %s train OUT STEPS | compare A B TOLERANCE\n", argv[0]);
+    std::fprintf(stderr, "usage: %s train OUT STEPS [STOP] | compare A B TOLERANCE\n", argv[0]);
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "failed: %s\n", e.what());
