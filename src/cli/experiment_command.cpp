@@ -2,6 +2,7 @@
 
 #include "progress.h"
 #include "reff/device.h"
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/experiment/experiment_report.h"
 #include "run_options.h"
@@ -29,22 +30,28 @@ struct ExperimentCommand {
     for (int64_t s = 0; s < seeds; ++s) options.seeds.push_back(static_cast<uint64_t>(s));
     options.dir = out;
     options.retry_failed = retry_failed;
-    options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+    const bool writes = distributed::world().writes();  // rank 0 reports for all
+    options.log = [writes](const std::string& line) {
+      if (writes) std::cerr << line << "\n";
+    };
     const auto on = parse_device(device);
-    std::cerr << "reff experiment " << table << ": preset " << preset << ", " << seeds
-              << " seed(s), on " << on << ", in " << out
-              << " (finished cells are kept; rerun the same command to resume)\n";
+    if (writes)
+      std::cerr << "reff experiment " << table << ": preset " << preset << ", " << seeds
+                << " seed(s), on " << on << ", in " << out
+                << " (finished cells are kept; rerun the same command to resume)\n";
 
     Progress progress("cell", "steps");
     train::TrainCallbacks callbacks;
     const StopOnSignal stop_on_signal;
     callbacks.stop_requested = [] { return StopOnSignal::requested(); };
     callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
+      if (!writes) return;
       if (done == 1) progress = Progress("cell", "steps");
       progress.update(done, total, status);
     };
     const auto results =
         experiment::run_experiment(options, experiment::training_runner(device, callbacks));
+    if (!writes) return;
     experiment::write_report(results, out);
     const auto cells = experiment::all_cells(results);
     int64_t failed = 0;

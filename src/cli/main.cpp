@@ -21,7 +21,7 @@ namespace {
 
 // The commands that run as one rank of a distributed run (reff launch, torchrun, srun, mpirun).
 bool runs_distributed(const CLI::App& app) {
-  if (app.got_subcommand("train")) return true;
+  if (app.got_subcommand("train") || app.got_subcommand("experiment")) return true;
   const auto* annotator = app.get_subcommand("annotator");
   return app.got_subcommand(annotator) && annotator->got_subcommand("train");
 }
@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
     group_options.timeout = std::chrono::seconds(static_cast<int64_t>(std::ceil(dist_timeout)));
     const auto env = reff::distributed::read_launch_environment();
     reff::require(!env.distributed() || runs_distributed(app), "WORLD_SIZE",
-                  "this command runs in one process; only reff train and reff annotator train run "
-                  "distributed");
+                  "this command runs in one process; only reff train, annotator train and "
+                  "experiment run distributed");
     const auto& group = reff::distributed::join_world(env, group_options);
     reff::use_threads(threads, group.local_size());
   });

@@ -15,6 +15,7 @@
 #endif
 
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -229,6 +230,27 @@ void Group::broadcast(const std::vector<torch::Tensor>& tensors) const {
                 [&] { return state_->collectives->broadcast(data, options); });
     unflatten(data.front(), bucket);
   }
+}
+
+std::string Group::broadcast_text(const std::string& text) const {
+  if (!state_) return text;
+  c10d::BroadcastOptions options;
+  options.rootRank = 0;
+  std::vector<torch::Tensor> length{
+      torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64).to(state_->device)};
+  state_->run("broadcasting rank 0's decision", rank(),
+              [&] { return state_->collectives->broadcast(length, options); });
+  const auto size = length.front().cpu().item<int64_t>();
+  auto bytes = torch::zeros({size}, torch::kUInt8);
+  if (writes()) std::memcpy(bytes.data_ptr<uint8_t>(), text.data(), text.size());
+  std::vector<torch::Tensor> data{bytes.to(state_->device)};
+  if (size > 0) {
+    state_->run("broadcasting rank 0's decision", rank(),
+                [&] { return state_->collectives->broadcast(data, options); });
+  }
+  const auto received = data.front().cpu();
+  return std::string(reinterpret_cast<const char*>(received.data_ptr<uint8_t>()),
+                     static_cast<size_t>(size));
 }
 
 void Group::reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight) const {

@@ -1,6 +1,7 @@
 #include "reff/experiment/experiment_runner.h"
 
 #include "reff/data/image_file.h"
+#include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/train/run_folders.h"
@@ -100,6 +101,7 @@ class Session {
       cell.config.annotator_dir = fs::absolute(cell_folder(options_.dir, dependency)).string();
     }
     log("running " + cell.id + " ...");
+    const auto& group = distributed::world();
     const auto start = std::chrono::steady_clock::now();
     try {
       outcome.result = runner_(cell, folder);
@@ -107,19 +109,28 @@ class Session {
     } catch (const train::TrainingInterrupted&) {
       throw;
     } catch (const std::exception& e) {
+      // Distributed, the ranks may be out of step after a failure: the experiment stops, the cell
+      // stays unrecorded and the same command resumes there.
+      if (group.size() > 1) throw;
       outcome.status = "failed";
       const std::string what = e.what();
       outcome.error = what.substr(0, what.find('\n'));  // LibTorch appends a backtrace
     }
     outcome.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::error_code error;
-    fs::create_directories(folder, error);
-    write_json_file(record, {{"status", outcome.status},
-                             {"result", outcome.result},
-                             {"error", outcome.error},
-                             {"seconds", outcome.seconds},
-                             {"id", cell.id}});
+    nlohmann::json json = {{"status", outcome.status},
+                           {"result", outcome.result},
+                           {"error", outcome.error},
+                           {"seconds", outcome.seconds},
+                           {"id", cell.id}};
+    if (group.writes()) {
+      std::error_code error;
+      fs::create_directories(folder, error);
+      write_json_file(record, json);
+    }
+    // Rank 0 evaluated: its outcome (written before this) is every rank's.
+    json = nlohmann::json::parse(group.broadcast_text(json.dump()));
+    outcome.result = json["result"];
     return outcome;
   }
 
@@ -134,19 +145,19 @@ class Session {
 
 void claim_folder(const ExperimentOptions& options) {
   std::error_code error;
-  fs::create_directories(options.dir, error);
+  if (distributed::world().writes()) fs::create_directories(options.dir, error);
   require(!error, options.dir, "cannot create the folder (" + error.message() + ")");
   const auto path = (fs::path(options.dir) / kExperimentFile).string();
   const nlohmann::json identity = {{"table", table_name(options.table)},
                                    {"preset", options.preset.name}};
   if (fs::exists(path)) {
-    const auto stored = read_json_file(path);
+    const auto stored = read_json_file(path);  // every rank checks; rank 0 writes
     require(stored.value("table", "") == identity["table"] &&
                 stored.value("preset", "") == identity["preset"],
             options.dir,
             "holds the experiment " + stored.value("table", std::string("?")) + " with preset " +
                 stored.value("preset", std::string("?")) + "; choose another --out");
-  } else {
+  } else if (distributed::world().writes()) {
     write_json_file(path, identity);
   }
 }
@@ -176,6 +187,7 @@ CellRunner training_runner(const std::string& device, const train::TrainCallback
     auto config = static_cast<const train::RunConfig&>(cell.config);
     config.device = device;
     const auto state = train::run_classifier(config, folder, /*resume=*/true, callbacks);
+    if (!distributed::world().writes()) return {};  // rank 0's result is shared (run_cell)
     auto result = state["history"][state["best_epoch"].get<int64_t>() - 1];
     result["best_epoch"] = state["best_epoch"];
     return result;
@@ -217,7 +229,7 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   }
   const auto cells = table_cells(options.table, results.preset, options.seeds, results.chosen);
   results.cells = session.run(cells, cells, results.cells_run);
-  write_annotations_picture(results, options.dir);
+  if (distributed::world().writes()) write_annotations_picture(results, options.dir);
   return results;
 }
 

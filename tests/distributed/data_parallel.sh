@@ -7,6 +7,7 @@
 #   4. a rank that never arrives: the other exits non-zero naming it
 #   5. reff launch -- train (the cpu preset, a few steps) completes and writes one run folder
 #   6. reff launch -- annotator train likewise; commands that run in one process refuse
+#   7. reff launch -- experiment (micro table 3): one report; the same command again runs nothing
 set -uo pipefail
 tmp="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -89,4 +90,13 @@ echo "6. reff launch -- annotator train: 2 processes, 10 iterations; reff launch
 "$REFF" launch --nproc-per-node 2 -- eval "$tmp/cli" > "$tmp/eval.log" 2>&1
 [ $? -eq 2 ] && grep -q "WORLD_SIZE: this command runs in one process" "$tmp/eval.log" ||
   fail "eval under reff launch: $(cat "$tmp/eval.log")"
+echo "7. reff launch -- experiment table3 --preset micro, twice"
+for round in 1 2; do
+  "$REFF" launch --nproc-per-node 2 -- experiment table3 --preset micro --out "$tmp/experiment" \
+    > "$tmp/experiment-$round.log" 2>&1 || fail "round $round: $(cat "$tmp/experiment-$round.log")"
+done
+grep -q "^table3: 5 cells run now" "$tmp/experiment-1.log" || fail "$(cat "$tmp/experiment-1.log")"
+grep -q "^table3: 0 cells run now" "$tmp/experiment-2.log" || fail "$(cat "$tmp/experiment-2.log")"
+[ "$(grep -c '^table3:' "$tmp/experiment-1.log")" -eq 1 ] && [ -s "$tmp/experiment/report.md" ] ||
+  fail "report: $(cat "$tmp/experiment-1.log")"
 echo "all data-parallel checks passed"

@@ -61,6 +61,8 @@ class Group {
   // rank's share of the global batch, the gradient of the global batch's mean loss. Reduced in
   // flat buckets of about 25 MiB; a missing gradient counts as zero.
   void reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight) const;
+  // Rank 0's text on every rank (decisions that all ranks must share, e.g. a cell's outcome).
+  std::string broadcast_text(const std::string& text) const;
   // Element-wise sums over ranks (metrics, flags).
   std::vector<double> sum(const std::vector<double>& values) const;
   CommunicationStats communication() const;
