@@ -29,7 +29,7 @@ struct TrainCommand {
           lambda_warmup = 0;
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
-  bool resume = false, augment = false, cam_normalise = false;
+  bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false;
   DataOptions data;
   GivenOptions given;
 
@@ -59,6 +59,7 @@ struct TrainCommand {
     given.set("--max-steps", max_steps, c.train.max_steps);
     given.set("--augment", augment, c.train.augment);
     given.set("--device", device, c.device);
+    given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
     if (given.given("--pretrained")) {
       require(std::filesystem::is_regular_file(pretrained), "--pretrained",
               pretrained + ": file not found");
@@ -251,6 +252,8 @@ void add_train_commands(CLI::App& app) {
         "Random resized crops and flips of image and mask (default: on for real data sets with "
         "the paper preset)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
+  g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
+             "Distributed runs: BatchNorm statistics of the global batch, not each process's");
   t->data.add_to(*train, g);
   train->callback([t] { t->run(); });
 

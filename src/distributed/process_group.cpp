@@ -274,12 +274,18 @@ void Group::reduce_gradients(const std::vector<torch::Tensor>& parameters, doubl
   ++state_->stats.calls;
 }
 
+torch::Tensor Group::sum(const torch::Tensor& tensor) const {
+  if (!state_) return tensor;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> data{tensor.contiguous().clone()};
+  state_->run("an all-reduce", rank(), [&] { return state_->collectives->allreduce(data); });
+  return data.front();
+}
+
 std::vector<double> Group::sum(const std::vector<double>& values) const {
   if (!state_ || values.empty()) return values;
-  std::vector<torch::Tensor> data{
-      torch::tensor(values, torch::dtype(torch::kFloat64)).to(state_->device)};
-  state_->run("a metrics all-reduce", rank(), [&] { return state_->collectives->allreduce(data); });
-  const auto summed = data.front().cpu();
+  const auto summed =
+      sum(torch::tensor(values, torch::dtype(torch::kFloat64)).to(state_->device)).cpu();
   return {summed.data_ptr<double>(), summed.data_ptr<double>() + summed.numel()};
 }
 

@@ -22,9 +22,9 @@ struct BasicBlock : nn::Module {
   static constexpr int64_t kExpansion = 1;
   BasicBlock(int64_t inplanes, int64_t planes, int64_t stride, nn::Sequential downsample_)
       : conv1(register_module("conv1", conv(inplanes, planes, 3, stride))),
-        bn1(register_module("bn1", nn::BatchNorm2d(planes))),
+        bn1(register_module("bn1", BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, 3, 1))),
-        bn2(register_module("bn2", nn::BatchNorm2d(planes))),
+        bn2(register_module("bn2", BatchNorm2d(planes))),
         downsample(downsample_) {
     if (downsample) register_module("downsample", downsample);
   }
@@ -34,9 +34,9 @@ struct BasicBlock : nn::Module {
     return torch::relu(out + (downsample ? downsample->forward(x) : x));
   }
   nn::Conv2d conv1;
-  nn::BatchNorm2d bn1;
+  BatchNorm2d bn1;
   nn::Conv2d conv2;
-  nn::BatchNorm2d bn2;
+  BatchNorm2d bn2;
   nn::Sequential downsample;
 };
 
@@ -44,11 +44,11 @@ struct Bottleneck : nn::Module {
   static constexpr int64_t kExpansion = 4;
   Bottleneck(int64_t inplanes, int64_t planes, int64_t stride, nn::Sequential downsample_)
       : conv1(register_module("conv1", conv(inplanes, planes, 1, 1))),
-        bn1(register_module("bn1", nn::BatchNorm2d(planes))),
+        bn1(register_module("bn1", BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, 3, stride))),
-        bn2(register_module("bn2", nn::BatchNorm2d(planes))),
+        bn2(register_module("bn2", BatchNorm2d(planes))),
         conv3(register_module("conv3", conv(planes, planes * kExpansion, 1, 1))),
-        bn3(register_module("bn3", nn::BatchNorm2d(planes * kExpansion))),
+        bn3(register_module("bn3", BatchNorm2d(planes * kExpansion))),
         downsample(downsample_) {
     if (downsample) register_module("downsample", downsample);
   }
@@ -59,11 +59,11 @@ struct Bottleneck : nn::Module {
     return torch::relu(out + (downsample ? downsample->forward(x) : x));
   }
   nn::Conv2d conv1;
-  nn::BatchNorm2d bn1;
+  BatchNorm2d bn1;
   nn::Conv2d conv2;
-  nn::BatchNorm2d bn2;
+  BatchNorm2d bn2;
   nn::Conv2d conv3;
-  nn::BatchNorm2d bn3;
+  BatchNorm2d bn3;
   nn::Sequential downsample;
 };
 
@@ -78,7 +78,7 @@ ResNet::ResNet(const ResNetOptions& options) : options_(options), inplanes_(opti
   for (int64_t b : options.blocks) require(b > 0, "model", "every stage needs a block");
   conv1 = register_module(
       "conv1", options.imagenet_stem ? conv(3, inplanes_, 7, 2) : conv(3, inplanes_, 3, 1));
-  bn1 = register_module("bn1", nn::BatchNorm2d(inplanes_));
+  bn1 = register_module("bn1", BatchNorm2d(inplanes_));
   for (size_t s = 0; s < 4; ++s) {
     stages_[s] = register_module("layer" + std::to_string(s + 1),
                                  make_stage(options.width << s, options.blocks[s], s == 0 ? 1 : 2));
@@ -94,7 +94,7 @@ ResNet::ResNet(const ResNetOptions& options) : options_(options), inplanes_(opti
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* c = module->as<nn::Conv2d>()) {
       nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = module->as<nn::BatchNorm2d>()) {
+    } else if (auto* bn = module->as<BatchNorm2d>()) {
       nn::init::ones_(bn->weight);
       nn::init::zeros_(bn->bias);
     }
@@ -108,7 +108,7 @@ nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride
     nn::Sequential downsample{nullptr};
     const int64_t block_stride = b == 0 ? stride : 1;
     if (b == 0 && (stride != 1 || inplanes_ != out)) {
-      downsample = nn::Sequential(conv(inplanes_, out, 1, stride), nn::BatchNorm2d(out));
+      downsample = nn::Sequential(conv(inplanes_, out, 1, stride), BatchNorm2d(out));
     }
     if (options_.block == Block::basic) {
       stage->push_back(std::make_shared<BasicBlock>(inplanes_, planes, block_stride, downsample));

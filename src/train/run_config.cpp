@@ -154,7 +154,8 @@ nlohmann::json RunConfig::to_json() const {
         {"blocks", small.blocks},
         {"seed", model_seed},
         {"num_classes", num_classes},
-        {"pretrained", pretrained}}},
+        {"pretrained", pretrained},
+        {"sync_batchnorm", sync_batchnorm}}},
       {"device", device},
       {"train",
        {{"method", method_name(train.method)},
@@ -211,6 +212,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.model_seed = m.at("seed");
     c.num_classes = m.value("num_classes", c.num_classes);
     c.pretrained = m.value("pretrained", c.pretrained);
+    c.sync_batchnorm = m.value("sync_batchnorm", c.sync_batchnorm);
     c.device = json.value("device", c.device);
     const auto& t = json.at("train");
     c.train.method = parse_method(t.at("method"));
@@ -240,8 +242,10 @@ std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
   require(classes >= dataset_classes(config), "--num-classes",
           "the data set has " + std::to_string(dataset_classes(config)) + " classes");
   torch::manual_seed(config.model_seed);
-  return models::make_resnet(config.model, classes, config.small,
-                             config.train.method == Method::abn);
+  auto model =
+      models::make_resnet(config.model, classes, config.small, config.train.method == Method::abn);
+  if (config.sync_batchnorm) models::synchronise_batchnorm(*model);
+  return model;
 }
 
 std::shared_ptr<models::ResNet> initial_model(const RunConfig& config) {

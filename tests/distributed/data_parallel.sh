@@ -2,6 +2,7 @@
 # Data parallelism over Gloo on 127.0.0.1 (issue #9): REFF=path/to/reff WORKER=path/to/worker
 #   1. two processes train exactly what one process trains with the same global batch and seed
 #   1b. interrupted (one rank asks to stop) and resumed: the same weights as without the stop
+#   1c. with BatchNorm: synchronised, 2 processes = 1; per process, they differ
 #   2. a worker killed with SIGKILL makes its peer exit non-zero within the timeout
 #   3. reff launch passes a dead worker's failure on, naming its rank, and stops the others
 #   4. a rank that never arrives: the other exits non-zero naming it
@@ -32,6 +33,17 @@ echo "1b. stopped after step 5 by rank 1's request, resumed: equal to the uninte
 "$REFF" launch --nproc-per-node 2 --program "$WORKER" -- train "$tmp/stopped" 12 ||
   fail "the resumed run failed"
 "$WORKER" compare "$tmp/two" "$tmp/stopped" 0 || fail "resumed weights differ"
+
+echo "1c. BatchNorm: --sync-batchnorm makes 2 processes train what 1 does"
+"$WORKER" train-bn "$tmp/bn-one" 12 0 || fail "single-process BatchNorm run"
+"$REFF" launch --nproc-per-node 2 --program "$WORKER" -- train-bn "$tmp/bn-sync" 12 1 ||
+  fail "synchronised run"
+"$REFF" launch --nproc-per-node 2 --program "$WORKER" -- train-bn "$tmp/bn-local" 12 0 ||
+  fail "per-process BatchNorm run"
+"$WORKER" compare "$tmp/bn-one" "$tmp/bn-sync" 1e-6 bn || fail "synchronised BatchNorm differs"
+if "$WORKER" compare "$tmp/bn-one" "$tmp/bn-local" 1e-6 bn; then
+  fail "per-process BatchNorm matched the global batch's: the check cannot fail"
+fi
 
 echo "2. SIGKILL of rank 1: rank 0 stops with an error"
 p=$(port)
@@ -74,14 +86,15 @@ status=$?
 grep -q "rank(s) 1 of 2 did not arrive" "$tmp/alone.log" || fail "$(cat "$tmp/alone.log")"
 [ ! -e "$tmp/alone/checkpoint-last.pt" ] || fail "a checkpoint was written"
 
-echo "5. reff launch -- train: the cpu preset, 2 processes, 6 steps"
-"$REFF" launch --nproc-per-node 2 -- train --preset cpu --epochs 1 --max-steps 6 --train-count 400 \
+echo "5. reff launch -- train: the cpu preset, 2 processes, 6 steps, synchronised BatchNorm"
+"$REFF" launch --nproc-per-node 2 -- train --preset cpu --epochs 1 --max-steps 6 --train-count 400 --sync-batchnorm \
   --val-count 100 --test-count 100 --explain-count 8 --out "$tmp/cli" > "$tmp/cli.log" 2>&1 ||
   fail "$(cat "$tmp/cli.log")"
 [ "$(wc -l < "$tmp/cli/metrics.jsonl")" -eq 1 ] || fail "metrics.jsonl: $(cat "$tmp/cli/metrics.jsonl")"
 [ -s "$tmp/cli/checkpoint-best.pt" ] && [ -s "$tmp/cli/explanations.png" ] || fail "files missing"
 [ "$(grep -c '^epoch 1' "$tmp/cli.log")" -eq 1 ] || fail "epoch lines: $(cat "$tmp/cli.log")"
 grep -q "x 2 processes (gloo" "$tmp/cli.log" || fail "no distributed preface: $(cat "$tmp/cli.log")"
+grep -Eq '"sync_batchnorm": *true' "$tmp/cli/config.json" || fail "config.json: no sync_batchnorm"
 echo "6. reff launch -- annotator train: 2 processes, 10 iterations; reff launch -- eval refuses"
 "$REFF" launch --nproc-per-node 2 -- annotator train --preset cpu --annotated-n 8 --iterations 10 \
   --val-count 50 --out "$tmp/annotator" > "$tmp/annotator.log" 2>&1 || fail "$(cat "$tmp/annotator.log")"

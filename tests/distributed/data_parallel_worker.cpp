@@ -7,9 +7,14 @@
 //                                          its first step. STOP > 0: rank 1 asks to stop after
 //                                          that step (exit 130, as SIGINT would); a folder that
 //                                          holds a checkpoint is resumed
-//   data_parallel_worker compare A B TOL   exit 0 when the final weights of runs A and B agree
+//   data_parallel_worker train-bn OUT STEPS SYNC
+//                                          the same CNN with BatchNorm after each convolution,
+//                                          synchronised when SYNC is 1
+//   data_parallel_worker compare A B TOL [bn]
+//                                          exit 0 when the final weights of runs A and B agree
 //                                          within TOL (max absolute difference), 1 otherwise
 #include "reff/distributed/process_group.h"
+#include "reff/models/batch_norm.h"
 #include "reff/models/tapped_model.h"
 #include "reff/threads.h"
 #include "reff/train/checkpoint.h"
@@ -25,22 +30,33 @@
 
 namespace {
 
-struct NoNormCnn : reff::models::TappedModel {
-  NoNormCnn()
+// Two convolutions (each followed by BatchNorm when `norm`) and a linear head.
+struct TestCnn : reff::models::TappedModel {
+  explicit TestCnn(bool norm)
       : conv1(register_module("conv1",
                               torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 8, 3).padding(1)))),
         conv2(register_module(
             "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 3).padding(1).stride(2)))),
-        fc(register_module("fc", torch::nn::Linear(16, 4))) {}
+        fc(register_module("fc", torch::nn::Linear(16, 4))) {
+    if (norm) {
+      bn1 = register_module("bn1", reff::models::BatchNorm2d(8));
+      bn2 = register_module("bn2", reff::models::BatchNorm2d(16));
+    }
+  }
 
   reff::models::Tapped forward(const torch::Tensor& x) override {
-    const auto a1 = torch::relu(conv1(x));
-    const auto a2 = torch::relu(conv2(a1));
+    auto a1 = conv1(x);
+    if (bn1) a1 = bn1(a1);
+    a1 = torch::relu(a1);
+    auto a2 = conv2(a1);
+    if (bn2) a2 = bn2(a2);
+    a2 = torch::relu(a2);
     return {fc(a2.mean({2, 3})), {a1, a2}};
   }
 
   torch::nn::Conv2d conv1, conv2;
   torch::nn::Linear fc;
+  reff::models::BatchNorm2d bn1{nullptr}, bn2{nullptr};
 };
 
 // 64 images of 16 px: label = the quadrant that is brightest, mask = that quadrant.
@@ -57,12 +73,13 @@ reff::data::TensorDataset quadrant_data(int64_t count, uint64_t seed) {
   return {images, labels, masks, torch::ones({count}, torch::kBool)};
 }
 
-int train(const std::string& out, int64_t steps, int64_t stop_after) {
+int train(const std::string& out, int64_t steps, int64_t stop_after, bool norm, bool sync) {
   const auto& group = reff::distributed::join_world(reff::distributed::read_launch_environment(),
                                                     {std::chrono::seconds(20), "gloo"});
   reff::use_threads(1);
   torch::manual_seed(1234 + group.rank());  // differing initial weights: the broadcast aligns them
-  NoNormCnn model;
+  TestCnn model(norm);
+  if (sync) reff::models::synchronise_batchnorm(model);
   reff::train::TrainOptions options;
   options.method = reff::train::Method::reff;
   options.layer_weights = {1, 4};
@@ -97,8 +114,8 @@ int train(const std::string& out, int64_t steps, int64_t stop_after) {
   return 0;
 }
 
-int compare(const std::string& a, const std::string& b, double tolerance) {
-  NoNormCnn first, second;
+int compare(const std::string& a, const std::string& b, double tolerance, bool norm) {
+  TestCnn first(norm), second(norm);
   reff::train::load_checkpoint((std::filesystem::path(a) / reff::train::kLastCheckpoint).string(),
                                first);
   reff::train::load_checkpoint((std::filesystem::path(b) / reff::train::kLastCheckpoint).string(),
@@ -118,10 +135,18 @@ int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "train" && (argc == 4 || argc == 5)) {
-      return train(argv[2], std::atoll(argv[3]), argc == 5 ? std::atoll(argv[4]) : 0);
+      return train(argv[2], std::atoll(argv[3]), argc == 5 ? std::atoll(argv[4]) : 0, false, false);
     }
-    if (mode == "compare" && argc == 5) return compare(argv[2], argv[3], std::atof(argv[4]));
-    std::fprintf(stderr, "usage: %s train OUT STEPS [STOP] | compare A B TOLERANCE\n", argv[0]);
+    if (mode == "train-bn" && argc == 5) {
+      return train(argv[2], std::atoll(argv[3]), 0, true, std::string(argv[4]) == "1");
+    }
+    if (mode == "compare" && (argc == 5 || argc == 6)) {
+      return compare(argv[2], argv[3], std::atof(argv[4]), argc == 6);
+    }
+    std::fprintf(
+        stderr,
+        "usage: %s train OUT STEPS [STOP] | train-bn OUT STEPS SYNC | compare A B TOL [bn]\n",
+        argv[0]);
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "failed: %s\n", e.what());

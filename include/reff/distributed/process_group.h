@@ -63,6 +63,9 @@ class Group {
   void reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight) const;
   // Rank 0's text on every rank (decisions that all ranks must share, e.g. a cell's outcome).
   std::string broadcast_text(const std::string& text) const;
+  // The element-wise sum over ranks of a tensor on this rank's device (not differentiable:
+  // models/batch_norm.h wraps it for autograd).
+  torch::Tensor sum(const torch::Tensor& tensor) const;
   // Element-wise sums over ranks (metrics, flags).
   std::vector<double> sum(const std::vector<double>& values) const;
   CommunicationStats communication() const;

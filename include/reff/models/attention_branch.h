@@ -7,8 +7,8 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
+#include "reff/models/batch_norm.h"
 
 namespace reff::models {
 
@@ -24,11 +24,11 @@ class AttentionBranch : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  BatchNorm2d bn1{nullptr};
   torch::nn::Conv2d to_classes{nullptr};
   torch::nn::Conv2d scores{nullptr};
   torch::nn::Conv2d to_map{nullptr};
-  torch::nn::BatchNorm2d map_bn{nullptr};
+  BatchNorm2d map_bn{nullptr};
 };
 
 }  // namespace reff::models

@@ -14,10 +14,10 @@
 #include "reff/models/attention_branch.h"
 #include "reff/models/tapped_model.h"
 
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include "reff/models/batch_norm.h"
 
 #include <array>
 #include <memory>
@@ -48,7 +48,7 @@ class ResNet : public TappedModel {
   ResNetOptions options_;
   int64_t inplanes_;
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  BatchNorm2d bn1{nullptr};
   std::array<torch::nn::Sequential, 4> stages_ = {nullptr, nullptr, nullptr, nullptr};
   torch::nn::Linear fc{nullptr};
   std::shared_ptr<AttentionBranch> attention_;

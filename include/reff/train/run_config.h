@@ -57,6 +57,7 @@ struct RunConfig {
   uint64_t model_seed = 0;  // initial weights
   int64_t num_classes = 0;  // 0: the data set's
   std::string pretrained;   // .pth state dict (torchvision's) to start from; fc replaced if needed
+  bool sync_batchnorm = false;  // distributed runs: BatchNorm over the global batch (batch_norm.h)
   std::string device = "auto";
   // Optimisation
   TrainOptions train;
