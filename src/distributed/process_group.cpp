@@ -219,9 +219,11 @@ void unflatten(const torch::Tensor& flat, const std::vector<torch::Tensor>& tens
 
 }  // namespace
 
-void Group::broadcast(const std::vector<torch::Tensor>& tensors) const {
+void Group::broadcast(const torch::nn::Module& model) const {
   if (!state_) return;
   torch::NoGradGuard no_grad;
+  auto tensors = model.parameters();
+  for (const auto& buffer : model.buffers()) tensors.push_back(buffer);
   for (const auto& bucket : buckets(tensors)) {
     std::vector<torch::Tensor> data{flat(bucket)};
     c10d::BroadcastOptions options;

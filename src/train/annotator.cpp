@@ -140,9 +140,7 @@ nlohmann::json train_annotator(
             "already holds an annotator; pass --resume or choose another --out");
     if (group.writes()) std::ofstream(metrics_path, std::ios::trunc);
   }
-  auto weights = model.parameters();
-  for (const auto& buffer : model.buffers()) weights.push_back(buffer);
-  group.broadcast(weights);  // every rank starts from rank 0's networks
+  group.broadcast(model);  // every rank starts from rank 0's networks
   model.train();
   std::ofstream metrics;
   if (group.writes()) metrics.open(metrics_path, std::ios::app);

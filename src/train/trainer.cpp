@@ -144,13 +144,6 @@ void write_metrics(const fs::path& path, const nlohmann::json& history) {
   write_text_file(path.string(), lines);
 }
 
-// Parameters and buffers: what every rank must hold alike.
-std::vector<torch::Tensor> weights(const torch::nn::Module& model) {
-  auto tensors = model.parameters();
-  for (const auto& buffer : model.buffers()) tensors.push_back(buffer);
-  return tensors;
-}
-
 std::string fixed(double value, int digits) {
   char text[32];
   std::snprintf(text, sizeof text, "%.*f", digits, value);
@@ -192,7 +185,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
             "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
   }
 
-  group.broadcast(weights(model));  // every rank starts from rank 0's weights
+  group.broadcast(model);  // every rank starts from rank 0's weights
   const auto device = device_of(model);
   const auto limit_reached = [&] {
     return options.max_steps > 0 && state.value("steps", int64_t(0)) >= options.max_steps;

@@ -10,6 +10,7 @@
 
 #include "reff/distributed/launch_environment.h"
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <chrono>
@@ -55,8 +56,8 @@ class Group {
   bool writes() const { return env_.rank == 0; }  // the rank that writes files
   std::string backend() const;                    // "none" for one process
 
-  // Rank 0's values into every rank's tensors (in place, whatever their autograd state).
-  void broadcast(const std::vector<torch::Tensor>& tensors) const;
+  // Rank 0's parameters and buffers into every rank's `model` (in place): all start alike.
+  void broadcast(const torch::nn::Module& model) const;
   // Each parameter's gradient becomes sum over ranks of (weight_r * grad_r): with weight_r the
   // rank's share of the global batch, the gradient of the global batch's mean loss. Reduced in
   // flat buckets of about 25 MiB; a missing gradient counts as zero.
