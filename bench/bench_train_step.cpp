@@ -1,6 +1,6 @@
 // One training step (forward, loss, backward, SGD update) for each method, on the shapes that
 // bench/peer.py times in PyTorch (bench/compare.py prints both side by side):
-//   model 0: the cpu preset's small ResNet, 40 px, batch 32, lambda 1e-4
+//   model 0: the cpu preset's small ResNet, 40 px, batch 32, lambda 1e-4 (ABN: gamma 10)
 //   model 1: ResNet-50, 224 px, batch 4, lambda 1e-6
 // Inputs as in the peer: standard-normal images, labels b % 10, a centred square mask.
 // Also inference (InferenceMode forward, as evaluation runs) on the same batches.
@@ -37,6 +37,7 @@ Case make_case(int64_t model) {
 void BM_TrainStep(benchmark::State& state) {
   auto c = make_case(state.range(0));
   c.config.train.method = static_cast<Method>(state.range(1));
+  if (c.config.train.method == Method::abn) c.config.train.lambda = 10;  // the seed's gamma
   auto model = reff::train::build_model(c.config);
   model->train();
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(c.config.train.lr)
@@ -54,7 +55,7 @@ void BM_TrainStep(benchmark::State& state) {
 BENCHMARK(BM_TrainStep)
     ->ArgsProduct({{0},
                    {static_cast<int>(Method::baseline), static_cast<int>(Method::reff),
-                    static_cast<int>(Method::reff_l1)}})
+                    static_cast<int>(Method::reff_l1), static_cast<int>(Method::abn)}})
     ->ArgsProduct({{1}, {static_cast<int>(Method::baseline), static_cast<int>(Method::reff)}})
     ->ArgNames({"model", "method"})
     ->Unit(benchmark::kMillisecond)

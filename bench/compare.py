@@ -4,7 +4,7 @@ BENCH_ROUNDS (3) alternating rounds of BENCH_MIN_TIME (2) seconds per case, medi
 Runs build/reff_bench (Google Benchmark, JSON) and bench/peer.py on the same shapes and thread
 count, then prints one table: images/s of reff and the peer and their ratio, the ReFF/baseline
 step ratio, nominal GFLOP/s against the machine's matrix-product rate, and data generation and
-inference against training throughput. Nominal step FLOPs: 3F for a baseline step (forward,
+inference against training throughput. Nominal step FLOPs: 3F for a baseline or ABN step (forward,
 gradients of inputs and weights), 6F for a ReFF step (forward, the Grad-CAM gradient with its
 graph, and the backward pass through both), F = one forward pass's convolution and linear FLOPs.
 """
@@ -16,7 +16,7 @@ import sys
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 HERE = os.path.dirname(os.path.abspath(__file__))
-TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "resnet50/baseline",
+TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "small/abn", "resnet50/baseline",
                "resnet50/reff"]
 
 
@@ -82,7 +82,8 @@ def main():
         model, method = case.split("/")
         ours, theirs = reff[case], peer[case]
         base = reff[f"{model}/baseline"]["ms_per_step"]
-        step_flops = (3 if method == "baseline" else 6) * theirs["forward_gflop"]
+        # ABN has no double backward: 3F of its own (larger) forward pass
+        step_flops = (3 if method in ("baseline", "abn") else 6) * theirs["forward_gflop"]
         gflops = step_flops / (ours["ms_per_step"] / 1000)
         print(f"{case:<20}{ours['images_per_s']:>12.1f}{theirs['images_per_s']:>12.1f}"
               f"{ours['images_per_s'] / theirs['images_per_s']:>10.2f}x"

@@ -6,7 +6,8 @@ For each case it prints one JSON line: {"case", "images_per_s", "ms_per_step", "
                      3x3 stride-1 stem, no max-pool), 10 classes, 40 px, batch 32
   resnet50/<method>  torchvision's ResNet-50, 10 classes, 224 px, batch 4
   matmul             a 2048 x 2048 float matrix product: the machine's reference GFLOP/s
-Methods: baseline (cross-entropy), reff (Eq. 3), reff-l1. ReFF: Grad-CAM of layer1..layer4 of
+Methods: baseline (cross-entropy), reff (Eq. 3), reff-l1, abn (small only: the attention branch
+on layer3, CE of both branches + gamma * mean (M(x) - avgpool(s))^2, gamma 10). ReFF: Grad-CAM of layer1..layer4 of
 the label logit from ONE torch.autograd.grad call with create_graph=True, ReLU, bilinear
 upsampling, L = CE + lambda * mean_b sum_l w_l ||I'_l (.) (1 - s)||_1; SGD with momentum.
 
@@ -43,8 +44,25 @@ class BasicBlock(nn.Module):
         return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
 
 
+class AttentionBranch(nn.Module):
+    """ABN's attention branch as reff builds it (models/attention_branch.h)."""
+
+    def __init__(self, channels, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.to_classes = nn.Conv2d(channels, classes, 1, bias=False)
+        self.scores = nn.Conv2d(classes, classes, 1, bias=False)
+        self.to_map = nn.Conv2d(classes, 1, 1, bias=False)
+        self.map_bn = nn.BatchNorm2d(1)
+
+    def forward(self, f):
+        h = F.relu(self.to_classes(F.relu(self.bn1(self.conv1(f)))))
+        return self.scores(h).mean((2, 3)), torch.sigmoid(self.map_bn(self.to_map(h)))
+
+
 class SmallResNet(nn.Module):
-    def __init__(self, width=16, classes=10):
+    def __init__(self, width=16, classes=10, attention=False):
         super().__init__()
         self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
@@ -54,11 +72,16 @@ class SmallResNet(nn.Module):
         self.layer3 = BasicBlock(widths[1], widths[2], 2)
         self.layer4 = BasicBlock(widths[2], widths[3], 2)
         self.fc = nn.Linear(widths[3], classes)
+        self.attention = AttentionBranch(widths[2], classes) if attention else None
+        self.attention_out = None
 
     def forward(self, x):
         x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(x.mean((2, 3)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        if self.attention is not None:  # the perception branch reads f (.) (1 + M(x))
+            self.attention_out = self.attention(x)
+            x = x * (1 + self.attention_out[1])
+        return self.fc(self.layer4(x).mean((2, 3)))
 
 
 def capture_stages(model):
@@ -74,6 +97,10 @@ def loss_of(model, features, images, labels, masks, method, lam):
     loss = F.cross_entropy(logits, labels)
     if method == "baseline":
         return loss
+    if method == "abn":
+        scores, attention = model.attention_out
+        s = F.adaptive_avg_pool2d(masks.unsqueeze(1), attention.shape[2:])
+        return loss + F.cross_entropy(scores, labels) + lam * (attention - s).pow(2).mean()
     score = logits.gather(1, labels.view(-1, 1)).sum()
     grads = torch.autograd.grad(score, features, create_graph=True)
     per_sample = 0
@@ -124,7 +151,8 @@ def train_case(name, min_time):
     model_name, method = name.split("/")
     torch.manual_seed(0)
     if model_name == "small":
-        model, size, batch, lam = SmallResNet(), 40, 32, 1e-4
+        model, size, batch = SmallResNet(attention=method == "abn"), 40, 32
+        lam = 10.0 if method == "abn" else 1e-4
     else:
         model, size, batch, lam = torchvision.models.resnet50(num_classes=10), 224, 4, 1e-6
     images = torch.randn(batch, 3, size, size)

@@ -7,6 +7,11 @@
 #   GPU side:  scripts/gpu-check.sh run OUT   (carry .deps/root, .deps/gloo-include and
 #                                              data/mnist; writes the
 #                                              logs and the runs' metrics to OUT)
+#              scripts/gpu-check.sh sweep OUT LANES SEEDS CONFIG...
+#                                             (the shortcut study's configurations on the GPU,
+#                                              LANES runs at a time, one CPU thread each, for at
+#                                              most SWEEP_SECONDS (400); the runs' files, finished
+#                                              or not, packed in OUT/sweep.tar.gz)
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 deps="$root/.deps/root/usr"
@@ -27,9 +32,8 @@ prepare() {
   cp -r /usr/share/gimp/2.0/patterns "$root/.deps/root/patterns"
 }
 
-run() {
-  local out="$1" runs=/tmp/reff-gpu-runs
-  mkdir -p "$out" "$runs"
+build() {
+  local out="$1"
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
 torch.cuda.get_device_name(0))'
   local prefix
@@ -45,6 +49,12 @@ torch.cuda.get_device_name(0))'
   cmake --build "$root/build-gpu" -j "$(nproc)" -- -k 0 > "$out/build.log" 2>&1 ||
     { grep -E 'error|Error' -A3 "$out/build.log" | head -80; return 1; }
   echo "build: $((SECONDS - start)) s"
+}
+
+run() {
+  local out="$1" runs=/tmp/reff-gpu-runs
+  mkdir -p "$out" "$runs"
+  build "$out" || return 1
   local reff="$root/build-gpu/reff" textures=(--texture-dir "$root/.deps/root/patterns")
   local small=(--preset cpu --device cuda --epochs 1 "${textures[@]}")
   local paper=("${textures[@]}" --preset paper --device cuda --epochs 1 --max-steps 40 --train-count 1600
@@ -67,8 +77,27 @@ torch.cuda.get_device_name(0))'
   done
 }
 
+# Every (seed, configuration) pair through experiments/shortcut-study.sh, LANES at a time.
+sweep() {
+  local out="$1" lanes="$2" seeds="$3" runs=/tmp/reff-sweep
+  shift 3
+  mkdir -p "$out" "$runs"
+  build "$out" || return 1
+  export REFF="$root/build-gpu/reff --threads 1"
+  export TRAIN_ARGS="--device cuda --texture-dir $root/.deps/root/patterns --mnist $root/data/mnist"
+  local start=$SECONDS
+  for seed in $seeds; do
+    for config in "$@"; do echo "$seed $config"; done
+  done | timeout "${SWEEP_SECONDS:-400}" xargs -P "$lanes" -L 1 sh -c \
+    '"$0"/experiments/shortcut-study.sh "$1/seed$2" "$2" "$3" > /dev/null 2>&1' "$root" "$runs"
+  echo "sweep: $((SECONDS - start)) s"
+  cat "$runs"/seed*/summary.txt
+  (cd "$runs" && tar czf "$out/sweep.tar.gz" --exclude='*.pt' --exclude='*.png' .)
+}
+
 case "${1:-}" in
   prepare) prepare ;;
   run) run "${2:?run OUT}" ;;
-  *) echo "usage: $0 prepare | run OUT" >&2; exit 2 ;;
+  sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${4:?SEEDS}" "${@:5}" ;;
+  *) echo "usage: $0 prepare | run OUT | sweep OUT LANES SEEDS CONFIG..." >&2; exit 2 ;;
 esac

@@ -21,7 +21,10 @@ class GivenOptions {
   CLI::Option* add(CLI::App& command, const std::string& names, T& target,
                    const std::string& help) {
     auto* option = command.add_option(names, target, help);
-    if constexpr (std::is_unsigned_v<T>) option->check(CLI::NonNegativeNumber);  // "-1" wraps
+    // "-1" wraps; bool is unsigned too but reads true/false
+    if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+      option->check(CLI::NonNegativeNumber);
+    }
     return options_[names.substr(0, names.find(','))] = option;
   }
   CLI::Option* add_flag(CLI::App& command, const std::string& name, bool& target,

@@ -22,14 +22,15 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TrainCommand {
-  std::string out, method = "baseline", model, cam_rectifier, cam_target, annotator, pretrained,
-                   device = "auto";
+  std::string out, method = "baseline", model, cam_rectifier, cam_target, cam_weighting, annotator,
+                   pretrained, device = "auto";
   std::vector<double> layer_weights;
   int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0, num_classes = 0, max_steps = 0,
           lambda_warmup = 0;
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
-  bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false;
+  bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false,
+       background_swap = false;
   DataOptions data;
   GivenOptions given;
 
@@ -58,6 +59,7 @@ struct TrainCommand {
     given.set("--num-classes", num_classes, c.num_classes);
     given.set("--max-steps", max_steps, c.train.max_steps);
     given.set("--augment", augment, c.train.augment);
+    given.set("--background-swap", background_swap, c.train.swap_backgrounds);
     given.set("--device", device, c.device);
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
     if (given.given("--pretrained")) {
@@ -78,6 +80,9 @@ struct TrainCommand {
       c.train.cam.rectifier = explain::parse_cam_rectifier(cam_rectifier);
     }
     if (given.given("--cam-target")) c.train.cam.target = explain::parse_cam_target(cam_target);
+    if (given.given("--cam-weighting")) {
+      c.train.cam.weighting = explain::parse_cam_weighting(cam_weighting);
+    }
     given.set("--cam-normalise", cam_normalise, c.train.normalise_maps);
     given.set("--lambda-warmup", lambda_warmup, c.train.lambda_warmup_epochs);
     if (given.given("--seed")) c.model_seed = c.train.seed = seed;
@@ -231,6 +236,9 @@ void add_train_commands(CLI::App& app) {
         "Penalised maps: relu (paper) | none (signed) | abs");
   g.add(*train, "--cam-target", t->cam_target,
         "Penalised maps explain: class-logit (paper) | logit-minus-mean");
+  g.add(*train, "--cam-weighting", t->cam_weighting,
+        "Penalised maps weigh features by: gradcam (channel-mean gradient, paper) | hirescam "
+        "(element-wise gradient)");
   g.add(*train, "--cam-normalise", t->cam_normalise,
         "Penalise each map's share outside the mask, not its mass (reff only)");
   g.add(*train, "--lambda-warmup", t->lambda_warmup,
@@ -251,6 +259,9 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--augment", t->augment,
         "Random resized crops and flips of image and mask (default: on for real data sets with "
         "the paper preset)");
+  g.add(*train, "--background-swap", t->background_swap,
+        "Paste each annotated foreground onto another sample's background (the competitor that "
+        "uses the masks; any method)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
   g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
              "Distributed runs: BatchNorm statistics of the global batch, not each process's");

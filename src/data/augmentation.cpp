@@ -55,4 +55,16 @@ Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options) {
           batch.has_mask};
 }
 
+Batch swap_backgrounds(const Batch& batch) {
+  const auto annotated = batch.has_mask.nonzero().flatten();
+  if (annotated.size(0) < 2) return batch;
+  const auto donors = annotated.roll(1);  // sample annotated[i] takes annotated[i - 1]'s background
+  const auto s = batch.masks.index_select(0, annotated).unsqueeze(1).to(batch.images.dtype());
+  Batch swapped = batch;
+  swapped.images =
+      batch.images.index_put({annotated}, s * batch.images.index_select(0, annotated) +
+                                              (1 - s) * batch.images.index_select(0, donors));
+  return swapped;
+}
+
 }  // namespace reff::data

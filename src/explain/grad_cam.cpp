@@ -21,6 +21,16 @@ CamRectifier parse_cam_rectifier(const std::string& name) {
   throw Error("--cam-rectifier: '" + name + "' is not one of relu, none, abs");
 }
 
+CamWeighting parse_cam_weighting(const std::string& name) {
+  if (name == "gradcam") return CamWeighting::gradcam;
+  if (name == "hirescam") return CamWeighting::hirescam;
+  throw Error("--cam-weighting: '" + name + "' is not one of gradcam, hirescam");
+}
+
+std::string cam_weighting_name(CamWeighting weighting) {
+  return weighting == CamWeighting::gradcam ? "gradcam" : "hirescam";
+}
+
 std::string cam_target_name(CamTarget target) {
   return target == CamTarget::class_logit ? "class-logit" : "logit-minus-mean";
 }
@@ -83,8 +93,11 @@ std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::
                                                /*allow_unused=*/false);
   std::vector<torch::Tensor> maps;
   for (size_t l = 0; l < forward.features.size(); ++l) {
-    const auto alpha = gradients[l].mean({2, 3}, /*keepdim=*/true);  // [B, K, 1, 1]
-    auto map = rectify((alpha * forward.features[l]).sum(1, /*keepdim=*/true), options.rectifier);
+    // Grad-CAM: alpha_k [B, K, 1, 1]; HiResCAM: dy/dA_l itself [B, K, H_l, W_l]
+    const auto weights = options.weighting == CamWeighting::gradcam
+                             ? gradients[l].mean({2, 3}, /*keepdim=*/true)
+                             : gradients[l];
+    auto map = rectify((weights * forward.features[l]).sum(1, /*keepdim=*/true), options.rectifier);
     if (options.upsample) {
       map =
           F::interpolate(map, F::InterpolateFuncOptions()

@@ -168,10 +168,12 @@ nlohmann::json RunConfig::to_json() const {
         {"layer_weights", train.layer_weights},
         {"cam_rectifier", explain::cam_rectifier_name(train.cam.rectifier)},
         {"cam_target", explain::cam_target_name(train.cam.target)},
+        {"cam_weighting", explain::cam_weighting_name(train.cam.weighting)},
         {"cam_normalise", train.normalise_maps},
         {"lambda_warmup_epochs", train.lambda_warmup_epochs},
         {"seed", train.seed},
         {"augment", train.augment},
+        {"background_swap", train.swap_backgrounds},
         {"max_steps", train.max_steps},
         {"explain_count", train.eval.explain_count}}},
   };
@@ -225,10 +227,12 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.train.layer_weights = t.at("layer_weights").get<std::vector<double>>();
     c.train.cam.rectifier = explain::parse_cam_rectifier(t.at("cam_rectifier"));
     c.train.cam.target = explain::parse_cam_target(t.value("cam_target", "class-logit"));
+    c.train.cam.weighting = explain::parse_cam_weighting(t.value("cam_weighting", "gradcam"));
     c.train.normalise_maps = t.value("cam_normalise", false);
     c.train.lambda_warmup_epochs = t.value("lambda_warmup_epochs", int64_t(0));
     c.train.seed = t.at("seed");
     c.train.augment = t.value("augment", c.train.augment);
+    c.train.swap_backgrounds = t.value("background_swap", c.train.swap_backgrounds);
     c.train.max_steps = t.value("max_steps", c.train.max_steps);
     c.train.eval.explain_count = t.at("explain_count");
     return c;

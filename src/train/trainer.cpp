@@ -227,6 +227,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                                         (static_cast<uint64_t>(group.rank()) << 48));
         batch = data::augment(batch, rng);
       }
+      if (options.swap_backgrounds) batch = data::swap_backgrounds(batch);
       auto terms = training_loss(model, batch, epoch_options);
       const double total = terms.total.item<double>();
       // Agreed by all ranks: any non-finite loss stops every rank before the step; a stop request

@@ -175,6 +175,25 @@ TEST(Augmentation, MovesImageAndMaskTogether) {
   EXPECT_TRUE(torch::equal(flipped.labels, batch.labels));
 }
 
+TEST(Augmentation, BackgroundSwapPastesForegroundsOnTheNextAnnotatedBackground) {
+  // Four 1x1x2 images with values 10b + column; masks keep column 0. Sample 2 has no mask.
+  Batch batch;
+  batch.images = (torch::arange(4).view({4, 1, 1, 1}) * 10 + torch::arange(2).view({1, 1, 1, 2}))
+                     .to(torch::kFloat);
+  batch.masks = torch::tensor({1.0f, 0.0f}).view({1, 1, 2}).expand({4, 1, 2}).contiguous();
+  batch.has_mask = torch::tensor({true, true, false, true});
+  batch.labels = torch::arange(4);
+  const auto out = swap_backgrounds(batch);
+  // Annotated 0, 1, 3: each takes the previous one's background (0 <- 3, 1 <- 0, 3 <- 1).
+  const auto expected = torch::tensor({0.0f, 31.0f, 10.0f, 1.0f, 20.0f, 21.0f, 30.0f, 11.0f});
+  EXPECT_TRUE(torch::equal(out.images.flatten(), expected)) << out.images.flatten();
+  EXPECT_TRUE(torch::equal(out.labels, batch.labels));
+  EXPECT_TRUE(torch::equal(out.masks, batch.masks));
+  // With fewer than two annotated samples there is no other background to take.
+  batch.has_mask = torch::tensor({false, false, true, false});
+  EXPECT_TRUE(torch::equal(swap_backgrounds(batch).images, batch.images));
+}
+
 TEST(Device, ParsesNamesAndRefusesCudaWithoutAGpu) {
   EXPECT_EQ(parse_device("cpu"), torch::Device(torch::kCPU));
   EXPECT_THROW(parse_device("gpu"), Error);

@@ -76,6 +76,49 @@ TEST(GradCam, LogitMinusMeanTargetAndAbsoluteRectifier) {
   EXPECT_THROW(parse_cam_target("all"), Error);
 }
 
+// A1 = x * w as in HandNet, but the head weighs pixels: logits = V sum_ij P[i,j] A1[:, i, j]
+// with P = [[1, 1], [0, 2]], so dy_c/dA1[k,i,j] = V[c,k] P[i,j] varies over the map.
+struct WeighedPixelsNet : models::TappedModel {
+  WeighedPixelsNet() {
+    w = register_parameter("w", torch::tensor({1.0, 2.0}, torch::kDouble));
+    v = register_parameter("v", torch::tensor({{1.0, 1.0}, {1.0, -1.0}}, torch::kDouble));
+  }
+  models::Tapped forward(const torch::Tensor& x) override {
+    const auto a1 = x * w.view({1, 2, 1, 1});
+    const auto p = torch::tensor({{1.0, 1.0}, {0.0, 2.0}}, torch::kDouble);
+    return {(a1 * p).sum({2, 3}).matmul(v.t()), {a1}};
+  }
+  torch::Tensor w, v;
+};
+
+TEST(GradCam, HiResCamKeepsTheGradientElementWise) {
+  WeighedPixelsNet net;
+  const auto classes = torch::tensor({0, 1}, torch::kInt64);
+  // Grad-CAM: alpha = V[c] mean(P) = V[c]: class 0 ReLU([[-1,2],[7,0]]), class 1
+  // ReLU([[3,2],[-1,8]]).
+  auto maps = grad_cam(net.forward(input()), classes, {2, 2}, {});
+  EXPECT_TRUE(torch::allclose(
+      maps[0], torch::tensor({{{0.0, 2.0}, {7.0, 0.0}}, {{3.0, 2.0}, {0.0, 8.0}}}, torch::kDouble)))
+      << maps[0];
+  // HiResCAM: the same sums times P element-wise; the 7 at (1, 0) has no gradient and vanishes.
+  GradCamOptions options;
+  options.weighting = CamWeighting::hirescam;
+  maps = grad_cam(net.forward(input()), classes, {2, 2}, options);
+  EXPECT_TRUE(torch::allclose(
+      maps[0],
+      torch::tensor({{{0.0, 2.0}, {0.0, 0.0}}, {{3.0, 2.0}, {0.0, 16.0}}}, torch::kDouble)))
+      << maps[0];
+  // Summed over the map, the signed HiResCAM is the logit itself (no bias, linear in A1).
+  options.rectifier = CamRectifier::none;
+  const auto forward = net.forward(input());
+  maps = grad_cam(forward, classes, {2, 2}, options);
+  EXPECT_TRUE(torch::allclose(maps[0].sum({1, 2}),
+                              forward.logits.gather(1, classes.view({-1, 1})).squeeze(1)));
+  EXPECT_EQ(parse_cam_weighting(cam_weighting_name(CamWeighting::hirescam)),
+            CamWeighting::hirescam);
+  EXPECT_THROW(parse_cam_weighting("element"), Error);
+}
+
 TEST(GradCam, SignedMapsKeepNegativeEvidenceAndLayersKeepTheirSize) {
   HandNet net;
   GradCamOptions options;

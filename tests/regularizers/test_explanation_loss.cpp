@@ -117,6 +117,7 @@ struct GradientCase {
   bool normalise;
   explain::CamTarget target;
   explain::CamRectifier rectifier;
+  explain::CamWeighting weighting = explain::CamWeighting::gradcam;
 };
 class ExplanationLossGradient : public ::testing::TestWithParam<GradientCase> {};
 
@@ -135,6 +136,7 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   cam.create_graph = true;
   cam.target = GetParam().target;
   cam.rectifier = GetParam().rectifier;
+  cam.weighting = GetParam().weighting;
   auto loss = [&] {
     const auto maps = explain::grad_cam(model->forward(images), labels, {8, 8}, cam);
     return explanation_loss(maps, masks, has_mask, options);
@@ -170,18 +172,22 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
 
 using explain::CamRectifier;
 using explain::CamTarget;
+using explain::CamWeighting;
 INSTANTIATE_TEST_SUITE_P(
     EachForm, ExplanationLossGradient,
     ::testing::Values(
         GradientCase{ExplanationLoss::reff, false, CamTarget::class_logit, CamRectifier::relu},
         GradientCase{ExplanationLoss::l1, false, CamTarget::class_logit, CamRectifier::relu},
         GradientCase{ExplanationLoss::l2, false, CamTarget::class_logit, CamRectifier::relu},
-        GradientCase{ExplanationLoss::reff, true, CamTarget::logit_minus_mean, CamRectifier::abs}),
+        GradientCase{ExplanationLoss::reff, true, CamTarget::logit_minus_mean, CamRectifier::abs},
+        GradientCase{ExplanationLoss::reff, true, CamTarget::logit_minus_mean, CamRectifier::abs,
+                     CamWeighting::hirescam}),
     [](const auto& info) {
       const auto& c = info.param;
       std::string name = explanation_loss_name(c.kind) + (c.normalise ? "_normalised" : "") + "_" +
                          explain::cam_target_name(c.target) + "_" +
-                         explain::cam_rectifier_name(c.rectifier);
+                         explain::cam_rectifier_name(c.rectifier) + "_" +
+                         explain::cam_weighting_name(c.weighting);
       for (auto& ch : name)
         if (ch == '-') ch = '_';
       return name;

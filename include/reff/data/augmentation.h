@@ -24,4 +24,10 @@ CropBox random_crop_box(int64_t height, int64_t width, Rng& rng, const AugmentOp
 // with probability `flip`. Labels and has-mask flags are unchanged.
 Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options = {});
 
+// Background swapping, the competitor that needs the same masks as ReFF (METHOD.md): each
+// annotated sample's foreground is pasted onto the background of the next annotated sample in the
+// batch, x'_b = s_b (.) x_b + (1 - s_b) (.) x_next(b), so the background stops predicting the
+// label. Labels, masks and samples without a mask are unchanged.
+Batch swap_backgrounds(const Batch& batch);
+
 }  // namespace reff::data

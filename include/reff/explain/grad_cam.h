@@ -3,6 +3,10 @@
 //   alpha_k = mean_{i,j} dy / dA_l[k, i, j]
 //   I_l     = rectifier( sum_k alpha_k * A_l[k] )
 //   I'_l    = bilinear upsampling of I_l to the input size
+// HiResCAM (Draelos & Carin 2020) keeps the gradient element-wise instead of its channel mean,
+//   I_l[i, j] = rectifier( sum_k dy / dA_l[k, i, j] * A_l[k, i, j] ),
+// which for the last layer before global average pooling and a linear head is exactly each
+// location's contribution to y, so a map cannot hide evidence in gradients that average out.
 // The gradients of every layer come from ONE autograd call; with `create_graph` the maps stay
 // differentiable with respect to the parameters (double back-propagation), so a loss on them
 // can be minimised.
@@ -28,17 +32,26 @@ enum class CamRectifier {
   abs,   // |map|: evidence either way counts
 };
 
+// How the gradient weighs the feature maps.
+enum class CamWeighting {
+  gradcam,   // alpha_k, the channel mean of the gradient (the paper's form)
+  hirescam,  // the gradient itself, element-wise
+};
+
 struct GradCamOptions {
   CamTarget target = CamTarget::class_logit;
   CamRectifier rectifier = CamRectifier::relu;
+  CamWeighting weighting = CamWeighting::gradcam;
   bool create_graph = false;  // true in training: the maps feed a loss; false: detached maps
   bool upsample = true;       // to the input size; false keeps each layer's own size
 };
 
 CamTarget parse_cam_target(const std::string& name);
 CamRectifier parse_cam_rectifier(const std::string& name);
+CamWeighting parse_cam_weighting(const std::string& name);
 std::string cam_target_name(CamTarget target);
 std::string cam_rectifier_name(CamRectifier rectifier);
+std::string cam_weighting_name(CamWeighting weighting);
 
 // One map per explained layer, [B, H, W] (the input's H, W when upsampling). `classes` holds
 // the target class of each sample, int64 [B]: the label in training, the top class to explain a

@@ -43,9 +43,10 @@ struct TrainOptions {
   std::vector<double> layer_weights = {15, 60, 250, 1000};
   explain::GradCamOptions cam;  // target and rectifier of the penalised maps; create_graph on
   double lambda_at(int64_t epoch) const;  // the warm-up's lambda in epoch 1, 2, ...
-  uint64_t seed = 0;      // shuffling and augmentation (model initialisation is the caller's)
-  bool augment = false;   // random resized crop + flip of image and mask (augmentation.h)
-  int64_t max_steps = 0;  // > 0: stop after this many steps in all (smoke runs)
+  uint64_t seed = 0;     // shuffling and augmentation (model initialisation is the caller's)
+  bool augment = false;  // random resized crop + flip of image and mask (augmentation.h)
+  bool swap_backgrounds = false;  // background swapping, the competitor (augmentation.h)
+  int64_t max_steps = 0;          // > 0: stop after this many steps in all (smoke runs)
   eval::EvalOptions eval;
   void validate() const;  // throws reff::Error naming the option
 };
