@@ -10,8 +10,8 @@
 #              scripts/gpu-check.sh sweep OUT LANES SEEDS CONFIG...
 #                                             (the shortcut study's configurations on the GPU,
 #                                              LANES runs at a time, one CPU thread each, for at
-#                                              most SWEEP_SECONDS (400); the runs' files, finished
-#                                              or not, packed in OUT/sweep.tar.gz)
+#                                              most SWEEP_SECONDS (400); the runs' configs and
+#                                              metrics, finished or not, in OUT/sweep.tar.gz)
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 deps="$root/.deps/root/usr"
@@ -92,7 +92,8 @@ sweep() {
     '"$0"/experiments/shortcut-study.sh "$1/seed$2" "$2" "$3" > /dev/null 2>&1' "$root" "$runs"
   echo "sweep: $((SECONDS - start)) s"
   cat "$runs"/seed*/summary.txt
-  (cd "$runs" && tar czf "$out/sweep.tar.gz" --exclude='*.pt' --exclude='*.png' .)
+  (cd "$runs" && find . \( -name metrics.jsonl -o -name config.json -o -name summary.txt \) |
+    tar czf "$out/sweep.tar.gz" -T -)
 }
 
 case "${1:-}" in

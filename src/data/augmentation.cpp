@@ -1,5 +1,6 @@
 #include "reff/data/augmentation.h"
 
+#include <torch/nn/functional/pooling.h>
 #include <torch/nn/functional/upsampling.h>
 
 #include <algorithm>
@@ -55,15 +56,39 @@ Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options) {
           batch.has_mask};
 }
 
+namespace {
+
+// The donors' backgrounds without their own digits: each donor's mask, widened by a pixel to take
+// in the anti-aliased edge, is filled from the donor mirrored left-right, top-bottom, then both,
+// where the mirrored image shows background (textures look alike everywhere). Pixels that every
+// mirror covers keep the donor's own.
+torch::Tensor digit_free_backgrounds(const torch::Tensor& images, const torch::Tensor& masks) {
+  namespace F = torch::nn::functional;
+  const auto covered = F::max_pool2d(masks.unsqueeze(1).gt(0).to(images.dtype()),
+                                     F::MaxPool2dFuncOptions(3).stride(1).padding(1))
+                           .gt(0);  // [N, 1, H, W]
+  auto background = images;
+  auto hole = covered;
+  for (const auto& dims : {std::vector<int64_t>{3}, {2}, {2, 3}}) {
+    const auto fill = hole.logical_and(covered.flip(dims).logical_not());
+    background = torch::where(fill, images.flip(dims), background);
+    hole = hole.logical_and(fill.logical_not());
+  }
+  return background;
+}
+
+}  // namespace
+
 Batch swap_backgrounds(const Batch& batch) {
   const auto annotated = batch.has_mask.nonzero().flatten();
   if (annotated.size(0) < 2) return batch;
   const auto donors = annotated.roll(1);  // sample annotated[i] takes annotated[i - 1]'s background
   const auto s = batch.masks.index_select(0, annotated).unsqueeze(1).to(batch.images.dtype());
+  const auto backgrounds = digit_free_backgrounds(batch.images.index_select(0, donors),
+                                                  batch.masks.index_select(0, donors));
   Batch swapped = batch;
-  swapped.images =
-      batch.images.index_put({annotated}, s * batch.images.index_select(0, annotated) +
-                                              (1 - s) * batch.images.index_select(0, donors));
+  swapped.images = batch.images.index_put(
+      {annotated}, s * batch.images.index_select(0, annotated) + (1 - s) * backgrounds);
   return swapped;
 }
 

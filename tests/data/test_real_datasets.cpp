@@ -175,18 +175,29 @@ TEST(Augmentation, MovesImageAndMaskTogether) {
   EXPECT_TRUE(torch::equal(flipped.labels, batch.labels));
 }
 
-TEST(Augmentation, BackgroundSwapPastesForegroundsOnTheNextAnnotatedBackground) {
-  // Four 1x1x2 images with values 10b + column; masks keep column 0. Sample 2 has no mask.
+TEST(Augmentation, BackgroundSwapPastesForegroundsOnAnotherDigitFreeBackground) {
+  // 1x1x4 images with values 10b + column; sample 2 has no mask.
   Batch batch;
-  batch.images = (torch::arange(4).view({4, 1, 1, 1}) * 10 + torch::arange(2).view({1, 1, 1, 2}))
+  batch.images = (torch::arange(4).view({4, 1, 1, 1}) * 10 + torch::arange(4).view({1, 1, 1, 4}))
                      .to(torch::kFloat);
-  batch.masks = torch::tensor({1.0f, 0.0f}).view({1, 1, 2}).expand({4, 1, 2}).contiguous();
+  batch.masks = torch::tensor({{1.0f, 0.0f, 0.0f, 0.0f},
+                               {0.0f, 0.0f, 0.0f, 1.0f},
+                               {1.0f, 1.0f, 0.0f, 0.0f},
+                               {0.0f, 1.0f, 0.0f, 0.0f}})
+                    .view({4, 1, 4});
   batch.has_mask = torch::tensor({true, true, false, true});
   batch.labels = torch::arange(4);
   const auto out = swap_backgrounds(batch);
-  // Annotated 0, 1, 3: each takes the previous one's background (0 <- 3, 1 <- 0, 3 <- 1).
-  const auto expected = torch::tensor({0.0f, 31.0f, 10.0f, 1.0f, 20.0f, 21.0f, 30.0f, 11.0f});
-  EXPECT_TRUE(torch::equal(out.images.flatten(), expected)) << out.images.flatten();
+  // Annotated 0, 1, 3 take the backgrounds of 3, 0, 1, each donor's widened digit filled from its
+  // mirror image where that shows background. Donor 0 (digit at column 0, widened to 0..1) gives
+  // (3, 2, 2, 3); donor 1 (digit at 3, widened to 2..3) gives (10, 11, 11, 10); donor 3 (digit
+  // at 1, widened to 0..2) fills only column 0 (mirror 33): columns 1 and 2 mirror onto its
+  // widened digit too and keep their own pixels (31, 32), the one case where a donor's digit shows.
+  const auto expected = torch::tensor({{0.0f, 31.0f, 32.0f, 33.0f},
+                                       {3.0f, 2.0f, 2.0f, 13.0f},
+                                       {20.0f, 21.0f, 22.0f, 23.0f},
+                                       {10.0f, 31.0f, 11.0f, 10.0f}});
+  EXPECT_TRUE(torch::equal(out.images.view({4, 4}), expected)) << out.images.view({4, 4});
   EXPECT_TRUE(torch::equal(out.labels, batch.labels));
   EXPECT_TRUE(torch::equal(out.masks, batch.masks));
   // With fewer than two annotated samples there is no other background to take.

@@ -25,9 +25,10 @@ CropBox random_crop_box(int64_t height, int64_t width, Rng& rng, const AugmentOp
 Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options = {});
 
 // Background swapping, the competitor that needs the same masks as ReFF (METHOD.md): each
-// annotated sample's foreground is pasted onto the background of the next annotated sample in the
-// batch, x'_b = s_b (.) x_b + (1 - s_b) (.) x_next(b), so the background stops predicting the
-// label. Labels, masks and samples without a mask are unchanged.
+// annotated sample's foreground is pasted onto the background of the previous annotated sample in
+// the batch, x'_b = s_b (.) x_b + (1 - s_b) (.) bg_prev(b), so the background stops predicting
+// the label. bg is the donor with its own digit removed (its widened mask filled from its mirror
+// images), so no second digit shows. Labels, masks and samples without a mask are unchanged.
 Batch swap_backgrounds(const Batch& batch);
 
 }  // namespace reff::data
