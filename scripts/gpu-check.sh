@@ -7,8 +7,9 @@
 #   GPU side:  scripts/gpu-check.sh run OUT   (carry .deps/root, .deps/gloo-include and
 #                                              data/mnist; writes the
 #                                              logs and the runs' metrics to OUT)
-#              scripts/gpu-check.sh sweep OUT LANES SEEDS CONFIG...
+#              scripts/gpu-check.sh sweep OUT LANES SEEDS:CONFIG...
 #                                             (the shortcut study's configurations on the GPU,
+#                                              e.g. 0,1,2:baseline for three seeds,
 #                                              LANES runs at a time, one CPU thread each, for at
 #                                              most SWEEP_SECONDS (400); the runs' configs and
 #                                              metrics, finished or not, in OUT/sweep.tar.gz)
@@ -79,15 +80,17 @@ run() {
 
 # Every (seed, configuration) pair through experiments/shortcut-study.sh, LANES at a time.
 sweep() {
-  local out="$1" lanes="$2" seeds="$3" runs=/tmp/reff-sweep
-  shift 3
+  local out="$1" lanes="$2" runs=/tmp/reff-sweep
+  shift 2
   mkdir -p "$out" "$runs"
   build "$out" || return 1
   export REFF="$root/build-gpu/reff --threads 1"
   export TRAIN_ARGS="--device cuda --texture-dir $root/.deps/root/patterns --mnist $root/data/mnist"
   local start=$SECONDS
-  for seed in $seeds; do
-    for config in "$@"; do echo "$seed $config"; done
+  local pair seeds
+  for pair in "$@"; do
+    seeds="${pair%%:*}"
+    for seed in ${seeds//,/ }; do echo "$seed ${pair#*:}"; done
   done | timeout "${SWEEP_SECONDS:-400}" xargs -P "$lanes" -L 1 sh -c \
     '"$0"/experiments/shortcut-study.sh "$1/seed$2" "$2" "$3" > /dev/null 2>&1' "$root" "$runs"
   echo "sweep: $((SECONDS - start)) s"
@@ -99,6 +102,6 @@ sweep() {
 case "${1:-}" in
   prepare) prepare ;;
   run) run "${2:?run OUT}" ;;
-  sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${4:?SEEDS}" "${@:5}" ;;
-  *) echo "usage: $0 prepare | run OUT | sweep OUT LANES SEEDS CONFIG..." >&2; exit 2 ;;
+  sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${@:4}" ;;
+  *) echo "usage: $0 prepare | run OUT | sweep OUT LANES SEEDS:CONFIG..." >&2; exit 2 ;;
 esac
