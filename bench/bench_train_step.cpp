@@ -3,12 +3,15 @@
 //   model 0: the cpu preset's small ResNet, 40 px, batch 32, lambda 1e-4 (ABN: gamma 10)
 //   model 1: ResNet-50, 224 px, batch 4, lambda 1e-6
 // Inputs as in the peer: standard-normal images, labels b % 10, a centred square mask.
-// Also inference (InferenceMode forward, as evaluation runs) on the same batches.
+// Also the pseudo-annotator's pix2pix iteration (cpu preset: 40 px, batch 4, Adam) and inference
+// (InferenceMode forward, as evaluation runs) on the same batches.
 #include "reff/eval/evaluation.h"
 #include "reff/models/eval_mode.h"
+#include "reff/train/annotator.h"
 #include "reff/train/run_config.h"
 
 #include <benchmark/benchmark.h>
+#include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 
 namespace {
@@ -60,6 +63,27 @@ BENCHMARK(BM_TrainStep)
     ->ArgNames({"model", "method"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+void BM_AnnotatorStep(benchmark::State& state) {
+  auto c = make_case(0);
+  const auto options = reff::train::annotator_preset("cpu");
+  const auto batch = c.batch.to(torch::kCPU);
+  const reff::data::Batch annotated{batch.images.narrow(0, 0, options.batch_size),
+                                    batch.labels.narrow(0, 0, options.batch_size),
+                                    batch.masks.narrow(0, 0, options.batch_size),
+                                    batch.has_mask.narrow(0, 0, options.batch_size)};
+  reff::train::Pix2Pix model(c.config.data.canvas, options);
+  model.train();
+  const auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
+  torch::optim::Adam g_optimizer(model.generator->parameters(), adam);
+  torch::optim::Adam d_optimizer(model.discriminator->parameters(), adam);
+  for (auto _ : state) {
+    reff::train::annotator_step(model, g_optimizer, d_optimizer, annotated, options.l1_weight);
+  }
+  state.SetItemsProcessed(state.iterations() * options.batch_size);
+  state.SetLabel("small/pix2pix");
+}
+BENCHMARK(BM_AnnotatorStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Inference(benchmark::State& state) {
   auto c = make_case(state.range(0));

@@ -16,15 +16,15 @@ import sys
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 HERE = os.path.dirname(os.path.abspath(__file__))
-TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "small/abn", "resnet50/baseline",
-               "resnet50/reff"]
+TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "small/abn", "small/pix2pix",
+               "resnet50/baseline", "resnet50/reff"]
 
 
 def reff_results(build, min_time):
     out = subprocess.run(
         [os.path.join(build, "reff_bench"), "--benchmark_format=json",
          f"--benchmark_min_time={min_time}",
-         "--benchmark_filter=TrainStep|Inference|GenerateAllCores/canvas:40"],
+         "--benchmark_filter=TrainStep|AnnotatorStep|Inference|GenerateAllCores/canvas:40"],
         check=True, capture_output=True, text=True).stdout
     results = {}
     for b in json.loads(out)["benchmarks"]:
@@ -82,12 +82,15 @@ def main():
         model, method = case.split("/")
         ours, theirs = reff[case], peer[case]
         base = reff[f"{model}/baseline"]["ms_per_step"]
-        # ABN has no double backward: 3F of its own (larger) forward pass
-        step_flops = (3 if method in ("baseline", "abn") else 6) * theirs["forward_gflop"]
+        # ABN and pix2pix have no double backward: 3F (pix2pix: F = G's forward plus D's three
+        # forward passes, already counted by the peer)
+        step_flops = (6 if method.startswith("reff") else 3) * theirs["forward_gflop"]
         gflops = step_flops / (ours["ms_per_step"] / 1000)
+        # pix2pix steps take 4 images, not the classifier's batch: no step ratio
+        versus = "-" if method == "pix2pix" else f"{ours['ms_per_step'] / base:.2f}x"
         print(f"{case:<20}{ours['images_per_s']:>12.1f}{theirs['images_per_s']:>12.1f}"
               f"{ours['images_per_s'] / theirs['images_per_s']:>10.2f}x"
-              f"{ours['ms_per_step'] / base:>12.2f}x{gflops:>10.1f}{gflops / peak:>10.0%}")
+              f"{versus:>13}{gflops:>10.1f}{gflops / peak:>10.0%}")
     print()
     for model in ["small", "resnet50"]:
         train = reff[f"{model}/baseline"]["images_per_s"]

@@ -5,6 +5,8 @@ For each case it prints one JSON line: {"case", "images_per_s", "ms_per_step", "
   small/<method>     the cpu preset: reff's small ResNet (width 16, one basic block per stage,
                      3x3 stride-1 stem, no max-pool), 10 classes, 40 px, batch 32
   resnet50/<method>  torchvision's ResNet-50, 10 classes, 224 px, batch 4
+  small/pix2pix      the pseudo-annotator's iteration (U-Net G, PatchGAN D, Adam 2e-4, betas
+                     0.5/0.999, D step then G step with 100 * L1), 40 px, batch 4
   matmul             a 2048 x 2048 float matrix product: the machine's reference GFLOP/s
 Methods: baseline (cross-entropy), reff (Eq. 3), reff-l1, abn (small only: the attention branch
 on layer3, CE of both branches + gamma * mean (M(x) - avgpool(s))^2, gamma 10). ReFF: Grad-CAM of layer1..layer4 of
@@ -82,6 +84,98 @@ class SmallResNet(nn.Module):
             self.attention_out = self.attention(x)
             x = x * (1 + self.attention_out[1])
         return self.fc(self.layer4(x).mean((2, 3)))
+
+
+def unet_depth(size):
+    depth = 0
+    while depth < 8 and size % 2 == 0 and size >= 2:
+        size //= 2
+        depth += 1
+    return max(depth, 1)
+
+
+class UNetGenerator(nn.Module):
+    """pix2pix's U-Net as reff builds it (models/pix2pix.h): depth adapted to the image."""
+
+    def __init__(self, size, base=64):
+        super().__init__()
+        self.depth = depth = unet_depth(size)
+        channels = [base * min(2 ** k, 8) for k in range(depth)]
+        self.down = nn.ModuleList()
+        for k in range(depth):
+            step = [nn.LeakyReLU(0.2)] if k > 0 else []
+            step.append(nn.Conv2d(3 if k == 0 else channels[k - 1], channels[k], 4, 2, 1,
+                                  bias=False))
+            if 0 < k < depth - 1:
+                step.append(nn.BatchNorm2d(channels[k]))
+            self.down.append(nn.Sequential(*step))
+        self.up = nn.ModuleList()
+        for k in range(depth):
+            level = depth - 1 - k
+            out = 1 if level == 0 else channels[level - 1]
+            step = [nn.ReLU(), nn.ConvTranspose2d(channels[level] * (1 if k == 0 else 2), out, 4,
+                                                  2, 1, bias=level == 0)]
+            if level > 0:
+                step.append(nn.BatchNorm2d(out))
+                if 1 <= k <= 3:
+                    step.append(nn.Dropout(0.5))
+            self.up.append(nn.Sequential(*step))
+
+    def forward(self, x):
+        skips = []
+        for step in self.down:
+            x = step(x)
+            skips.append(x)
+        for k, step in enumerate(self.up):
+            if k > 0:
+                x = torch.cat([x, skips[self.depth - 1 - k]], 1)
+            x = step(x)
+        return torch.sigmoid(x)
+
+
+def patch_discriminator(base=64):
+    return nn.Sequential(
+        nn.Conv2d(4, base, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(base, 2 * base, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * base), nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * base, 4 * base, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * base),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(4 * base, 8 * base, 4, 1, 1, bias=False), nn.BatchNorm2d(8 * base),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(8 * base, 1, 4, 1, 1))
+
+
+def pix2pix_case(min_time):
+    torch.manual_seed(0)
+    size, batch = 40, 4
+    g, d = UNetGenerator(size), patch_discriminator()
+    images = torch.randn(batch, 3, size, size)
+    s = torch.zeros(batch, 1, size, size)
+    s[:, :, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+    # F: G's forward and D's three forward passes (real, detached fake, fake for G)
+    flops = forward_flops(g, images) + 3 * forward_flops(d, torch.cat([images, s], 1))
+    g.train()
+    d.train()
+    g_optimizer = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_optimizer = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def bce(logits, target):
+        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+    def step():
+        fake = g(images)
+        d_loss = 0.5 * (bce(d(torch.cat([images, s], 1)), 1.0) +
+                        bce(d(torch.cat([images, fake.detach()], 1)), 0.0))
+        d_optimizer.zero_grad()
+        d_loss.backward()
+        d_optimizer.step()
+        g_loss = bce(d(torch.cat([images, fake], 1)), 1.0) + 100 * (fake - s).abs().mean()
+        g_optimizer.zero_grad()
+        g_loss.backward()
+        g_optimizer.step()
+
+    images_per_s, ms = time_steps(step, min_time, batch)
+    return {"case": "small/pix2pix", "images_per_s": images_per_s, "ms_per_step": ms,
+            "forward_gflop": flops / 1e9}
 
 
 def capture_stages(model):
@@ -185,12 +279,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--min-time", type=float, default=3.0)
-    parser.add_argument("--cases", default="small/baseline,small/reff,small/reff-l1,"
-                        "resnet50/baseline,resnet50/reff,matmul")
+    parser.add_argument("--cases", default="small/baseline,small/reff,small/reff-l1,small/abn,"
+                        "small/pix2pix,resnet50/baseline,resnet50/reff,matmul")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for case in args.cases.split(","):
-        result = matmul_case(args.min_time) if case == "matmul" else train_case(case, args.min_time)
+        if case == "matmul":
+            result = matmul_case(args.min_time)
+        elif case == "small/pix2pix":
+            result = pix2pix_case(args.min_time)
+        else:
+            result = train_case(case, args.min_time)
         result["threads"] = torch.get_num_threads()
         print(json.dumps(result), flush=True)
 

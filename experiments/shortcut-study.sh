@@ -14,6 +14,7 @@
 #   norm-abs-lmm-L         ... with |map| and the target z_c - mean_j z_j, lambda L
 #   norm-abs-lmm-L-warm3   ... with lambda ramping up over 3 epochs
 #   hires-L, hires-abs-lmm-L   norm-L and norm-abs-lmm-L on HiResCAM maps
+#   CONFIG+swap            the configuration on background-swapped images
 #   CONFIG@p1              the configuration trained without the shortcut (p = 1): the control
 set -euo pipefail
 read -ra reff <<<"${REFF:-build/reff}"
@@ -25,6 +26,7 @@ summary="$out/summary.txt"
 options_of() {
   case "$1" in
     *@p1) echo "$(options_of "${1%@p1}") --p 1" ;;
+    *+swap) echo "$(options_of "${1%+swap}") --background-swap true" ;;
     baseline) echo "--method baseline" ;;
     swap) echo "--method baseline --background-swap true" ;;
     rrr-*) echo "--method rrr --lambda ${1#rrr-}" ;;

@@ -110,6 +110,32 @@ void set_rng_state(const torch::Tensor& state) {
 
 }  // namespace
 
+AnnotatorLosses annotator_step(Pix2Pix& model, torch::optim::Optimizer& g_optimizer,
+                               torch::optim::Optimizer& d_optimizer, const data::Batch& batch,
+                               double l1_weight, double share) {
+  const auto& group = distributed::world();
+  auto& g = *model.generator;
+  auto& d = *model.discriminator;
+  const auto s = batch.masks.unsqueeze(1);
+  const auto fake = g.forward(batch.images);
+  AnnotatorLosses losses;
+  // D step: real pairs towards 1, generated pairs towards 0.
+  losses.d = 0.5 * (bce(d.forward(batch.images, s), 1.0f) +
+                    bce(d.forward(batch.images, fake.detach()), 0.0f));
+  d_optimizer.zero_grad();
+  losses.d.backward();
+  group.reduce_gradients(d.parameters(), share);
+  d_optimizer.step();
+  // G step: fool D, stay close to s.
+  losses.g_gan = bce(d.forward(batch.images, fake), 1.0f);
+  losses.g_l1 = (fake - s).abs().mean();
+  g_optimizer.zero_grad();
+  (losses.g_gan + l1_weight * losses.g_l1).backward();
+  group.reduce_gradients(g.parameters(), share);
+  g_optimizer.step();
+  return losses;
+}
+
 nlohmann::json train_annotator(
     Pix2Pix& model, const AnnotatorOptions& options, const data::TensorDataset& annotated,
     const std::string& run_dir, bool resume,
@@ -156,28 +182,13 @@ nlohmann::json train_annotator(
         distributed::batch_shard(picks, 0, options.batch_size, group.rank(), group.size());
     const double share = double(shard.size()) / double(options.batch_size);
     const auto batch = annotated.batch(torch::tensor(shard, torch::kInt64)).to(device_of(g));
-    const auto s = batch.masks.unsqueeze(1);
-
-    const auto fake = g.forward(batch.images);
-    // D step: real pairs towards 1, generated pairs towards 0.
-    const auto d_loss = 0.5 * (bce(d.forward(batch.images, s), 1.0f) +
-                               bce(d.forward(batch.images, fake.detach()), 0.0f));
-    d_optimizer.zero_grad();
-    d_loss.backward();
-    group.reduce_gradients(d.parameters(), share);
-    d_optimizer.step();
-    // G step: fool D, stay close to s.
-    const auto g_gan = bce(d.forward(batch.images, fake), 1.0f);
-    const auto g_l1 = (fake - s).abs().mean();
-    const auto g_loss = g_gan + options.l1_weight * g_l1;
-    g_optimizer.zero_grad();
-    g_loss.backward();
-    group.reduce_gradients(g.parameters(), share);
-    g_optimizer.step();
+    const auto losses =
+        annotator_step(model, g_optimizer, d_optimizer, batch, options.l1_weight, share);
 
     // The global batch's means (a NaN on any rank reaches all, which then stop together).
-    const auto values = group.sum(
-        {share * g_gan.item<double>(), share * g_l1.item<double>(), share * d_loss.item<double>()});
+    const auto values =
+        group.sum({share * losses.g_gan.item<double>(), share * losses.g_l1.item<double>(),
+                   share * losses.d.item<double>()});
     for (double v : values) {
       if (!std::isfinite(v)) {
         throw std::runtime_error("annotator training diverged at iteration " + std::to_string(it) +

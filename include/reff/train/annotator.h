@@ -8,6 +8,7 @@
 #include "reff/data/tensor_dataset.h"
 #include "reff/models/pix2pix.h"
 
+#include <torch/optim/optimizer.h>
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -42,6 +43,17 @@ struct Pix2Pix : torch::nn::Module {
 };
 
 constexpr const char* kAnnotatorCheckpoint = "annotator.pt";
+
+// The losses of one pix2pix iteration (before its updates).
+struct AnnotatorLosses {
+  torch::Tensor d, g_gan, g_l1;
+};
+// One pix2pix iteration on a batch of D1: the D step (real pairs (x, s) towards 1, generated
+// pairs towards 0, halved), then the G step (fool D, plus l1_weight * |G(x) - s|). In a
+// distributed run each gradient is all-reduced with `share`, this process's part of the batch.
+AnnotatorLosses annotator_step(Pix2Pix& model, torch::optim::Optimizer& g_optimizer,
+                               torch::optim::Optimizer& d_optimizer, const data::Batch& batch,
+                               double l1_weight, double share = 1.0);
 
 // Trains on `annotated` (D1) in `run_dir` (annotator.pt every checkpoint_every iterations and at
 // the end, metrics.jsonl); `resume` continues from annotator.pt. Returns the final state.
