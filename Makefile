@@ -38,7 +38,8 @@ fuzz: build $(SANITIZE_BUILD)/CMakeCache.txt
 	REFF=$(BUILD)/reff fuzz/run.sh $(SANITIZE_BUILD) $(FUZZ_SECONDS)
 
 # A Textured MNIST preview, then a baseline and a ReFF model on the cpu preset (trained at
-# p = 0, where the background gives the label away; tested where it does not). Rerunning resumes.
+# p = 0, where the background gives the label away; tested where it does not; the cpu preset's
+# ReFF swaps backgrounds). Rerunning resumes.
 demo: build
 	$(BUILD)/reff data textured-mnist --preset cpu --count 200 --out $(DEMO_OUT)/data
 	@for method in baseline reff; do \

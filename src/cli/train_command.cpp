@@ -59,6 +59,9 @@ struct TrainCommand {
     given.set("--num-classes", num_classes, c.num_classes);
     given.set("--max-steps", max_steps, c.train.max_steps);
     given.set("--augment", augment, c.train.augment);
+    // The cpu preset's ReFF methods train on background-swapped images, the shortcut study's
+    // winner (docs/results/shortcut-study.md); --background-swap false is the paper's form.
+    c.train.swap_backgrounds = c.preset == "cpu" && train::method_loss(c.train.method).has_value();
     given.set("--background-swap", background_swap, c.train.swap_backgrounds);
     given.set("--device", device, c.device);
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
@@ -260,8 +263,8 @@ void add_train_commands(CLI::App& app) {
         "Random resized crops and flips of image and mask (default: on for real data sets with "
         "the paper preset)");
   g.add(*train, "--background-swap", t->background_swap,
-        "Paste each annotated foreground onto another sample's background (the competitor that "
-        "uses the masks; any method)");
+        "Paste each annotated foreground onto another sample's digit-free background (any "
+        "method; default: on for reff, reff-l1, reff-l2 with the cpu preset, else off)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
   g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
              "Distributed runs: BatchNorm statistics of the global batch, not each process's");

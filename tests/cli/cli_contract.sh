@@ -74,11 +74,13 @@ expect_bad "already holds a run" train --method reff "${tiny[@]}" --out "$tmp/ru
 [ -s "$tmp/explain.png" ] || fail "explain wrote no picture"
 "$REFF" eval "$tmp/run" --test other:0.5:1 --count 16 >"$tmp/eval.out" || fail "eval failed"
 grep -q "^other (p 0.5, q 1): accuracy" "$tmp/eval.out" || fail "eval said: $(cat "$tmp/eval.out")"
-# The shortcut study's variants: boolean options read true/false and the run records them.
-"$REFF" train --method reff --cam-weighting hirescam --cam-normalise true --background-swap true \
+# The shortcut study's variants: boolean options read true/false and the run records them; the
+# cpu preset's ReFF swaps backgrounds unless told not to (the paper's form).
+grep -q '"background_swap": true' "$tmp/run/config.json" || fail "cpu-preset ReFF does not swap"
+"$REFF" train --method reff --cam-weighting hirescam --cam-normalise true --background-swap false \
   "${tiny[@]}" --max-steps 2 --out "$tmp/variants" >"$tmp/variants.out" 2>&1 ||
   fail "training with the study's variants failed: $(tail -3 "$tmp/variants.out")"
-for field in '"cam_weighting": "hirescam"' '"cam_normalise": true' '"background_swap": true'; do
+for field in '"cam_weighting": "hirescam"' '"cam_normalise": true' '"background_swap": false'; do
   grep -q "$field" "$tmp/variants/config.json" || fail "the run does not record $field"
 done
 expect_bad "--cam-weighting" train --cam-weighting hires "${tiny[@]}" --out "$tmp/out"
