@@ -58,13 +58,14 @@ Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options) {
 
 namespace {
 
-// The donors' backgrounds without their own digits: each donor's mask, widened by a pixel to take
-// in the anti-aliased edge, is filled from the donor mirrored left-right, top-bottom, then both,
-// where the mirrored image shows background (textures look alike everywhere). Pixels that every
-// mirror covers keep the donor's own.
+// The donors' backgrounds without their own digits: each donor's mask (binarised at one half, as
+// soft pseudo-annotations are never exactly 0), widened by a pixel to take in the anti-aliased
+// edge, is filled from the donor mirrored left-right, top-bottom, then both, where the mirrored
+// image shows background (textures look alike everywhere). Pixels that every mirror covers keep
+// the donor's own.
 torch::Tensor digit_free_backgrounds(const torch::Tensor& images, const torch::Tensor& masks) {
   namespace F = torch::nn::functional;
-  const auto covered = F::max_pool2d(masks.unsqueeze(1).gt(0).to(images.dtype()),
+  const auto covered = F::max_pool2d(masks.unsqueeze(1).gt(0.5).to(images.dtype()),
                                      F::MaxPool2dFuncOptions(3).stride(1).padding(1))
                            .gt(0);  // [N, 1, H, W]
   auto background = images;
