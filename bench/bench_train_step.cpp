@@ -67,11 +67,9 @@ BENCHMARK(BM_TrainStep)
 void BM_AnnotatorStep(benchmark::State& state) {
   auto c = make_case(0);
   const auto options = reff::train::annotator_preset("cpu");
-  const auto batch = c.batch.to(torch::kCPU);
-  const reff::data::Batch annotated{batch.images.narrow(0, 0, options.batch_size),
-                                    batch.labels.narrow(0, 0, options.batch_size),
-                                    batch.masks.narrow(0, 0, options.batch_size),
-                                    batch.has_mask.narrow(0, 0, options.batch_size)};
+  const auto first = [&](const torch::Tensor& t) { return t.narrow(0, 0, options.batch_size); };
+  const reff::data::Batch annotated{first(c.batch.images), first(c.batch.labels),
+                                    first(c.batch.masks), first(c.batch.has_mask)};
   reff::train::Pix2Pix model(c.config.data.canvas, options);
   model.train();
   const auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});

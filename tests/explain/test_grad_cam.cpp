@@ -3,25 +3,28 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 namespace reff::explain {
 namespace {
 
 // A network small enough to compute by hand. Input x: [B, 2, 2, 2].
-//   A1 = x * w (w = (1, 2) per channel)         layer 1, 2x2
-//   A2 = mean over pixels of A1                  layer 2, 1x1
+//   A1 = x * w (w = (1, 2) per channel)                     layer 1, 2x2
+//   A2 = sum_ij P[i,j] A1[:, i, j] (P = 1/4: the mean)     layer 2, 1x1
 //   logits = V A2, V = [[1, 1], [1, -1]]
-// So dy_c/dA2[k] = V[c,k] and dy_c/dA1[k,i,j] = V[c,k] / 4.
+// So dy_c/dA2[k] = V[c,k] and dy_c/dA1[k,i,j] = V[c,k] P[i,j].
 struct HandNet : models::TappedModel {
-  HandNet() {
+  explicit HandNet(torch::Tensor pixel_weights = torch::full({2, 2}, 0.25, torch::kDouble))
+      : p(std::move(pixel_weights)) {
     w = register_parameter("w", torch::tensor({1.0, 2.0}, torch::kDouble));
     v = register_parameter("v", torch::tensor({{1.0, 1.0}, {1.0, -1.0}}, torch::kDouble));
   }
   models::Tapped forward(const torch::Tensor& x) override {
     const auto a1 = x * w.view({1, 2, 1, 1});
-    const auto a2 = a1.mean({2, 3}, /*keepdim=*/true);
+    const auto a2 = (a1 * p).sum({2, 3}, /*keepdim=*/true);
     return {a2.flatten(1).matmul(v.t()), {a1, a2}};
   }
-  torch::Tensor w, v;
+  torch::Tensor p, w, v;
 };
 
 torch::Tensor input() {
@@ -76,23 +79,9 @@ TEST(GradCam, LogitMinusMeanTargetAndAbsoluteRectifier) {
   EXPECT_THROW(parse_cam_target("all"), Error);
 }
 
-// A1 = x * w as in HandNet, but the head weighs pixels: logits = V sum_ij P[i,j] A1[:, i, j]
-// with P = [[1, 1], [0, 2]], so dy_c/dA1[k,i,j] = V[c,k] P[i,j] varies over the map.
-struct WeighedPixelsNet : models::TappedModel {
-  WeighedPixelsNet() {
-    w = register_parameter("w", torch::tensor({1.0, 2.0}, torch::kDouble));
-    v = register_parameter("v", torch::tensor({{1.0, 1.0}, {1.0, -1.0}}, torch::kDouble));
-  }
-  models::Tapped forward(const torch::Tensor& x) override {
-    const auto a1 = x * w.view({1, 2, 1, 1});
-    const auto p = torch::tensor({{1.0, 1.0}, {0.0, 2.0}}, torch::kDouble);
-    return {(a1 * p).sum({2, 3}).matmul(v.t()), {a1}};
-  }
-  torch::Tensor w, v;
-};
-
 TEST(GradCam, HiResCamKeepsTheGradientElementWise) {
-  WeighedPixelsNet net;
+  // P = [[1, 1], [0, 2]]: dy_c/dA1[k,i,j] = V[c,k] P[i,j] varies over the map.
+  HandNet net(torch::tensor({{1.0, 1.0}, {0.0, 2.0}}, torch::kDouble));
   const auto classes = torch::tensor({0, 1}, torch::kInt64);
   // Grad-CAM: alpha = V[c] mean(P) = V[c]: class 0 ReLU([[-1,2],[7,0]]), class 1
   // ReLU([[3,2],[-1,8]]).
