@@ -6,13 +6,17 @@ JOBS ?= $(shell nproc)
 DEMO_OUT ?= runs/demo
 FUZZ_SECONDS ?= 20
 
-.PHONY: build test unit-test sanitize fuzz demo bench clean
+.PHONY: build cli test unit-test sanitize fuzz demo bench clean
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The library and the reff command only: what the demo runs (no tests, benchmarks or examples).
+cli: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target reff_cli
 
 # The whole suite, then the sanitizer build's subset and a short run of every fuzz target.
 test: unit-test sanitize fuzz
@@ -40,7 +44,7 @@ fuzz: build $(SANITIZE_BUILD)/CMakeCache.txt
 # A Textured MNIST preview, then a baseline and a ReFF model on the cpu preset (trained at
 # p = 0, where the background gives the label away; tested where it does not; the cpu preset's
 # ReFF swaps backgrounds). Rerunning resumes.
-demo: build
+demo: cli
 	$(BUILD)/reff data textured-mnist --preset cpu --count 200 --out $(DEMO_OUT)/data
 	@for method in baseline reff; do \
 	  resume=; [ -f $(DEMO_OUT)/$$method/config.json ] && resume=--resume; \

@@ -9,6 +9,7 @@
 #include "reff/models/eval_mode.h"
 #include "reff/train/annotator.h"
 #include "reff/train/run_config.h"
+#include "reff/train/step_timing.h"
 
 #include <benchmark/benchmark.h>
 #include <torch/optim/adam.h>
@@ -30,10 +31,7 @@ Case make_case(int64_t model) {
   const int64_t b = model == 0 ? 32 : 4;
   c.config.train.batch_size = b;
   torch::manual_seed(0);
-  auto masks = torch::zeros({b, size, size});
-  masks.slice(1, size / 4, 3 * size / 4).slice(2, size / 4, 3 * size / 4).fill_(1);
-  c.batch = {torch::randn({b, 3, size, size}), torch::arange(b) % 10, masks,
-             torch::ones({b}, torch::kBool)};
+  c.batch = reff::train::synthetic_batch(b, size, 10);
   return c;
 }
 

@@ -13,7 +13,12 @@ on layer3, CE of both branches + gamma * mean (M(x) - avgpool(s))^2, gamma 10). 
 the label logit from ONE torch.autograd.grad call with create_graph=True, ReLU, bilinear
 upsampling, L = CE + lambda * mean_b sum_l w_l ||I'_l (.) (1 - s)||_1; SGD with momentum.
 
+On a GPU (--device cuda) the steps run there, synchronised before each clock reading, with
+--precision bf16|fp16 under torch.autocast (fp16 with torch.cuda.amp.GradScaler), --batch for the
+ResNet-50 cases, and the allocator's peak memory in each line ("peak_gpu_mib").
+
 python3 bench/peer.py [--threads N] [--min-time S] [--cases small/reff,...]
+                      [--device cpu|cuda] [--precision fp32|bf16|fp16] [--batch B]
 """
 import argparse
 import json
@@ -229,44 +234,67 @@ def forward_flops(model, images):
     return total[0]
 
 
+def synchronise():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def time_steps(step, min_time, batch):
     for _ in range(2):
         step()
+    synchronise()
     steps, start = 0, time.perf_counter()
     while True:
-        step()
-        steps += 1
+        for _ in range(5 if torch.cuda.is_available() else 1):  # a GPU queue runs unsynchronised
+            step()
+            steps += 1
+        synchronise()
         elapsed = time.perf_counter() - start
         if elapsed >= min_time and steps >= 3:
             return steps * batch / elapsed, 1000 * elapsed / steps
 
 
-def train_case(name, min_time):
+def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4):
     model_name, method = name.split("/")
     torch.manual_seed(0)
     if model_name == "small":
         model, size, batch = SmallResNet(attention=method == "abn"), 40, 32
         lam = 10.0 if method == "abn" else 1e-4
     else:
-        model, size, batch, lam = torchvision.models.resnet50(num_classes=10), 224, 4, 1e-6
+        model, size, batch = torchvision.models.resnet50(num_classes=10), 224, resnet50_batch
+        lam = 1e-6
     images = torch.randn(batch, 3, size, size)
     labels = torch.arange(batch) % 10
     masks = torch.zeros(batch, size, size)
     masks[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
     flops = forward_flops(model, images)
+    model, images, labels, masks = (t.to(device) for t in (model, images, labels, masks))
     features = capture_stages(model)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.8, weight_decay=1e-5)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    scaler = torch.cuda.amp.GradScaler() if precision == "fp16" else None
 
     def step():
-        loss = loss_of(model, features, images, labels, masks, method, lam)
+        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+            loss = loss_of(model, features, images, labels, masks, method, lam)
         optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
 
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     images_per_s, ms = time_steps(step, min_time, batch)
-    return {"case": name, "images_per_s": images_per_s, "ms_per_step": ms,
-            "forward_gflop": flops / 1e9}
+    result = {"case": name, "images_per_s": images_per_s, "ms_per_step": ms,
+              "forward_gflop": flops / 1e9, "batch": batch, "precision": precision}
+    if device == "cuda":
+        result["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2 ** 20
+    return result
 
 
 def matmul_case(min_time):
@@ -281,7 +309,12 @@ def main():
     parser.add_argument("--min-time", type=float, default=3.0)
     parser.add_argument("--cases", default="small/baseline,small/reff,small/reff-l1,small/abn,"
                         "small/pix2pix,resnet50/baseline,resnet50/reff,matmul")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
+    parser.add_argument("--batch", type=int, default=4, help="ResNet-50 cases' batch")
     args = parser.parse_args()
+    if args.device == "cuda":
+        torch.backends.cudnn.benchmark = True
     torch.set_num_threads(args.threads)
     for case in args.cases.split(","):
         if case == "matmul":
@@ -289,7 +322,7 @@ def main():
         elif case == "small/pix2pix":
             result = pix2pix_case(args.min_time)
         else:
-            result = train_case(case, args.min_time)
+            result = train_case(case, args.min_time, args.device, args.precision, args.batch)
         result["threads"] = torch.get_num_threads()
         print(json.dumps(result), flush=True)
 

@@ -7,6 +7,11 @@
 #   GPU side:  scripts/gpu-check.sh run OUT   (carry .deps/root, .deps/gloo-include and
 #                                              data/mnist; writes the
 #                                              logs and the runs' metrics to OUT)
+#              scripts/gpu-check.sh bench OUT (reff bench and bench/peer.py on CUDA side by side:
+#                                             ResNet-50 at 224 px, batch 32, baseline and ReFF,
+#                                             fp32 / bf16 / fp16, NCHW and channels-last; img/s
+#                                             and peak GPU memory; then the cpu preset trained in
+#                                             fp32 and bf16 for 2 seeds each: accuracies)
 #              scripts/gpu-check.sh sweep OUT LANES SEEDS:CONFIG...
 #                                             (the shortcut study's configurations on the GPU,
 #                                              e.g. 0,1,2:baseline for three seeds,
@@ -99,9 +104,63 @@ sweep() {
     tar czf "$out/sweep.tar.gz" -T -)
 }
 
+# Runs "$@" while nvidia-smi samples the GPU's used memory; appends the peak (MiB) to the last line
+# the command printed, as JSON field "peak_gpu_used_mib" (what the device holds: context, cache,
+# tensors alike, so reff and the peer are measured the same way).
+with_peak_memory() {
+  local samples
+  samples="$(mktemp)"
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 > "$samples" 2>/dev/null &
+  local smi=$!
+  local line
+  line="$("$@" 2>/dev/null | tail -1)"
+  kill "$smi" 2>/dev/null; wait "$smi" 2>/dev/null
+  local peak
+  peak="$(sort -n "$samples" | tail -1)"
+  rm -f "$samples"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["peak_gpu_used_mib"]=int(sys.argv[2] or 0); print(json.dumps(d))' \
+    "$line" "${peak:-0}" 2>/dev/null || echo "{\"failed\": \"$*\"}"
+}
+
+bench() {
+  local out="$1" runs=/tmp/reff-gpu-bench
+  mkdir -p "$out" "$runs"
+  build "$out" || return 1
+  local reff="$root/build-gpu/reff"
+  local steps=(--preset paper --device cuda --batch-size 32 --warmup 5 --steps 30)
+  {
+    for method in baseline reff; do
+      for variant in "fp32 false" "fp32 true" "bf16 false" "bf16 true" "fp16 true"; do
+        set -- $variant
+        with_peak_memory timeout 120 "$reff" bench "${steps[@]}" --method "$method" \
+          --precision "$1" --channels-last "$2"
+      done
+    done
+  } | tee "$out/reff-bench.jsonl"
+  for precision in fp32 bf16 fp16; do
+    for case in resnet50/baseline resnet50/reff; do
+      with_peak_memory timeout 120 python3 "$root/bench/peer.py" --device cuda --batch 32 \
+        --min-time 4 --precision "$precision" --cases "$case"
+    done
+  done | tee "$out/peer-bench.jsonl"
+  # A short training run per precision and seed: the cpu preset, 4 runs at once.
+  local textures=(--texture-dir "$root/.deps/root/patterns")
+  for seed in 0 1; do
+    for precision in fp32 bf16; do
+      echo "$seed $precision"
+    done
+  done | timeout "${TRAIN_SECONDS:-300}" xargs -P 4 -L 1 sh -c '"$0" --threads 4 train --preset cpu \
+    --device cuda --method reff --background-swap false --seed "$3" --precision "$4" \
+    --texture-dir "$1" --out "$2/cpu-$4-seed$3" > "$2/cpu-$4-seed$3.log" 2>&1' \
+    "$reff" "${textures[1]}" "$runs"
+  for log in "$runs"/cpu-*.log; do echo "$(basename "$log" .log): $(tail -2 "$log" | head -1)"; done
+  (cd "$runs" && find . -name metrics.jsonl | tar czf "$out/training.tar.gz" -T -)
+}
+
 case "${1:-}" in
   prepare) prepare ;;
   run) run "${2:?run OUT}" ;;
+  bench) bench "${2:?bench OUT}" ;;
   sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${@:4}" ;;
-  *) echo "usage: $0 prepare | run OUT | sweep OUT LANES SEEDS:CONFIG..." >&2; exit 2 ;;
+  *) echo "usage: $0 prepare | run OUT | bench OUT | sweep OUT LANES SEEDS:CONFIG..." >&2; exit 2 ;;
 esac

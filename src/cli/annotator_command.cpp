@@ -5,6 +5,7 @@
 #include "reff/device.h"
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
+#include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/train/annotator.h"
 #include "reff/train/run_folders.h"
@@ -28,6 +29,7 @@ struct AnnotatorTrainCommand {
   void run() const {
     train::AnnotatorRunConfig config;
     if (resume) {
+      if (distributed::world().writes()) require_not_in_use(out);  // rank 0 locks
       config = train::load_annotator_config(out);
     } else {
       static_cast<train::RunConfig&>(config) = data.resolve(given);

@@ -35,10 +35,12 @@ struct ExperimentCommand {
       if (writes) std::cerr << line << "\n";
     };
     const auto on = parse_device(device);
-    if (writes)
-      std::cerr << "reff experiment " << table << ": preset " << preset << ", " << seeds
-                << " seed(s), on " << on << ", in " << out
-                << " (finished cells are kept; rerun the same command to resume)\n";
+    options.claimed = [&] {
+      if (writes)
+        std::cerr << "reff experiment " << table << ": preset " << preset << ", " << seeds
+                  << " seed(s), on " << on << ", in " << out
+                  << " (finished cells are kept; rerun the same command to resume)\n";
+    };
 
     Progress progress("cell", "steps");
     train::TrainCallbacks callbacks;

@@ -2,6 +2,7 @@
 // Exit status: 0 success, 2 bad input (options, files), 1 any other failure, 130 training stopped
 // by SIGINT/SIGTERM after writing its checkpoint.
 #include "annotator_command.h"
+#include "bench_command.h"
 #include "data_command.h"
 #include "experiment_command.h"
 #include "launch_command.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   reff::cli::add_annotator_commands(app);
   reff::cli::add_experiment_command(app);
   reff::cli::add_launch_command(app);
+  reff::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

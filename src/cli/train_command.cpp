@@ -5,6 +5,7 @@
 #include "reff/device.h"
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
+#include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/models/state_dict.h"
 #include "reff/train/checkpoint.h"
@@ -22,15 +23,15 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TrainCommand {
-  std::string out, method = "baseline", model, cam_rectifier, cam_target, cam_weighting, annotator,
-                   pretrained, device = "auto";
+  std::string out, method = "baseline", precision, model, cam_rectifier, cam_target, cam_weighting,
+                   annotator, pretrained, device = "auto";
   std::vector<double> layer_weights;
   int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0, num_classes = 0, max_steps = 0,
           lambda_warmup = 0;
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
   bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false,
-       background_swap = false;
+       background_swap = false, channels_last = false;
   DataOptions data;
   GivenOptions given;
 
@@ -64,6 +65,8 @@ struct TrainCommand {
     c.train.swap_backgrounds = c.preset == "cpu" && train::method_loss(c.train.method).has_value();
     given.set("--background-swap", background_swap, c.train.swap_backgrounds);
     given.set("--device", device, c.device);
+    if (given.given("--precision")) c.train.precision = train::parse_precision(precision);
+    given.set("--channels-last", channels_last, c.train.channels_last);
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
     if (given.given("--pretrained")) {
       require(std::filesystem::is_regular_file(pretrained), "--pretrained",
@@ -96,6 +99,7 @@ struct TrainCommand {
   void run() const {
     train::RunConfig config;
     if (resume) {  // a run stopped before its first checkpoint starts again from its config
+      if (distributed::world().writes()) require_not_in_use(out);  // rank 0 locks
       config = train::load_run_config(out);
       given.set("--epochs", epochs, config.train.epochs);
       given.set("--max-steps", max_steps, config.train.max_steps);
@@ -266,6 +270,11 @@ void add_train_commands(CLI::App& app) {
         "Paste each annotated foreground onto another sample's digit-free background (any "
         "method; default: on for reff, reff-l1, reff-l2 with the cpu preset, else off)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
+  g.add(*train, "--precision", t->precision,
+        "fp32 | bf16 | fp16 (CUDA only, with loss scaling): the training step's arithmetic "
+        "(default fp32)");
+  g.add(*train, "--channels-last", t->channels_last,
+        "true: NHWC images and convolution weights (faster on some GPUs; default false)");
   g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
              "Distributed runs: BatchNorm statistics of the global batch, not each process's");
   t->data.add_to(*train, g);

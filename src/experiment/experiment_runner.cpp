@@ -3,6 +3,7 @@
 #include "reff/data/image_file.h"
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
+#include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/train/run_folders.h"
 
@@ -143,10 +144,8 @@ class Session {
   std::map<std::string, CellOutcome> finished_;
 };
 
+// The folder holds this experiment or none (rank 0 holds its lock, folder_lock.h).
 void claim_folder(const ExperimentOptions& options) {
-  std::error_code error;
-  if (distributed::world().writes()) fs::create_directories(options.dir, error);
-  require(!error, options.dir, "cannot create the folder (" + error.message() + ")");
   const auto path = (fs::path(options.dir) / kExperimentFile).string();
   const nlohmann::json identity = {{"table", table_name(options.table)},
                                    {"preset", options.preset.name}};
@@ -212,6 +211,8 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   require(
       std::set<uint64_t>(options.seeds.begin(), options.seeds.end()).size() == options.seeds.size(),
       "--seeds", "each seed once");
+  const auto lock = lock_if_writer(distributed::world().writes(), options.dir, {kExperimentFile});
+  if (options.claimed) options.claimed();
   // The data must be there before the first cell: a missing MNIST or texture folder is one
   // clear error, not a table of failed cells.
   train::build_val_set(results.preset.classifier);

@@ -175,6 +175,8 @@ nlohmann::json RunConfig::to_json() const {
         {"augment", train.augment},
         {"background_swap", train.swap_backgrounds},
         {"max_steps", train.max_steps},
+        {"precision", precision_name(train.precision)},
+        {"channels_last", train.channels_last},
         {"explain_count", train.eval.explain_count}}},
   };
 }
@@ -234,6 +236,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.train.augment = t.value("augment", c.train.augment);
     c.train.swap_backgrounds = t.value("background_swap", c.train.swap_backgrounds);
     c.train.max_steps = t.value("max_steps", c.train.max_steps);
+    c.train.precision = parse_precision(t.value("precision", "fp32"));
+    c.train.channels_last = t.value("channels_last", false);
     c.train.eval.explain_count = t.at("explain_count");
     return c;
   } catch (const nlohmann::json::exception& e) {

@@ -5,6 +5,7 @@
 #include "reff/device.h"
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
+#include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/train/checkpoint.h"
 #include "reff/viz/explained_samples.h"
@@ -25,21 +26,18 @@ std::string checkpoint_path(const std::string& run_dir, const std::string& which
   throw Error("--checkpoint: '" + which + "' is not one of best, last");
 }
 
-void create_folder(const std::string& dir) {
-  std::error_code error;
-  fs::create_directories(dir, error);
-  require(!error, dir, "cannot create the folder (" + error.message() + ")");
-}
-
 }  // namespace
 
 nlohmann::json run_classifier(const RunConfig& config, const std::string& out, bool resume,
                               const TrainCallbacks& callbacks) {
+  const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
   const auto last = (fs::path(out) / kLastCheckpoint).string();
   const bool continuing = resume && (fs::exists(last) || fs::exists(previous_checkpoint(last)));
   require(continuing || !fs::exists(last), out,
           "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
   const auto on = parse_device(config.device);  // a missing GPU fails before any work
+  require(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
+          "fp16 needs a CUDA device (bf16 runs on the CPU)");
   // A continued run takes its weights from the checkpoint, not the pretrained file, which is
   // read (and checked) before anything is written.
   auto model = continuing ? build_model(config) : initial_model(config);
@@ -49,10 +47,7 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   std::vector<NamedDataset> test_sets;
   for (const auto& spec : config.tests) test_sets.push_back(build_test_set(config, spec));
   const bool writes = distributed::world().writes();
-  if (writes) {
-    create_folder(out);
-    write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
-  }
+  if (writes) write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
   model->to(on);
   auto state = train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
   if (writes && !config.tests.empty()) {
@@ -103,6 +98,7 @@ nlohmann::json run_annotator(
     const AnnotatorRunConfig& config, const std::string& out, bool resume,
     const std::string& device,
     const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+  const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
   const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
   const bool continuing = resume && fs::exists(checkpoint);
   require(continuing || !fs::exists(checkpoint), out,
@@ -120,7 +116,6 @@ nlohmann::json run_annotator(
   model->to(on);
   const bool writes = distributed::world().writes();
   if (writes) {
-    create_folder(out);
     auto json = config.to_json();
     json["annotator"] = config.annotator;
     write_json_file((fs::path(out) / kConfigFile).string(), json);

@@ -11,6 +11,7 @@
 #include "reff/regularizers/input_gradient_loss.h"
 #include "reff/train/checkpoint.h"
 
+#include <ATen/Context.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
@@ -90,8 +91,11 @@ double TrainOptions::lambda_at(int64_t epoch) const {
 LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
                         const TrainOptions& options) {
   LossTerms terms;
+  const AutocastScope autocast(options.precision, batch.images.device().type());
+  auto images = options.channels_last ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
+                                      : batch.images;
   const bool rrr = options.method == Method::rrr;
-  const auto images = rrr ? batch.images.detach().requires_grad_(true) : batch.images;
+  if (rrr) images = images.detach().requires_grad_(true);
   const auto forward = model.forward(images);
   terms.logits = forward.logits;
   terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
@@ -111,7 +115,20 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
     return terms;
   }
   const auto loss = method_loss(options.method);
-  if (!loss) {
+  require(!loss || options.layer_weights.size() == forward.features.size(), "--layer-weights",
+          std::to_string(options.layer_weights.size()) + " weights for " +
+              std::to_string(forward.features.size()) + " explained layers");
+  // Only the layers with a weight are explained, and only batches with a mask (D2 without an
+  // annotator has none): a skipped term is exactly the 0 its weight or mask would make it, at no
+  // Grad-CAM and no double-backward graph.
+  models::Tapped explained{forward.logits, {}, {}, {}};
+  std::vector<double> weights;
+  for (size_t l = 0; loss && l < forward.features.size(); ++l) {
+    if (options.layer_weights[l] == 0) continue;
+    explained.features.push_back(forward.features[l]);
+    weights.push_back(options.layer_weights[l]);
+  }
+  if (!loss || weights.empty() || !batch.has_mask.any().item<bool>()) {
     terms.explanation = torch::zeros({}, terms.main.options());
     terms.total = terms.main;
     return terms;
@@ -119,9 +136,8 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   auto cam = options.cam;
   cam.create_graph = true;  // the maps feed the loss: double back-propagation
   const auto maps =
-      explain::grad_cam(forward, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
-  regularizers::ExplanationLossOptions loss_options{*loss, options.layer_weights,
-                                                    options.normalise_maps};
+      explain::grad_cam(explained, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
+  regularizers::ExplanationLossOptions loss_options{*loss, weights, options.normalise_maps};
   terms.explanation =
       regularizers::explanation_loss(maps, batch.masks, batch.has_mask, loss_options);
   terms.total = terms.main + options.lambda * terms.explanation;  // L = L_main + lambda L_ReFF
@@ -187,6 +203,12 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
 
   group.broadcast(model);  // every rank starts from rank 0's weights
   const auto device = device_of(model);
+  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);  // fixed shapes: autotune
+  if (options.channels_last) use_channels_last(model);
+  LossScaler scaler(options.precision == Precision::fp16);
+  if (state.contains("loss_scale")) {
+    scaler.restore(state["loss_scale"].at("scale"), state["loss_scale"].at("good_steps"));
+  }
   const auto limit_reached = [&] {
     return options.max_steps > 0 && state.value("steps", int64_t(0)) >= options.max_steps;
   };
@@ -246,9 +268,12 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                                std::to_string(terms.explanation.item<double>()) + ")" + kept);
       }
       optimizer.zero_grad();
-      terms.total.backward();
+      scaler.scale(terms.total).backward();
       group.reduce_gradients(model.parameters(), double(batch.size()) / double(end - begin));
-      optimizer.step();
+      if (scaler.unscale(model.parameters())) optimizer.step();  // fp16: skipped on overflow
+      if (options.precision == Precision::fp16) {
+        state["loss_scale"] = {{"scale", scaler.current()}, {"good_steps", scaler.good_steps()}};
+      }
 
       const int64_t b = batch.size();
       main_sum += terms.main.item<double>() * b;

@@ -22,6 +22,7 @@ sed -i '2s/^\([^ ]*\) [0-9]*/\1 99/' "$T/pets-badlist/annotations/trainval.txt"
 mkdir -p "$T/bad-config" && printf 'not json' > "$T/bad-config/config.json"
 mkdir -p "$T/no-run"
 printf 'junk' > "$T/junk.pth"
+mkdir -p "$T/foreign" && printf 'notes' > "$T/foreign/notes.txt"
 tiny=(--canvas 24 --train-count 40 --val-count 16 --test-count 16 --textures procedural)
 "$REFF" train "${tiny[@]}" --width 4 --epochs 1 --batch-size 8 --explain-count 8 --out "$T/run" \
   >/dev/null 2>&1
@@ -84,6 +85,10 @@ ISIC_ | train --dataset isic2017 --data $T/isic-sizes --out $T/out
 Validation_Part3_GroundTruth.csv | train --dataset isic2017 --data $T/isic-nocsv --out $T/out
 trainval.txt | train --dataset pets --data $T/pets-badlist --out $T/out
 config.json | train --resume --out $T/no-run
+reff did not write | train --out $T/foreign
+reff did not write | annotator train --n 1 --out $T/foreign
+reff did not write | experiment table3 --preset micro --out $T/foreign
+junk.pth/run: cannot create the folder | train --out $T/junk.pth/run
 config.json | train --resume --out $T/bad-config
 --iterations | annotator train --n 1 --iterations 0 --out $T/out
 --generator-base | annotator train --n 1 --generator-base 0 --out $T/out

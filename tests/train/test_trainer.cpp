@@ -6,6 +6,7 @@
 #include "reff/train/trainer.h"
 
 #include <gtest/gtest.h>
+#include <torch/nn/functional/loss.h>
 
 #include <functional>
 
@@ -246,6 +247,49 @@ TEST(Trainer, LambdaWarmsUpLinearly) {
   EXPECT_GT(history[2]["train"]["explanation_loss"].get<double>(), 0);
   options.method = Method::reff_l1;  // normalising is for Eq. (3) only
   EXPECT_THROW(options.validate(), Error);
+}
+
+// The loss and every gradient of one step, with the loss as training_loss computes it and as the
+// reference computes it (Grad-CAM of all four layers, then the weighted sum).
+std::vector<torch::Tensor> loss_and_gradients(models::ResNet& model, const torch::Tensor& loss) {
+  model.zero_grad();
+  loss.backward();
+  std::vector<torch::Tensor> all{loss.detach().clone()};
+  for (const auto& p : model.parameters()) all.push_back(p.grad().clone());
+  return all;
+}
+
+void expect_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
+TEST(Trainer, SkippedLayersAndMaskFreeBatchesGiveTheLossOfWeightZero) {
+  auto model = tiny_model();
+  model->train();
+  const auto set = tiny_set(8, 3);
+  auto batch = set.batch(torch::arange(8));
+  auto options = tiny_options(Method::reff, 1);
+  options.layer_weights = {0, 60, 0, 1000};
+  const auto reference = [&](const data::Batch& b) {
+    const auto forward = model->forward(b.images);
+    explain::GradCamOptions cam;
+    cam.create_graph = true;
+    const auto maps = explain::grad_cam(forward, b.labels, {16, 16}, cam);
+    const auto penalty = regularizers::explanation_loss(
+        maps, b.masks, b.has_mask, {regularizers::ExplanationLoss::reff, options.layer_weights});
+    return torch::nn::functional::cross_entropy(forward.logits, b.labels) +
+           options.lambda * penalty;
+  };
+  const auto skipped = loss_and_gradients(*model, training_loss(*model, batch, options).total);
+  const auto full = loss_and_gradients(*model, reference(batch));
+  EXPECT_GT(training_loss(*model, batch, options).explanation.item<double>(), 0);
+  expect_identical(skipped, full);
+
+  batch.has_mask.fill_(false);  // D2 without an annotator: no Grad-CAM at all
+  EXPECT_EQ(training_loss(*model, batch, options).explanation.item<double>(), 0);
+  expect_identical(loss_and_gradients(*model, training_loss(*model, batch, options).total),
+                   loss_and_gradients(*model, reference(batch)));
 }
 
 TEST(Trainer, RejectsBadOptions) {

@@ -42,6 +42,7 @@ struct ExperimentOptions {
   std::string dir;
   bool retry_failed = false;
   std::function<void(const std::string&)> log;  // one line per cell
+  std::function<void()> claimed;  // once the folder is this process's, before any work
 };
 
 struct ExperimentResults {

@@ -10,6 +10,7 @@
 #include "reff/explain/grad_cam.h"
 #include "reff/models/tapped_model.h"
 #include "reff/regularizers/explanation_loss.h"
+#include "reff/train/precision.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,8 +46,10 @@ struct TrainOptions {
   double lambda_at(int64_t epoch) const;  // the warm-up's lambda in epoch 1, 2, ...
   uint64_t seed = 0;     // shuffling and augmentation (model initialisation is the caller's)
   bool augment = false;  // random resized crop + flip of image and mask (augmentation.h)
-  bool swap_backgrounds = false;  // background swapping, the competitor (augmentation.h)
-  int64_t max_steps = 0;          // > 0: stop after this many steps in all (smoke runs)
+  bool swap_backgrounds = false;          // background swapping, the competitor (augmentation.h)
+  int64_t max_steps = 0;                  // > 0: stop after this many steps in all (smoke runs)
+  Precision precision = Precision::fp32;  // of the training step (precision.h)
+  bool channels_last = false;             // NHWC images and convolution weights
   eval::EvalOptions eval;
   void validate() const;  // throws reff::Error naming the option
 };
@@ -57,7 +60,8 @@ struct LossTerms {
   torch::Tensor explanation;  // L_ReFF (0 for the baseline; ABN: L_map)
   torch::Tensor total;        // L_main + lambda * L_ReFF
 };
-// The loss of one batch, differentiable with respect to the model's parameters.
+// The loss of one batch, differentiable with respect to the model's parameters, computed in the
+// options' precision and memory layout (precision.h).
 LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
                         const TrainOptions& options);
 

@@ -1,0 +1,81 @@
+#include "bench_command.h"
+
+#include "reff/device.h"
+#include "reff/error.h"
+#include "reff/train/run_config.h"
+#include "reff/train/step_timing.h"
+#include "run_options.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+
+namespace reff::cli {
+namespace {
+
+struct BenchCommand {
+  std::string preset = "paper", method = "reff", model, precision = "fp32", device = "auto";
+  int64_t batch_size = 32, steps = 20, warmup = 5;
+  bool channels_last = false;
+  GivenOptions given;
+
+  void run() const {
+    auto config = train::preset_config(preset);
+    config.num_classes = 10;
+    config.train.method = train::parse_method(method);
+    if (config.train.method == train::Method::abn) config.train.lambda = 10;  // the seed's gamma
+    given.set("--model", model, config.model);
+    config.train.batch_size = batch_size;
+    config.train.precision = train::parse_precision(precision);
+    config.train.channels_last = channels_last;
+    require(batch_size >= 2, "--batch-size", "must be at least 2 (BatchNorm needs two samples)");
+    require(warmup >= 0, "--warmup", "must be >= 0");
+    require(steps >= 1, "--steps", "must be at least 1");
+    const auto on = parse_device(device);
+    require(config.train.precision != train::Precision::fp16 || on.is_cuda(), "--precision",
+            "fp16 needs a CUDA device (bf16 runs on the CPU)");
+    torch::manual_seed(0);
+    auto net = train::build_model(config);
+    net->to(on);
+    const int64_t size = config.data.canvas;
+    auto batch = train::synthetic_batch(batch_size, size, config.num_classes).to(on);
+    const auto timing = train::time_train_steps(*net, config.train, batch, warmup, steps);
+    std::cout << nlohmann::json{{"case", config.model + "/" + method},
+                                {"device", on.str()},
+                                {"precision", precision},
+                                {"channels_last", channels_last},
+                                {"batch", batch_size},
+                                {"size", size},
+                                {"steps", steps},
+                                {"images_per_s", timing.images_per_s},
+                                {"ms_per_step", timing.ms_per_step},
+                                {"peak_rss_mib", timing.peak_rss_mib}}
+                     .dump()
+              << std::endl;
+  }
+};
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto b = std::make_shared<BenchCommand>();
+  auto* bench = app.add_subcommand(
+      "bench", "Time the training step on a synthetic batch: img/s, ms/step, peak memory (JSON)");
+  auto& g = b->given;
+  g.add(*bench, "--preset", b->preset, "cpu | paper (the model and the image size)")
+      ->capture_default_str();
+  g.add(*bench, "--method", b->method, "baseline | reff | reff-l1 | reff-l2 | rrr | abn")
+      ->capture_default_str();
+  g.add(*bench, "--model", b->model, "small | resnet18 | resnet34 | resnet50 (preset)");
+  g.add(*bench, "--batch-size", b->batch_size, "Images per step")->capture_default_str();
+  g.add(*bench, "--precision", b->precision, "fp32 | bf16 | fp16")->capture_default_str();
+  g.add(*bench, "--channels-last", b->channels_last, "true: NHWC layout")->capture_default_str();
+  g.add(*bench, "--steps", b->steps, "Timed steps")->capture_default_str();
+  g.add(*bench, "--warmup", b->warmup, "Untimed steps first")->capture_default_str();
+  g.add(*bench, "--device", b->device, "auto (CUDA if present) | cpu | cuda | cuda:N")
+      ->capture_default_str();
+  bench->callback([b] { b->run(); });
+}
+
+}  // namespace reff::cli
