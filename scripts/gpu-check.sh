@@ -8,7 +8,8 @@
 #                                              data/mnist; writes the
 #                                              logs and the runs' metrics to OUT)
 #              scripts/gpu-check.sh bench OUT (reff bench and bench/peer.py on CUDA side by side:
-#                                             ResNet-50 at 224 px, batch 32, baseline and ReFF,
+#                                             ResNet-50 at 224 px, batch 32 (BENCH_BATCH),
+#                                             baseline and ReFF,
 #                                             fp32 / bf16 / fp16, NCHW and channels-last (the
 #                                             peer: fp32 and bf16); img/s and peak GPU memory;
 #                                             then the cpu preset, 5 epochs, trained in fp32 and
@@ -128,7 +129,8 @@ bench() {
   mkdir -p "$out" "$runs"
   build "$out" || return 1
   local reff="$root/build-gpu/reff"
-  local steps=(--preset paper --device cuda --batch-size 32 --warmup 5 --steps 30)
+  local batch="${BENCH_BATCH:-32}"
+  local steps=(--preset paper --device cuda --batch-size "$batch" --warmup 5 --steps 30)
   {
     for method in baseline reff; do
       for variant in "fp32 false" "bf16 false" "bf16 true" "fp16 true"; do
@@ -140,10 +142,11 @@ bench() {
   } | tee "$out/reff-bench.jsonl"
   for precision in fp32 bf16; do
     for case in resnet50/baseline resnet50/reff; do
-      with_peak_memory timeout 120 python3 "$root/bench/peer.py" --device cuda --batch 32 \
+      with_peak_memory timeout 120 python3 "$root/bench/peer.py" --device cuda --batch "$batch" \
         --min-time 4 --precision "$precision" --cases "$case"
     done
   done | tee "$out/peer-bench.jsonl"
+  [ "${TRAIN_SECONDS:-300}" -gt 0 ] || return 0
   # A short training run per precision and seed: the cpu preset (5 epochs), 4 runs at once.
   local textures=(--texture-dir "$root/.deps/root/patterns")
   for seed in 0 1; do
