@@ -41,19 +41,23 @@ fuzz: build $(SANITIZE_BUILD)/CMakeCache.txt
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	REFF=$(BUILD)/reff fuzz/run.sh $(SANITIZE_BUILD) $(FUZZ_SECONDS)
 
-# A Textured MNIST preview, then a baseline and a ReFF model on the cpu preset (trained at
-# p = 0, where the background gives the label away; tested where it does not; the cpu preset's
-# ReFF swaps backgrounds). Rerunning resumes.
+# A Textured MNIST preview, then three models on the cpu preset (trained at p = 0, where the
+# background gives the label away; tested where it does not): the baseline, ReFF in the paper's
+# form, and ReFF on background-swapped images. Rerunning resumes.
+DEMO_RUNS = baseline:--method=baseline reff:--method=reff reff-swap:--method=reff,--background-swap=true
+
 demo: cli
 	$(BUILD)/reff data textured-mnist --preset cpu --count 200 --out $(DEMO_OUT)/data
-	@for method in baseline reff; do \
-	  resume=; [ -f $(DEMO_OUT)/$$method/config.json ] && resume=--resume; \
-	  $(BUILD)/reff train --preset cpu --method $$method --out $(DEMO_OUT)/$$method $$resume \
-	    > $(DEMO_OUT)/$$method.summary || exit 1; \
+	@for run in $(DEMO_RUNS); do \
+	  name=$${run%%:*}; args=$$(echo $${run#*:} | tr ',' ' '); \
+	  resume=; [ -f $(DEMO_OUT)/$$name/config.json ] && resume=--resume; \
+	  $(BUILD)/reff train --preset cpu $$args --out $(DEMO_OUT)/$$name $$resume \
+	    > $(DEMO_OUT)/$$name.summary || exit 1; \
 	done
 	@echo "data preview: $(DEMO_OUT)/data/preview.png"
-	@echo "explanations: $(DEMO_OUT)/baseline/explanations.png $(DEMO_OUT)/reff/explanations.png"
-	@for method in baseline reff; do printf '%-9s %s\n' "$$method:" "$$(head -1 $(DEMO_OUT)/$$method.summary)"; done
+	@echo "explanations: $(DEMO_OUT)/{baseline,reff,reff-swap}/explanations.png"
+	@for run in $(DEMO_RUNS); do name=$${run%%:*}; \
+	  printf '%-10s %s\n' "$$name:" "$$(head -1 $(DEMO_OUT)/$$name.summary)"; done
 
 bench: build
 	/usr/bin/python3 bench/compare.py $(BUILD)

@@ -1,6 +1,7 @@
 #include "fixtures.h"
 
 #include "reff/data/idx_file.h"
+#include "reff/data/procedural_texture_bank.h"
 #include "reff/error.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +52,15 @@ data::DigitSet bar_digits(int64_t count) {
     rows.narrow(1, left + 4, 1).fill_(128);
   }
   return {images, labels};
+}
+
+data::TensorDataset tiny_textured_set(int64_t count, uint64_t seed) {
+  data::TexturedMnistOptions options;
+  options.canvas = 16;
+  options.seed = seed;
+  const data::TexturedMnist generator(bar_digits(60),
+                                      std::make_shared<data::ProceduralTextureBank>(), options);
+  return data::TensorDataset::from_textured_mnist(generator, count);
 }
 
 void write_mnist_folder(const std::filesystem::path& dir, const data::DigitSet& digits) {

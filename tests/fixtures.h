@@ -2,6 +2,7 @@
 #pragma once
 
 #include "reff/data/mnist_folder.h"
+#include "reff/data/tensor_dataset.h"
 #include "reff/data/texture_bank.h"
 
 #include <filesystem>
@@ -22,6 +23,9 @@ void write_file(const std::filesystem::path& path, const std::string& bytes);
 // `count` 28x28 "digits": label i % 10, a vertical bar whose column depends on the label and the
 // index, with anti-aliased (half-intensity) edges.
 data::DigitSet bar_digits(int64_t count);
+
+// `count` Textured MNIST samples at 16 px from bar_digits and the procedural bank, by `seed`.
+data::TensorDataset tiny_textured_set(int64_t count, uint64_t seed);
 
 // Writes `digits` as an MNIST-layout folder (both train and t10k files, gzip).
 void write_mnist_folder(const std::filesystem::path& dir, const data::DigitSet& digits);

@@ -60,9 +60,6 @@ struct TrainCommand {
     given.set("--num-classes", num_classes, c.num_classes);
     given.set("--max-steps", max_steps, c.train.max_steps);
     given.set("--augment", augment, c.train.augment);
-    // The cpu preset's ReFF methods train on background-swapped images, the shortcut study's
-    // winner (docs/results/shortcut-study.md); --background-swap false is the paper's form.
-    c.train.swap_backgrounds = c.preset == "cpu" && train::method_loss(c.train.method).has_value();
     given.set("--background-swap", background_swap, c.train.swap_backgrounds);
     given.set("--device", device, c.device);
     if (given.given("--precision")) c.train.precision = train::parse_precision(precision);
@@ -267,8 +264,8 @@ void add_train_commands(CLI::App& app) {
         "Random resized crops and flips of image and mask (default: on for real data sets with "
         "the paper preset)");
   g.add(*train, "--background-swap", t->background_swap,
-        "Paste each annotated foreground onto another sample's digit-free background (any "
-        "method; default: on for reff, reff-l1, reff-l2 with the cpu preset, else off)");
+        "true: paste each annotated foreground onto another sample's digit-free background (any "
+        "method; it edits the images, so it is a method of its own beside ReFF; default false)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
   g.add(*train, "--precision", t->precision,
         "fp32 | bf16 | fp16 (CUDA only, with loss scaling): the training step's arithmetic "

@@ -53,7 +53,7 @@ Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options) {
   }
   const auto all = torch::cat(out, 0);
   return {all.slice(1, 0, 3).contiguous(), batch.labels, all.select(1, 3).contiguous(),
-          batch.has_mask};
+          batch.has_mask, batch.masked};
 }
 
 namespace {

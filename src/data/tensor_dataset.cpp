@@ -67,17 +67,19 @@ torch::Tensor unit_masks(const torch::Tensor& masks_u8) {
 
 Batch Batch::to(torch::Device device) const {
   if (images.device() == device) return *this;
-  return {images.to(device), labels.to(device), masks.to(device), has_mask.to(device)};
+  return {images.to(device), labels.to(device), masks.to(device), has_mask.to(device), masked};
 }
 
 Batch TensorDataset::batch(const torch::Tensor& indices) const {
+  const auto has_mask = has_mask_.index_select(0, indices);
   return {normalise(images_.index_select(0, indices)), labels_.index_select(0, indices),
-          unit_masks(masks_.index_select(0, indices)), has_mask_.index_select(0, indices)};
+          unit_masks(masks_.index_select(0, indices)), has_mask, has_mask.sum().item<int64_t>()};
 }
 
 Batch TensorDataset::slice(int64_t begin, int64_t end) const {
+  const auto has_mask = has_mask_.slice(0, begin, end);
   return {normalise(images_.slice(0, begin, end)), labels_.slice(0, begin, end),
-          unit_masks(masks_.slice(0, begin, end)), has_mask_.slice(0, begin, end)};
+          unit_masks(masks_.slice(0, begin, end)), has_mask, has_mask.sum().item<int64_t>()};
 }
 
 TensorDataset TensorDataset::subset(const std::vector<int64_t>& indices) const {

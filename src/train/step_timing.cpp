@@ -16,7 +16,7 @@ data::Batch synthetic_batch(int64_t batch, int64_t size, int64_t classes) {
   auto masks = torch::zeros({batch, size, size});
   masks.slice(1, size / 4, 3 * size / 4).slice(2, size / 4, 3 * size / 4).fill_(1);
   return {torch::randn({batch, 3, size, size}), torch::arange(batch) % classes, masks,
-          torch::ones({batch}, torch::kBool)};
+          torch::ones({batch}, torch::kBool), batch};
 }
 
 StepTiming time_train_steps(models::TappedModel& model, const TrainOptions& options,

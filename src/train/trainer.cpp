@@ -128,7 +128,8 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
     explained.features.push_back(forward.features[l]);
     weights.push_back(options.layer_weights[l]);
   }
-  if (!loss || weights.empty() || !batch.has_mask.any().item<bool>()) {
+  const bool any_mask = batch.masked >= 0 ? batch.masked > 0 : batch.has_mask.any().item<bool>();
+  if (!loss || weights.empty() || !any_mask) {
     terms.explanation = torch::zeros({}, terms.main.options());
     terms.total = terms.main;
     return terms;

@@ -74,13 +74,13 @@ expect_bad "already holds a run" train --method reff "${tiny[@]}" --out "$tmp/ru
 [ -s "$tmp/explain.png" ] || fail "explain wrote no picture"
 "$REFF" eval "$tmp/run" --test other:0.5:1 --count 16 >"$tmp/eval.out" || fail "eval failed"
 grep -q "^other (p 0.5, q 1): accuracy" "$tmp/eval.out" || fail "eval said: $(cat "$tmp/eval.out")"
-# The shortcut study's variants: boolean options read true/false and the run records them; the
-# cpu preset's ReFF swaps backgrounds unless told not to (the paper's form).
-grep -q '"background_swap": true' "$tmp/run/config.json" || fail "cpu-preset ReFF does not swap"
-"$REFF" train --method reff --cam-weighting hirescam --cam-normalise true --background-swap false \
+# The shortcut study's variants: boolean options read true/false and the run records them;
+# --method reff is the paper's form in every preset: no background swapping unless asked.
+grep -q '"background_swap": false' "$tmp/run/config.json" || fail "cpu-preset ReFF swaps backgrounds"
+"$REFF" train --method reff --cam-weighting hirescam --cam-normalise true --background-swap true \
   "${tiny[@]}" --max-steps 2 --out "$tmp/variants" >"$tmp/variants.out" 2>&1 ||
   fail "training with the study's variants failed: $(tail -3 "$tmp/variants.out")"
-for field in '"cam_weighting": "hirescam"' '"cam_normalise": true' '"background_swap": false'; do
+for field in '"cam_weighting": "hirescam"' '"cam_normalise": true' '"background_swap": true'; do
   grep -q "$field" "$tmp/variants/config.json" || fail "the run does not record $field"
 done
 expect_bad "--cam-weighting" train --cam-weighting hires "${tiny[@]}" --out "$tmp/out"
@@ -125,6 +125,7 @@ grep -q '"steps":2' "$tmp/paper/metrics.jsonl" 2>/dev/null ||
   grep -q "test accuracy" "$tmp/paper.out" || fail "no test accuracy: $(tail -2 "$tmp/paper.out")"
 grep -q '"name": "resnet50"' "$tmp/paper/config.json" || fail "the paper preset is not ResNet-50"
 grep -q '"canvas": 224' "$tmp/paper/config.json" || fail "the paper preset is not 224 px"
+grep -q '"background_swap": false' "$tmp/paper/config.json" || fail "paper-preset ReFF swaps backgrounds"
 "$REFF" export "$tmp/paper" --out "$tmp/paper.pth" >/dev/null || fail "export failed"
 "$python3_torch" -c "
 import sys, torch, torchvision

@@ -1,5 +1,4 @@
 #include "fixtures.h"
-#include "reff/data/procedural_texture_bank.h"
 #include "reff/error.h"
 #include "reff/models/resnet.h"
 #include "reff/train/precision.h"
@@ -12,15 +11,6 @@
 
 namespace reff::train {
 namespace {
-
-data::TensorDataset tiny_set(int64_t count, uint64_t seed) {
-  data::TexturedMnistOptions options;
-  options.canvas = 16;
-  options.seed = seed;
-  const data::TexturedMnist generator(test::bar_digits(60),
-                                      std::make_shared<data::ProceduralTextureBank>(), options);
-  return data::TensorDataset::from_textured_mnist(generator, count);
-}
 
 // The loss and all gradients of one ReFF step, flattened: [loss, gradients...].
 std::pair<double, torch::Tensor> step(models::ResNet& model, const data::Batch& batch,
@@ -41,7 +31,7 @@ TEST(Precision, Bf16StepAgreesWithFp32OnTheCpu) {
   torch::manual_seed(1);
   auto model = models::small_resnet({8, {1, 1, 1, 1}, 10});
   model->train();
-  const auto batch = tiny_set(16, 3).batch(torch::arange(16));
+  const auto batch = test::tiny_textured_set(16, 3).batch(torch::arange(16));
   {
     const AutocastScope autocast(Precision::bf16, torch::kCPU);
     EXPECT_EQ(model->forward(batch.images).features[0].scalar_type(), torch::kBFloat16);
@@ -72,14 +62,15 @@ TEST(Precision, Bf16AndChannelsLastTrainAndResume) {
   options.eval.explain_count = 8;
   torch::manual_seed(1);
   auto model = models::small_resnet({4, {1, 1, 1, 1}, 10});
-  const auto history = train(*model, options, tiny_set(32, 1), {"val", tiny_set(8, 2)}, {},
-                             dir.string(), false)["history"];
+  const auto history =
+      train(*model, options, test::tiny_textured_set(32, 1), {"val", test::tiny_textured_set(8, 2)},
+            {}, dir.string(), false)["history"];
   ASSERT_EQ(history.size(), 2u);
   EXPECT_TRUE(std::isfinite(history[1]["train"]["total_loss"].get<double>()));
   EXPECT_GT(history[1]["train"]["explanation_loss"].get<double>(), 0);
   options.epochs = 3;  // the checkpoint of channels-last weights loads again
-  EXPECT_EQ(train(*model, options, tiny_set(32, 1), {"val", tiny_set(8, 2)}, {}, dir.string(),
-                  true)["history"]
+  EXPECT_EQ(train(*model, options, test::tiny_textured_set(32, 1),
+                  {"val", test::tiny_textured_set(8, 2)}, {}, dir.string(), true)["history"]
                 .size(),
             3u);
 }

@@ -1,5 +1,4 @@
 #include "fixtures.h"
-#include "reff/data/procedural_texture_bank.h"
 #include "reff/error.h"
 #include "reff/models/resnet.h"
 #include "reff/train/checkpoint.h"
@@ -12,15 +11,6 @@
 
 namespace reff::train {
 namespace {
-
-data::TensorDataset tiny_set(int64_t count, uint64_t seed) {
-  data::TexturedMnistOptions options;
-  options.canvas = 16;
-  options.seed = seed;
-  const data::TexturedMnist generator(test::bar_digits(60),
-                                      std::make_shared<data::ProceduralTextureBank>(), options);
-  return data::TensorDataset::from_textured_mnist(generator, count);
-}
 
 std::shared_ptr<models::ResNet> tiny_model(uint64_t seed = 1) {
   torch::manual_seed(seed);
@@ -49,11 +39,11 @@ class TrainerSmoke : public ::testing::TestWithParam<Method> {};
 
 TEST_P(TrainerSmoke, LowersTheTrainingLossAndWritesTheRunFolder) {
   const auto dir = test::fresh_dir("run");
-  const auto train_set = tiny_set(48, 1);
+  const auto train_set = test::tiny_textured_set(48, 1);
   auto model = tiny_model();
   const auto history =
-      train(*model, tiny_options(GetParam(), 4), train_set, {"val", tiny_set(16, 2)},
-            {{"shift", tiny_set(16, 3)}}, dir.string(), false)["history"];
+      train(*model, tiny_options(GetParam(), 4), train_set, {"val", test::tiny_textured_set(16, 2)},
+            {{"shift", test::tiny_textured_set(16, 3)}}, dir.string(), false)["history"];
   ASSERT_EQ(history.size(), 4u);
   const double first = history[0]["train"]["total_loss"], last = history[3]["train"]["total_loss"];
   EXPECT_LT(last, first);
@@ -65,7 +55,7 @@ TEST_P(TrainerSmoke, LowersTheTrainingLossAndWritesTheRunFolder) {
   // A second run into the same folder without --resume is refused; nothing is overwritten.
   const auto before = test::read_file(dir / kLastCheckpoint);
   EXPECT_THROW(train(*tiny_model(), tiny_options(GetParam(), 1), train_set,
-                     {"val", tiny_set(16, 2)}, {}, dir.string(), false),
+                     {"val", test::tiny_textured_set(16, 2)}, {}, dir.string(), false),
                Error);
   EXPECT_EQ(test::read_file(dir / kLastCheckpoint), before);
 }
@@ -136,8 +126,8 @@ TEST(Checkpoint, DetectsDamageAndFallsBackToThePreviousOne) {
 }
 
 TEST(Trainer, ResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
-  const auto train_set = tiny_set(40, 1);
-  const NamedDataset val{"val", tiny_set(16, 2)};
+  const auto train_set = test::tiny_textured_set(40, 1);
+  const NamedDataset val{"val", test::tiny_textured_set(16, 2)};
   const auto options = tiny_options(Method::reff, 3);
 
   const auto straight_dir = test::fresh_dir("straight");
@@ -180,8 +170,8 @@ TEST(Trainer, NanLossStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
     after_first_epoch = test::read_file(dir / kLastCheckpoint);
   };
   try {
-    train(model, tiny_options(Method::reff, 3), tiny_set(24, 1), {"val", tiny_set(8, 2)}, {},
-          dir.string(), false, callbacks);
+    train(model, tiny_options(Method::reff, 3), test::tiny_textured_set(24, 1),
+          {"val", test::tiny_textured_set(8, 2)}, {}, dir.string(), false, callbacks);
     FAIL() << "no error";
   } catch (const TrainingDiverged& e) {
     EXPECT_NE(std::string(e.what()).find("training diverged at epoch 2, step 1: loss is nan"),
@@ -198,8 +188,8 @@ TEST(Trainer, MaxStepsEndsTheRunInTheEpochOfItsLastStepWithAugmentation) {
   auto options = tiny_options(Method::reff, 5);
   options.max_steps = 3;  // 40 samples / batch 8: the first epoch has 5 steps
   options.augment = true;
-  const auto state = train(*tiny_model(), options, tiny_set(40, 1), {"val", tiny_set(8, 2)}, {},
-                           dir.string(), false);
+  const auto state = train(*tiny_model(), options, test::tiny_textured_set(40, 1),
+                           {"val", test::tiny_textured_set(8, 2)}, {}, dir.string(), false);
   EXPECT_EQ(state["steps"], 3);
   EXPECT_EQ(state["history"].size(), 1u);
   EXPECT_TRUE(std::filesystem::exists(dir / kLastCheckpoint));
@@ -208,8 +198,8 @@ TEST(Trainer, MaxStepsEndsTheRunInTheEpochOfItsLastStepWithAugmentation) {
 }
 
 TEST(Trainer, AStopRequestMidEpochResumesToTheUninterruptedResult) {
-  const auto train_set = tiny_set(40, 1);  // 5 steps per epoch
-  const NamedDataset val{"val", tiny_set(16, 2)};
+  const auto train_set = test::tiny_textured_set(40, 1);  // 5 steps per epoch
+  const NamedDataset val{"val", test::tiny_textured_set(16, 2)};
   const auto options = tiny_options(Method::reff, 2);
   const auto straight_dir = test::fresh_dir("stop_straight");
   auto straight = tiny_model();
@@ -238,8 +228,9 @@ TEST(Trainer, LambdaWarmsUpLinearly) {
   options.lambda_warmup_epochs = 2;
   options.normalise_maps = true;
   options.cam.rectifier = explain::CamRectifier::abs;
-  const auto history = train(*tiny_model(), options, tiny_set(24, 1), {"val", tiny_set(8, 2)}, {},
-                             dir.string(), false)["history"];
+  const auto history =
+      train(*tiny_model(), options, test::tiny_textured_set(24, 1),
+            {"val", test::tiny_textured_set(8, 2)}, {}, dir.string(), false)["history"];
   ASSERT_EQ(history.size(), 3u);
   EXPECT_DOUBLE_EQ(history[0]["train"]["lambda"].get<double>(), options.lambda / 2);
   EXPECT_DOUBLE_EQ(history[1]["train"]["lambda"].get<double>(), options.lambda);
@@ -267,7 +258,7 @@ void expect_identical(const std::vector<torch::Tensor>& a, const std::vector<tor
 TEST(Trainer, SkippedLayersAndMaskFreeBatchesGiveTheLossOfWeightZero) {
   auto model = tiny_model();
   model->train();
-  const auto set = tiny_set(8, 3);
+  const auto set = test::tiny_textured_set(8, 3);
   auto batch = set.batch(torch::arange(8));
   auto options = tiny_options(Method::reff, 1);
   options.layer_weights = {0, 60, 0, 1000};
@@ -287,6 +278,7 @@ TEST(Trainer, SkippedLayersAndMaskFreeBatchesGiveTheLossOfWeightZero) {
   expect_identical(skipped, full);
 
   batch.has_mask.fill_(false);  // D2 without an annotator: no Grad-CAM at all
+  batch.masked = 0;
   EXPECT_EQ(training_loss(*model, batch, options).explanation.item<double>(), 0);
   expect_identical(loss_and_gradients(*model, training_loss(*model, batch, options).total),
                    loss_and_gradients(*model, reference(batch)));

@@ -15,6 +15,9 @@ struct Batch {
   torch::Tensor labels;    // int64 [B]
   torch::Tensor masks;     // float [B, H, W] in [0, 1], 1 on task-relevant pixels
   torch::Tensor has_mask;  // bool [B]
+  // How many samples have a mask, counted on the host when the batch was made (-1: not counted),
+  // so that a step can skip a mask-free batch without waiting for the GPU.
+  int64_t masked = -1;
   int64_t size() const { return labels.size(0); }
   Batch to(torch::Device device) const;  // itself when already there
 };
