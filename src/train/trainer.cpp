@@ -15,6 +15,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -234,6 +235,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       if (!group.writes()) main_sum = explanation_sum = correct = seen = 0;  // sums of all ranks
     }
     const auto start = std::chrono::steady_clock::now();
+    std::vector<double> step_seconds;  // each step's compute, without building its batch
     const auto communication_before = group.communication();
     for (int64_t begin = step * options.batch_size; begin < n;
          begin += options.batch_size, ++step) {
@@ -251,6 +253,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
         batch = data::augment(batch, rng);
       }
       if (options.swap_backgrounds) batch = data::swap_backgrounds(batch);
+      const auto step_start = std::chrono::steady_clock::now();
       auto terms = training_loss(model, batch, epoch_options);
       const double total = terms.total.item<double>();
       // Agreed by all ranks: any non-finite loss stops every rank before the step; a stop request
@@ -281,6 +284,8 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       explanation_sum += terms.explanation.item<double>() * b;
       correct += terms.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
       seen += b;
+      step_seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
       state["steps"] = state.value("steps", int64_t(0)) + 1;
       if (callbacks.progress) {
         callbacks.progress(step + 1, steps_per_epoch,
@@ -321,6 +326,14 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
           {"accuracy", double(correct) / seen},
           {"images_per_s", seen / seconds},
           {"seconds", seconds}}}};
+    if (!step_seconds.empty()) {
+      // The epoch against its steps alone: what loading, logging and the loop add.
+      std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2,
+                       step_seconds.end());
+      const double median = step_seconds[step_seconds.size() / 2];
+      record["train"]["step_median_seconds"] = median;
+      record["train"]["epoch_over_steps"] = seconds / (median * double(step_seconds.size()));
+    }
     if (group.size() > 1) {  // this rank's gradient all-reduces in the epoch
       const auto now = group.communication();
       record["train"]["allreduce"] = {
