@@ -4,7 +4,9 @@ BENCH_ROUNDS (3) alternating rounds of BENCH_MIN_TIME (2) seconds per case, medi
 Runs build/reff_bench (Google Benchmark, JSON) and bench/peer.py on the same shapes and thread
 count, then prints one table: images/s of reff and the peer and their ratio, the ReFF/baseline
 step ratio, nominal GFLOP/s against the machine's matrix-product rate, and data generation and
-inference against training throughput. Nominal step FLOPs: 3F for a baseline or ABN step (forward,
+inference against training throughput, then the peak memory (RSS) of baseline and ReFF steps, one
+process per case (`reff bench` and peer.py with one case), and what the double backward adds.
+Nominal step FLOPs: 3F for a baseline or ABN step (forward,
 gradients of inputs and weights), 6F for a ReFF step (forward, the Grad-CAM gradient with its
 graph, and the backward pass through both), F = one forward pass's convolution and linear FLOPs.
 """
@@ -39,6 +41,25 @@ def peer_results(min_time, threads, cases, env):
                           f"--threads={threads}", f"--cases={cases}"], check=True,
                          capture_output=True, text=True, env=env).stdout
     return {r["case"]: r for r in map(json.loads, out.splitlines())}
+
+
+MEMORY_CASES = {"small": ("cpu", 32), "resnet50": ("paper", 4)}
+
+
+def memory_results(build, threads):
+    """Peak RSS (MiB) of a few steps of each baseline and ReFF case, each in its own process."""
+    results = {}
+    for model, (preset, batch) in MEMORY_CASES.items():
+        for method in ("baseline", "reff"):
+            ours = subprocess.run(
+                [os.path.join(build, "reff"), "bench", "--preset", preset, "--method", method,
+                 "--batch-size", str(batch), "--steps", "3", "--warmup", "1", "--device", "cpu"],
+                check=True, capture_output=True, text=True).stdout
+            theirs = peer_results(0.5, threads, f"{model}/{method}",
+                                  dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+            results[f"{model}/{method}"] = (json.loads(ours.splitlines()[-1])["peak_rss_mib"],
+                                           theirs[f"{model}/{method}"]["peak_rss_mib"])
+    return results
 
 
 def median_of(rounds):
@@ -100,6 +121,16 @@ def main():
             print(f"{model}: inference (as evaluation runs it: InferenceMode, channels-last input) "
                   f"{inference:.0f} img/s = {inference / train:.1f}x the baseline training "
                   f"throughput ({train:.0f} img/s); {plain:.0f} img/s with NCHW input")
+    print("\npeak memory (RSS, one process per case: LibTorch, model, batch and the step's graph)")
+    print(f"{'step':<20}{'reff MiB':>12}{'peer MiB':>12}{'ReFF - baseline (reff)':>26}")
+    memory = memory_results(build, threads)
+    for case, (ours, theirs) in memory.items():
+        model, method = case.split("/")
+        extra = ""
+        if method == "reff":
+            base = memory[f"{model}/baseline"][0]
+            extra = f"+{ours - base:.0f} MiB ({ours / base:.2f}x)"
+        print(f"{case:<20}{ours:>12.0f}{theirs:>12.0f}{extra:>26}")
     if "generate/40px" in reff:
         generate = reff["generate/40px"]["images_per_s"]
         print(f"data: Textured MNIST generation {generate:.0f} img/s at 40 px = "

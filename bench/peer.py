@@ -23,6 +23,7 @@ python3 bench/peer.py [--threads N] [--min-time S] [--cases small/reff,...]
 import argparse
 import json
 import os
+import resource
 import time
 
 import torch
@@ -324,6 +325,8 @@ def main():
         else:
             result = train_case(case, args.min_time, args.device, args.precision, args.batch)
         result["threads"] = torch.get_num_threads()
+        # The process's peak so far: per case when one case runs per process (bench/compare.py)
+        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result), flush=True)
 
 

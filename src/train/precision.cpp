@@ -5,8 +5,13 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <utility>
+
 namespace reff::train {
 namespace {
+
+constexpr std::pair<Precision, const char*> kPrecisionNames[] = {
+    {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
 
 // LibTorch 2.4 replaced the per-device autocast switches by functions of the device type.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -43,21 +48,17 @@ void set_autocast_dtype(torch::DeviceType device, torch::ScalarType dtype) {
 }  // namespace
 
 Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::fp32;
-  if (name == "bf16") return Precision::bf16;
-  if (name == "fp16") return Precision::fp16;
-  throw Error("--precision: '" + name + "' is not one of fp32, bf16, fp16");
+  std::string known;
+  for (const auto& [precision, text] : kPrecisionNames) {
+    if (name == text) return precision;
+    known += (known.empty() ? "" : ", ") + std::string(text);
+  }
+  throw Error("--precision: '" + name + "' is not one of " + known);
 }
 
 std::string precision_name(Precision precision) {
-  switch (precision) {
-    case Precision::fp32:
-      return "fp32";
-    case Precision::bf16:
-      return "bf16";
-    case Precision::fp16:
-      return "fp16";
-  }
+  for (const auto& [value, text] : kPrecisionNames)
+    if (value == precision) return text;
   return "?";
 }
 
