@@ -2,7 +2,8 @@
 # One writer per run folder: a second `reff train`, `train --resume`, `annotator train` or
 # `experiment` (and a `train` into an experiment's cell) started while the first is writing the
 # folder is refused at once (exit 2, one line naming the holder's pid) and writes nothing; the
-# first run ends with the same files as a run alone; after a SIGKILL the folder is free at once.
+# first run ends with the same files as a run alone; readers (export) read whole checkpoints while
+# it writes; after a SIGKILL the folder is free at once.
 # Needs $REFF and the MNIST digits of scripts/install-deps.
 set -uo pipefail
 T="$(mktemp -d)"
@@ -57,6 +58,15 @@ pids+=("$first")
 wait_for_lock "$T/x" "$first" || fail "the first run never claimed $T/x: $(tail -2 "$T/first.out")"
 expect_refused "$T/x" "$first" "${long[@]}" --method reff --lambda 1e-3 --out "$T/x"
 expect_refused "$T/x" "$first" train --resume --out "$T/x"
+# Readers take no lock: while the run replaces its checkpoints, each read finds a whole one.
+for _ in $(seq 1 600); do [ -e "$T/x/checkpoint-last.pt" ] && break; sleep 0.05; done
+reads=0
+while kill -0 "$first" 2>/dev/null && [ "$reads" -lt 6 ]; do
+  "$REFF" export "$T/x" --checkpoint last --out "$T/reader.pth" >"$T/reader.out" 2>&1 ||
+    fail "a reader of the running run failed: $(tail -1 "$T/reader.out")"
+  reads=$((reads + 1))
+done
+echo "$reads reads of the running run's checkpoint"
 wait "$first" || fail "the first run failed: $(tail -2 "$T/first.out")"
 "$REFF" export "$T/alone" --checkpoint last --out "$T/alone.pth" >/dev/null
 "$REFF" export "$T/x" --checkpoint last --out "$T/x.pth" >/dev/null
