@@ -60,24 +60,8 @@ std::string now_hh_mm_ss() {
   return text;
 }
 
-[[noreturn]] void throw_lock_error(const std::string& dir, int error) {
-  if (error == EWOULDBLOCK)
-    throw Error(dir + ": in use by " + holder_of((fs::path(dir) / kLockFile).string()));
-  throw Error(dir + ": cannot lock (" + reason(error) + ")");
-}
-
-}  // namespace
-
-void require_not_in_use(const std::string& dir) {
-  const auto path = (fs::path(dir) / kLockFile).string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;  // never locked
-  const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
-  const int error = errno;
-  ::close(fd);
-  if (!free) throw_lock_error(dir, error);
-}
-
+// What this process says it is in a lock file: the program and its subcommand words
+// ("reff annotator train"), read from /proc/self/cmdline.
 std::string lock_holder_name() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   const std::string all{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -94,6 +78,24 @@ std::string lock_holder_name() {
     start = end + 1;
   }
   return name.empty() ? "a reff process" : name;
+}
+
+[[noreturn]] void throw_lock_error(const std::string& dir, int error) {
+  if (error == EWOULDBLOCK)
+    throw Error(dir + ": in use by " + holder_of((fs::path(dir) / kLockFile).string()));
+  throw Error(dir + ": cannot lock (" + reason(error) + ")");
+}
+
+}  // namespace
+
+void require_not_in_use(const std::string& dir) {
+  const auto path = (fs::path(dir) / kLockFile).string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;  // never locked
+  const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!free) throw_lock_error(dir, error);
 }
 
 std::optional<FolderLock> lock_if_writer(bool writes, const std::string& dir,

@@ -45,8 +45,4 @@ std::optional<FolderLock> lock_if_writer(bool writes, const std::string& dir,
 // reads a folder's files before it claims the folder (--resume reads the run's config first).
 void require_not_in_use(const std::string& dir);
 
-// What this process says it is in a lock file: the program and its subcommand words
-// ("reff annotator train"), read from /proc/self/cmdline.
-std::string lock_holder_name();
-
 }  // namespace reff

@@ -11,7 +11,7 @@ namespace reff::experiment {
 namespace fs = std::filesystem;
 namespace {
 
-// The seed's Table 2 (METHOD.md): row -> method key -> "mean +- std" in %.
+// The seed's Table 2 (docs/method.md): row -> method key -> "mean +- std" in %.
 const std::map<std::string, std::map<std::string, std::string>> kSeedTable2 = {
     {"1",
      {{"reff", "50.25 ± 2.65"},

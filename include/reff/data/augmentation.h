@@ -24,7 +24,7 @@ CropBox random_crop_box(int64_t height, int64_t width, Rng& rng, const AugmentOp
 // with probability `flip`. Labels and has-mask flags are unchanged.
 Batch augment(const Batch& batch, Rng& rng, const AugmentOptions& options = {});
 
-// Background swapping, the competitor that needs the same masks as ReFF (METHOD.md): each
+// Background swapping, the competitor that needs the same masks as ReFF (docs/method.md): each
 // annotated sample's foreground is pasted onto the background of the previous annotated sample in
 // the batch, x'_b = s_b (.) x_b + (1 - s_b) (.) bg_prev(b), so the background stops predicting
 // the label. bg is the donor with its own digit removed (its widened mask filled from its mirror

@@ -1,4 +1,4 @@
-// Textured MNIST (METHOD.md, Data sets): the digit's pixels carry one texture, the background
+// Textured MNIST (docs/method.md, Textured MNIST): the digit's pixels carry one texture, the background
 // another. Label y maps to digit texture class y (the bank's classes 0..9) and to background
 // class y (the bank's class 10 + y); the backgrounds are the bank's classes 10 .. 10 + B - 1
 // (B = min(37, bank size - 10)).

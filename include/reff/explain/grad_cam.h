@@ -1,4 +1,4 @@
-// Differentiable Grad-CAM at several layers (METHOD.md). For layer l with feature maps A_l
+// Differentiable Grad-CAM at several layers (docs/method.md). For layer l with feature maps A_l
 // (K channels) and the target score y of each sample:
 //   alpha_k = mean_{i,j} dy / dA_l[k, i, j]
 //   I_l     = rectifier( sum_k alpha_k * A_l[k] )

@@ -1,4 +1,4 @@
-// ABN's map loss (Mitsuhara et al. 2021; METHOD.md, the competing method): the squared error
+// ABN's map loss (Mitsuhara et al. 2021; docs/method.md, methods compared): the squared error
 // between the attention map and the annotation brought to the map's size by area averaging,
 //   l_b = mean_{i, j} ( M(x_b)[i, j] - s_b[i, j] )^2
 // averaged over the batch (samples without a mask add zero). ABN's loss is

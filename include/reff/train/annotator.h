@@ -1,4 +1,4 @@
-// The pseudo-annotator G_phi (pix2pix, METHOD.md): trained on the annotated samples D1, it gives
+// The pseudo-annotator G_phi (pix2pix, docs/method.md): trained on the annotated samples D1, it gives
 // every other training sample a pseudo-annotation G(x) (Eq. 5). pix2pix's objective:
 //   D: (BCE(D(x, s), 1) + BCE(D(x, G(x)), 0)) / 2
 //   G: BCE(D(x, G(x)), 1) + l1_weight * || G(x) - s ||_1 (mean over pixels)
