@@ -6,7 +6,9 @@
 #include "reff/data/texture_bank_choice.h"
 #include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
+#include "reff/train/run_config.h"
 #include "reff/viz/image_grid.h"
+#include "run_options.h"
 
 #include <iostream>
 #include <memory>
@@ -14,18 +16,8 @@
 namespace reff::cli {
 namespace {
 
-// Presets: `cpu` is what a 2-core machine trains on in minutes; `paper` is the seed's 224 px.
-// cpu: 40 px keeps a stroke of an MNIST digit ~3 px wide (readable through a texture) while a
-// narrow ResNet with three stride-2 stages still has 5x5 maps at its last stage.
-struct Preset {
-  int64_t canvas;
-};
-Preset preset_named(const std::string& name) {
-  if (name == "cpu") return {40};
-  if (name == "paper") return {224};
-  throw Error("--preset: '" + name + "' is not one of cpu, paper");
-}
-
+// The generator's options default to the preset's (train::preset_config), so the set written is
+// the one `reff train --preset ...` trains on; options given override them.
 struct TexturedMnistCommand {
   std::string preset = "cpu";
   std::string out;
@@ -35,15 +27,25 @@ struct TexturedMnistCommand {
   data::SplitOptions split_options;
   data::TexturedMnistOptions generator;
   data::TextureSource textures;
-  CLI::Option* canvas_option = nullptr;
+  GivenOptions given;
 
   void run() const {
-    auto options = generator;
-    if (canvas_option->count() == 0) options.canvas = preset_named(preset).canvas;
-    preset_named(preset);  // validates the name even when --canvas overrides it
+    const auto config = train::preset_config(preset);
+    auto options = config.data;
+    options.p = generator.p;
+    options.q = generator.q;
+    options.seed = generator.seed;
+    given.set("--canvas", generator.canvas, options.canvas);
+    given.set("--digit-size", generator.digit_size, options.digit_size);
+    given.set("--luminance-offset", generator.luminance_offset, options.luminance_offset);
+    given.set("--stretch-textures", generator.stretch_textures, options.stretch_textures);
+    given.set("--mask-threshold", generator.mask_threshold, options.mask_threshold);
     options.validate();
+    auto source = config.textures;
+    given.set("--textures", textures.kind, source.kind);
+    given.set("--texture-dir", textures.path, source.path);
     const auto split_kind = data::parse_split(split);
-    auto bank = data::open_texture_bank(textures);
+    auto bank = data::open_texture_bank(source);
     auto digits = data::load_mnist_split(mnist_dir, split_kind, split_options);
     const int64_t n = count > 0 ? count : digits.size();
     const data::TexturedMnist generator_(std::move(digits), bank, options);
@@ -57,8 +59,8 @@ struct TexturedMnistCommand {
                          {"val_share", split_options.val_share},
                          {"split_seed", split_options.seed},
                          {"mnist_dir", mnist_dir},
-                         {"textures", textures.kind},
-                         {"texture_dir", textures.path}};
+                         {"textures", source.kind},
+                         {"texture_dir", source.path}};
     data::write_textured_mnist_folder(generator_, out, folder);
     std::cout << "wrote " << n << " images, masks, labels.csv, manifest.json and preview.png to "
               << out << "\n";
@@ -91,7 +93,7 @@ struct TexturesCommand {
 };
 
 void add_texture_options(CLI::App& command, data::TextureSource& textures) {
-  command.add_option("--textures", textures.kind, "Texture bank: gimp, dtd or procedural")
+  command.add_option("--textures", textures.kind, "Texture bank: gimp, dtd, procedural or varied")
       ->capture_default_str();
   command.add_option("--texture-dir", textures.path,
                      "Folder of the bank (gimp: default /usr/share/gimp/2.0/patterns; dtd: the "
@@ -122,17 +124,16 @@ void add_data_command(CLI::App& app) {
       ->capture_default_str();
   textured->add_option("--q", tm->generator.q, "Digit-texture randomness in [0, 1]")
       ->capture_default_str();
-  tm->canvas_option = textured->add_option("--canvas", tm->generator.canvas,
-                                           "Canvas side in pixels (overrides "
-                                           "the preset)");
-  textured
-      ->add_option("--digit-size", tm->generator.digit_size,
-                   "Digit side in pixels, placed at random positions (0: whole canvas)")
-      ->capture_default_str();
-  textured
-      ->add_option("--luminance-offset", tm->generator.luminance_offset,
-                   "Digit lighter than background by this much, in [0, 1)")
-      ->capture_default_str();
+  auto& g = tm->given;
+  g.add(*textured, "--canvas", tm->generator.canvas, "Canvas side in pixels (preset)");
+  g.add(*textured, "--digit-size", tm->generator.digit_size,
+        "Digit side in pixels, placed at random positions (0: whole canvas; preset)");
+  g.add(*textured, "--luminance-offset", tm->generator.luminance_offset,
+        "Digit lighter than background by this much, in [0, 1) (preset)");
+  g.add(*textured, "--stretch-textures", tm->generator.stretch_textures,
+        "true: min-max scale every texture patch to [0, 1] (preset)");
+  g.add(*textured, "--mask-threshold", tm->generator.mask_threshold,
+        "The mask is the digit's coverage >= this (preset)");
   textured->add_option("--mnist", tm->mnist_dir, "Folder in MNIST's layout (IDX, raw or .gz)")
       ->capture_default_str();
   textured
@@ -142,7 +143,11 @@ void add_data_command(CLI::App& app) {
   textured->add_option("--split-seed", tm->split_options.seed, "Seed of the train/val split")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  add_texture_options(*textured, tm->textures);
+  g.add(*textured, "--textures", tm->textures.kind,
+        "Texture bank: gimp, dtd, procedural or varied (preset)");
+  g.add(*textured, "--texture-dir", tm->textures.path,
+        "Folder of the bank (gimp: default /usr/share/gimp/2.0/patterns; dtd: the folder holding "
+        "images/<class>/)");
   textured->callback([tm] { tm->run(); });
 
   auto tx = std::make_shared<TexturesCommand>();

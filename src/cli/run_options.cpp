@@ -20,10 +20,17 @@ void add_device_option(CLI::App& command, std::string& device) {
 namespace {
 
 // Options that shape generated Textured MNIST and mean nothing for a real data set.
-constexpr const char* kTexturedMnistOnly[] = {
-    "--p",        "--q",           "--test",       "--mnist",
-    "--textures", "--texture-dir", "--digit-size", "--luminance-offset",
-    "--data-seed"};
+constexpr const char* kTexturedMnistOnly[] = {"--p",
+                                              "--q",
+                                              "--test",
+                                              "--mnist",
+                                              "--textures",
+                                              "--texture-dir",
+                                              "--digit-size",
+                                              "--luminance-offset",
+                                              "--stretch-textures",
+                                              "--mask-threshold",
+                                              "--data-seed"};
 
 }  // namespace
 
@@ -41,7 +48,11 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--digit-size", digit_size, "Digit side in pixels (0: the whole canvas)");
   given.add(command, "--luminance-offset", luminance_offset,
             "Digit lighter than background by (0.3)");
-  given.add(command, "--textures", textures, "gimp | dtd | procedural (gimp)");
+  given.add(command, "--stretch-textures", stretch_textures,
+            "true: min-max scale every texture patch to [0, 1] (false)");
+  given.add(command, "--mask-threshold", mask_threshold,
+            "The mask is the digit's coverage >= this (0.5)");
+  given.add(command, "--textures", textures, "gimp | dtd | procedural | varied (gimp)");
   given.add(command, "--texture-dir", texture_dir, "Folder of the texture bank");
   given.add(command, "--mnist", mnist, "Folder in MNIST's layout (data/mnist)");
   given.add(command, "--train-count", train_count,
@@ -81,6 +92,8 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   given.set("--canvas", canvas, c.data.canvas);
   given.set("--digit-size", digit_size, c.data.digit_size);
   given.set("--luminance-offset", luminance_offset, c.data.luminance_offset);
+  given.set("--stretch-textures", stretch_textures, c.data.stretch_textures);
+  given.set("--mask-threshold", mask_threshold, c.data.mask_threshold);
   given.set("--p", p, c.data.p);
   given.set("--q", q, c.data.q);
   given.set("--data-seed", data_seed, c.data.seed);

@@ -45,9 +45,9 @@ struct DataOptions {
   std::string preset = "cpu", dataset, data_dir, textures, texture_dir, mnist, annotated_n;
   std::vector<std::string> tests;
   int64_t canvas = 0, digit_size = 0, train_count = 0, val_count = 0, test_count = 0;
-  double p = 0, q = 0, luminance_offset = 0;
+  double p = 0, q = 0, luminance_offset = 0, mask_threshold = 0;
   uint64_t data_seed = 0, annotation_seed = 0, split_seed = 0;
-  bool annotated_total = false;
+  bool annotated_total = false, stretch_textures = false;
 
   void add_to(CLI::App& command, GivenOptions& given);
   // The preset's config with the given data options applied and validated.

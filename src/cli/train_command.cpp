@@ -11,6 +11,7 @@
 #include "reff/train/checkpoint.h"
 #include "reff/train/run_config.h"
 #include "reff/train/run_folders.h"
+#include "reff/train/stand_in.h"
 #include "run_options.h"
 #include "stop_on_signal.h"
 
@@ -65,7 +66,12 @@ struct TrainCommand {
     if (given.given("--precision")) c.train.precision = train::parse_precision(precision);
     given.set("--channels-last", channels_last, c.train.channels_last);
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
-    if (given.given("--pretrained")) {
+    if (!given.given("--pretrained")) {
+      // The preset's stand-in is a backbone of the preset's model only.
+      if (c.pretrained == train::kStandIn && !train::stand_in_fits(c)) c.pretrained.clear();
+    } else if (pretrained == "none" || pretrained == train::kStandIn) {
+      c.pretrained = pretrained == "none" ? "" : train::kStandIn;
+    } else {
       require(std::filesystem::is_regular_file(pretrained), "--pretrained",
               pretrained + ": file not found");
       c.pretrained = fs::absolute(pretrained).string();
@@ -107,35 +113,28 @@ struct TrainCommand {
     }
     // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
     const StopOnSignal stop_on_signal;
-    train::TrainCallbacks callbacks;
-    callbacks.stop_requested = [] { return StopOnSignal::requested(); };
     const auto& group = distributed::world();
     if (!group.writes()) {  // rank 0 reports for all
+      train::TrainCallbacks callbacks;
+      callbacks.stop_requested = [] { return StopOnSignal::requested(); };
       train::run_classifier(config, out, resume, callbacks);
       return;
     }
     Progress progress("train", "steps");
+    auto callbacks = console_callbacks(progress, "train");
     callbacks.preparing = [&] {
       std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
                 << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
+                << ", from "
+                << (config.pretrained.empty()              ? "scratch"
+                    : config.pretrained == train::kStandIn ? "the stand-in backbone"
+                                                           : config.pretrained)
                 << ", on " << parse_device(config.device);
       if (group.size() > 1) {
         std::cerr << " x " << group.size() << " processes (" << group.backend() << ", global batch "
                   << config.train.batch_size << ")";
       }
       std::cerr << ", preparing data...\n";
-    };
-    callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
-      if (done == 1) progress = Progress("train", "steps");
-      progress.update(done, total, status);
-    };
-    callbacks.epoch_end = [&](const nlohmann::json& e) {
-      std::cerr << "epoch " << e["epoch"] << ": train acc " << e["train"]["accuracy"]
-                << ", val acc " << e["val"]["accuracy"];
-      for (const auto& [name, result] : e["tests"].items()) {
-        std::cerr << ", " << name << " acc " << result["accuracy"];
-      }
-      std::cerr << ", " << e["train"]["images_per_s"].get<double>() << " img/s\n";
     };
     const auto state = train::run_classifier(config, out, resume, callbacks);
     const auto& chosen = state["history"][state["best_epoch"].get<int64_t>() - 1];
@@ -214,7 +213,72 @@ struct ExportCommand {
   }
 };
 
+// `reff pretrain`: the stand-in backbone (stand_in.h), into the cache or --out.
+struct PretrainCommand {
+  std::string preset = "cpu", out, corpus = train::kFashionMnistDir, device = "auto";
+  int64_t epochs = 0, train_count = 0, max_steps = 0;
+  uint64_t seed = 0;
+  GivenOptions given;
+
+  void run() const {
+    auto base = train::preset_config(preset);
+    given.set("--seed", seed, base.train.seed);
+    auto config = train::pretrain_config(base, corpus);
+    config.model_seed = config.train.seed;
+    given.set("--epochs", epochs, config.train.epochs);
+    given.set("--train-count", train_count, config.train_count);
+    given.set("--max-steps", max_steps, config.train.max_steps);
+    given.set("--device", device, config.device);
+    config.train.validate();
+    require(config.train_count > 0, "--train-count", "must be positive");
+    const auto dir = out.empty() ? train::stand_in_dir(preset) : out;
+    const auto backbone = fs::path(dir) / train::kBackboneFile;
+    if (fs::exists(backbone)) {
+      std::cout << "already built: " << backbone.string() << " (remove " << dir
+                << " to build it again)\n";
+      return;
+    }
+    const StopOnSignal stop_on_signal;
+    Progress progress("pretrain", "steps");
+    auto callbacks = console_callbacks(progress, "pretrain");
+    callbacks.preparing = [&] {
+      std::cerr << "reff pretrain: " << config.model << " on " << config.train_count
+                << " textured garments of " << corpus << ", " << config.train.epochs
+                << " epochs, preparing data...\n";
+    };
+    const auto state = train::pretrain(config, dir, /*resume=*/true, callbacks);
+    const auto& last = state["history"].back();
+    std::cout << "val accuracy " << last["val"]["accuracy"] << " after " << last["epoch"]
+              << " epochs\nwrote " << backbone.string() << " and "
+              << (fs::path(dir) / train::kCorpusPicture).string() << "\n";
+  }
+};
+
 }  // namespace
+
+train::TrainCallbacks console_callbacks(Progress& progress, const std::string& what) {
+  train::TrainCallbacks callbacks;
+  callbacks.stop_requested = [] { return StopOnSignal::requested(); };
+  callbacks.progress = [&progress, what](int64_t done, int64_t total, const std::string& status) {
+    if (done == 1) progress = Progress(what, "steps");
+    progress.update(done, total, status);
+  };
+  callbacks.building_stand_in = [](const std::string& dir) {
+    std::cerr << "reff: this preset starts from a pretrained stand-in backbone (reff pretrain); "
+              << "building it once into " << dir << "\n";
+  };
+  callbacks.epoch_end = [](const nlohmann::json& e) {
+    std::cerr << "epoch " << e["epoch"] << ": train acc " << e["train"]["accuracy"] << ", val acc "
+              << e["val"]["accuracy"];
+    if (e.contains("tests")) {  // a pretraining run has none
+      for (const auto& [name, result] : e["tests"].items()) {
+        std::cerr << ", " << name << " acc " << result["accuracy"];
+      }
+    }
+    std::cerr << ", " << e["train"]["images_per_s"].get<double>() << " img/s\n";
+  };
+  return callbacks;
+}
 
 void add_train_commands(CLI::App& app) {
   auto t = std::make_shared<TrainCommand>();
@@ -255,7 +319,9 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--pseudo-threshold", t->pseudo_threshold,
         "Binarise pseudo-annotations at this value (default: soft)");
   g.add(*train, "--pretrained", t->pretrained,
-        "Start from this .pth state dict (torchvision's ResNet weights, torch.save format)");
+        "Start from this .pth state dict (torchvision's ResNet weights, torch.save format), "
+        "stand-in (the preset's pretrained backbone, reff pretrain; the cpu preset's default) "
+        "or none (from scratch)");
   g.add(*train, "--num-classes", t->num_classes,
         "Classes of the model's head (default: the data set's; a pretrained fc of another size "
         "is replaced)");
@@ -304,6 +370,21 @@ void add_train_commands(CLI::App& app) {
   exp->add_option("--out", p->out, ".pth file to write")->required();
   exp->add_option("--checkpoint", p->checkpoint, "best | last")->capture_default_str();
   exp->callback([p] { p->run(); });
+
+  auto r = std::make_shared<PretrainCommand>();
+  auto* pre = app.add_subcommand(
+      "pretrain",
+      "Build a preset's pretrained stand-in backbone from textured Fashion-MNIST (once; cached)");
+  auto& rg = r->given;
+  pre->add_option("--preset", r->preset, "cpu | paper")->capture_default_str();
+  pre->add_option("--out", r->out, "Run folder (default: the cache, where reff train looks)");
+  pre->add_option("--corpus", r->corpus, "Garments in MNIST's layout")->capture_default_str();
+  rg.add(*pre, "--epochs", r->epochs, "Epochs (3)");
+  rg.add(*pre, "--train-count", r->train_count, "Corpus images (12000)");
+  rg.add(*pre, "--max-steps", r->max_steps, "Stop after this many steps (0: no limit)");
+  rg.add(*pre, "--seed", r->seed, "Seed of the initial weights and the batch order (0)");
+  rg.add(*pre, "--device", r->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
+  pre->callback([r] { r->run(); });
 }
 
 }  // namespace reff::cli

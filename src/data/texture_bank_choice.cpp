@@ -16,11 +16,13 @@ std::shared_ptr<const TextureBank> open_texture_bank(const TextureSource& source
     require(!source.path.empty(), "--texture-dir", "the dtd bank needs the DTD folder's path");
     return load_dtd_folder(source.path);
   }
-  if (source.kind == "procedural") {
-    require(source.path.empty(), "--texture-dir", "the procedural bank reads no folder");
-    return std::make_shared<ProceduralTextureBank>();
+  if (source.kind == "procedural" || source.kind == "varied") {
+    require(source.path.empty(), "--texture-dir", "the " + source.kind + " bank reads no folder");
+    return std::make_shared<ProceduralTextureBank>(source.kind == "varied"
+                                                       ? ProceduralTextureBank::Colouring::varied
+                                                       : ProceduralTextureBank::Colouring::fixed);
   }
-  throw Error("--textures: '" + source.kind + "' is not one of gimp, dtd, procedural");
+  throw Error("--textures: '" + source.kind + "' is not one of gimp, dtd, procedural, varied");
 }
 
 }  // namespace reff::data

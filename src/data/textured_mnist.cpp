@@ -22,6 +22,7 @@ void TexturedMnistOptions::validate() const {
   require(q >= 0.0 && q <= 1.0, "--q", "digit-texture randomness must be in [0, 1]");
   require(luminance_offset >= 0.0 && luminance_offset < 1.0, "--luminance-offset",
           "must be in [0, 1)");
+  require(mask_threshold > 0.0 && mask_threshold <= 1.0, "--mask-threshold", "must be in (0, 1]");
   require(max_backgrounds >= 10, "max_backgrounds", "needs at least 10 (one per label)");
 }
 
@@ -40,6 +41,16 @@ TexturedMnist::TexturedMnist(DigitSet digits, std::shared_ptr<const TextureBank>
   std::iota(order_.begin(), order_.end(), 0);
   Rng rng(options_.seed, /*stream=*/~uint64_t{0});
   for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(i + 1)]);
+}
+
+torch::Tensor TexturedMnist::patch(int64_t cls, int64_t size, Rng& rng) const {
+  auto texture = textures_->sample(cls, size, rng);
+  if (!options_.stretch_textures) return texture;
+  const auto [low, high] = texture.aminmax();
+  const float range = (high - low).item<float>();
+  // A flat patch has no contrast to stretch: mid-grey.
+  if (range < 1e-6f) return texture.fill_(0.5);
+  return texture.sub_(low).div_(range);
 }
 
 TexturedDigit TexturedMnist::get(int64_t i) const {
@@ -68,15 +79,17 @@ TexturedDigit TexturedMnist::get(int64_t i) const {
                             .view({1, side, side})
                             .clamp(0.0, 1.0);
   const double c = options_.luminance_offset;
-  const auto digit = textures_->sample(out.digit_texture, side, rng).mul_(1.0 - c).add_(c);
-  auto image = textures_->sample(out.background_texture, canvas, rng).mul_(1.0 - c);
+  const auto digit = patch(out.digit_texture, side, rng).mul_(1.0 - c).add_(c);
+  auto image = patch(out.background_texture, canvas, rng).mul_(1.0 - c);
 
   // image = a * digit + (1 - a) * background, inside the digit's square.
   auto region = image.narrow(1, out.y, side).narrow(2, out.x, side);
   region.add_(coverage * (digit - region));
   out.image = image.mul_(255.0).round_().clamp_(0, 255).to(torch::kUInt8);
   out.mask = torch::zeros({canvas, canvas}, torch::kUInt8);
-  out.mask.narrow(0, out.y, side).narrow(1, out.x, side).copy_(coverage[0] >= 0.5);
+  out.mask.narrow(0, out.y, side)
+      .narrow(1, out.x, side)
+      .copy_(coverage[0] >= options_.mask_threshold);
   return out;
 }
 

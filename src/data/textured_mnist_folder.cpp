@@ -64,6 +64,8 @@ nlohmann::json manifest_of(const TexturedMnist& generator, const TexturedMnistFo
             {"p", opt.p},
             {"q", opt.q},
             {"luminance_offset", opt.luminance_offset},
+            {"stretch_textures", opt.stretch_textures},
+            {"mask_threshold", opt.mask_threshold},
             {"seed", opt.seed}}},
           {"mapping", mapping},
           {"digit_textures", std::vector<std::string>(names.begin(), names.begin() + 10)},
@@ -89,6 +91,11 @@ torch::Tensor preview(const std::vector<TexturedDigit>& shown) {
 }
 
 }  // namespace
+
+torch::Tensor contact_sheet(const TexturedMnist& generator, int64_t count) {
+  require(count > 0, "contact sheet", "needs at least one sample");
+  return preview(generator.generate(0, count));
+}
 
 void write_textured_mnist_folder(const TexturedMnist& generator, const std::string& dir_name,
                                  const TexturedMnistFolderOptions& options) {

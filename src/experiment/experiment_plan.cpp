@@ -141,6 +141,7 @@ ExperimentPreset experiment_preset(const std::string& name) {
     preset.classifier.data.canvas = 24;  // the annotator's smallest
     preset.classifier.textures = {"procedural", ""};
     preset.classifier.small.width = 4;
+    preset.classifier.pretrained.clear();  // the stand-in is the cpu preset's width-16 model
     preset.classifier.train_count = 40;
     preset.classifier.val_count = 16;
     preset.classifier.test_count = 16;

@@ -6,6 +6,7 @@
 #include "reff/models/state_dict.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
+#include "reff/train/stand_in.h"
 
 #include <iostream>
 
@@ -47,14 +48,8 @@ NamedDataset real_set(const RunConfig& config, data::Split split, const std::str
 NamedDataset build_set(const RunConfig& config, data::Split split, const std::string& name,
                        double p, double q, int64_t count) {
   if (!is_textured_mnist(config)) return real_set(config, split, name, count);
-  auto digits = data::load_mnist_split(config.mnist_dir, split, config.split);
-  auto options = config.data;
-  options.p = p;
-  options.q = q;
-  options.seed = config.data.seed ^ fnv1a(name);
-  const int64_t n = count > 0 ? count : digits.size();
-  const data::TexturedMnist generator(std::move(digits), data::open_texture_bank(config.textures),
-                                      options);
+  const auto generator = textured_mnist(config, split, name, p, q);
+  const int64_t n = count > 0 ? count : generator.digits().size();
   return {name, data::TensorDataset::from_textured_mnist(generator, n)};
 }
 
@@ -67,6 +62,16 @@ double parse_probability(const std::string& text, const std::string& where) {
 }
 
 }  // namespace
+
+data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
+                                   const std::string& name, double p, double q) {
+  auto options = config.data;
+  options.p = p;
+  options.q = q;
+  options.seed = config.data.seed ^ fnv1a(name);
+  return data::TexturedMnist(data::load_mnist_split(config.mnist_dir, split, config.split),
+                             data::open_texture_bank(config.textures), options);
+}
 
 TestSetSpec parse_test_set(const std::string& text) {
   const auto first = text.find(':');
@@ -86,10 +91,19 @@ RunConfig preset_config(const std::string& preset) {
   config.data.q = 1.0;
   config.tests = {{"shift", 1.0, 1.0}, {"iid", 0.0, 1.0}};
   if (preset == "cpu") {
+    // docs/results/pretrained-cpu.md: legible digits (28 px, unscaled, lighter than any
+    // background, full-contrast textures), backgrounds told apart by pattern, not colour, and a
+    // pretrained start, as the paper fine-tunes an ImageNet model.
     config.data.canvas = 40;
+    config.data.digit_size = 28;
+    config.data.luminance_offset = 0.5;
+    config.data.stretch_textures = true;
+    config.data.mask_threshold = 0.2;
+    config.textures = {"varied", ""};
+    config.pretrained = kStandIn;
     config.model = "small";
     config.train.epochs = 10;
-    config.train.lambda = 1e-4;
+    config.train.lambda = 1e-3;
   } else if (preset == "paper") {
     config.data.canvas = 224;
     config.model = "resnet50";
@@ -127,6 +141,8 @@ nlohmann::json RunConfig::data_json() const {
           {"canvas", data.canvas},
           {"digit_size", data.digit_size},
           {"luminance_offset", data.luminance_offset},
+          {"stretch_textures", data.stretch_textures},
+          {"mask_threshold", data.mask_threshold},
           {"p", data.p},
           {"q", data.q},
           {"seed", data.seed},
@@ -194,6 +210,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.data.canvas = d.at("canvas");
     c.data.digit_size = d.at("digit_size");
     c.data.luminance_offset = d.at("luminance_offset");
+    c.data.stretch_textures = d.value("stretch_textures", c.data.stretch_textures);
+    c.data.mask_threshold = d.value("mask_threshold", c.data.mask_threshold);
     c.data.p = d.at("p");
     c.data.q = d.at("q");
     c.data.seed = d.at("seed");
@@ -259,9 +277,20 @@ std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
 std::shared_ptr<models::ResNet> initial_model(const RunConfig& config) {
   auto model = build_model(config);
   if (config.pretrained.empty()) return model;
-  const auto kept = models::load_state_dict(*model, models::read_pth(config.pretrained),
-                                            config.pretrained, {{"fc."}, {"attention."}});
-  if (!kept.empty()) {
+  const bool stand_in = config.pretrained == kStandIn;
+  const auto file = stand_in ? stand_in_backbone(config.preset) : config.pretrained;
+  require(!stand_in || stand_in_fits(config), "--pretrained",
+          "the " + config.preset + " preset's stand-in backbone is its own model (" +
+              preset_config(config.preset).model + ", width " +
+              std::to_string(preset_config(config.preset).small.width) +
+              "); add --pretrained none to train this one from scratch");
+  require(std::filesystem::exists(file), file,
+          "not found: build the stand-in with `reff pretrain --preset " + config.preset +
+              "`, or train from scratch with --pretrained none");
+  // A backbone (the stand-in's) has no head: the model keeps its initial one.
+  const auto kept = models::load_state_dict(*model, models::read_pth(file), file,
+                                            {{"fc."}, {"fc.", "attention."}});
+  if (!stand_in && !kept.empty()) {
     std::cerr << "reff: " << config.pretrained << ": a new head (fc) for "
               << model->options().num_classes << " classes, the rest pretrained\n";
   }

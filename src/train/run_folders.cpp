@@ -8,6 +8,7 @@
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/train/checkpoint.h"
+#include "reff/train/stand_in.h"
 #include "reff/viz/explained_samples.h"
 #include "reff/viz/image_grid.h"
 
@@ -39,7 +40,11 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   require(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
           "fp16 needs a CUDA device (bf16 runs on the CPU)");
   // A continued run takes its weights from the checkpoint, not the pretrained file, which is
-  // read (and checked) before anything is written.
+  // read (and checked) before anything is written. The first run of a preset whose start is its
+  // stand-in builds that (one process only: the ranks of a distributed run would race).
+  if (!continuing && distributed::world().size() == 1) {
+    build_stand_in_if_missing(config, callbacks);
+  }
   auto model = continuing ? build_model(config) : initial_model(config);
   if (callbacks.preparing) callbacks.preparing();
   const auto train_set = build_algorithm1_train_set(config);

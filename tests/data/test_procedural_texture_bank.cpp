@@ -29,5 +29,29 @@ TEST(ProceduralTextures, PatchesAreTexturedDeterministicAndVaried) {
   }
 }
 
+TEST(ProceduralTextures, TheTwentyClassBankIsTenPatternsInTwoPalettes) {
+  const ProceduralTextureBank bank(ProceduralTextureBank::Colouring::varied);
+  ASSERT_EQ(bank.num_classes(), 20);
+  EXPECT_EQ(bank.class_names()[0], "stripes-warm");
+  EXPECT_EQ(bank.class_names()[10], "stripes-cool");
+  EXPECT_EQ(bank.class_names()[19], "bricks-cool");
+  for (int64_t c = 0; c < bank.num_classes(); ++c) {
+    Rng a(c), b(c);
+    const auto patch = bank.sample(c, 40, a);
+    EXPECT_GT(patch.std().item<float>(), 0.02f) << bank.class_names()[c] << " is flat";
+    EXPECT_TRUE(torch::equal(patch, bank.sample(c, 40, b)));
+    EXPECT_FALSE(torch::equal(patch, bank.sample(c, 40, a))) << bank.class_names()[c];
+    // warm: more red than blue on average; cool: the other way round
+    const auto mean = patch.mean({1, 2});
+    const bool warm = c < 10;
+    EXPECT_EQ(mean[0].item<float>() > mean[2].item<float>(), warm) << bank.class_names()[c];
+  }
+  // The colours are drawn per patch: a class is a pattern, not a colour.
+  Rng rng(7);
+  const auto first = bank.sample(12, 40, rng).mean({1, 2});
+  const auto second = bank.sample(12, 40, rng).mean({1, 2});
+  EXPECT_GT((first - second).abs().max().item<float>(), 0.05f);
+}
+
 }  // namespace
 }  // namespace reff::data

@@ -146,6 +146,60 @@ TEST(TexturedMnist, POneAndQOneDrawClassesUniformly) {
   expect_uniform(digits, kDraws, 4.5);
 }
 
+TEST(TexturedMnist, StretchedTexturesMakeEveryDigitPixelBrighterThanTheBackground) {
+  // c = 0.5 and patches stretched to [0, 1]: the digit's full-coverage pixels are >= 0.5 * 255,
+  // the pixels outside its square (pure background) <= 0.5 * 255, on every texture pair.
+  TexturedMnistOptions options;
+  options.digit_size = 28;
+  options.luminance_offset = 0.5;
+  options.stretch_textures = true;
+  options.p = 1.0;
+  const auto generator = make(options, 60);
+  for (int64_t i = 0; i < 60; ++i) {
+    const auto s = generator.get(i);
+    const auto strokes = generator.digits().images[s.source_index];
+    const auto full = (strokes == 255).unsqueeze(0).expand({3, 28, 28});
+    const auto square = s.image.narrow(1, s.y, 28).narrow(2, s.x, 28);
+    ASSERT_GT(full.sum().item<int64_t>(), 0);
+    EXPECT_GE(square.masked_select(full).min().item<int64_t>(), 127) << i;
+    auto outside = torch::ones({3, 40, 40}, torch::kBool);
+    outside.narrow(1, s.y, 28).narrow(2, s.x, 28).fill_(false);
+    EXPECT_LE(s.image.masked_select(outside).max().item<int64_t>(), 128) << i;
+  }
+}
+
+TEST(TexturedMnist, StretchingAFlatTextureGivesMidGrey) {
+  // A flat patch has no contrast to stretch: 0.5 whatever its colour, so the digit is
+  // 0.5 + 0.5 * 0.5 and the background 0.5 * 0.5 on every sample.
+  TexturedMnistOptions options;
+  options.digit_size = 28;
+  options.luminance_offset = 0.5;
+  options.stretch_textures = true;
+  options.p = 1.0;
+  const auto generator = make(options, 30, std::make_shared<test::FlatTextureBank>(30));
+  for (int64_t i = 0; i < 30; ++i) {
+    const auto s = generator.get(i);
+    const auto strokes = generator.digits().images[s.source_index];
+    const auto square = s.image.narrow(1, s.y, 28).narrow(2, s.x, 28);
+    const auto full = (strokes == 255).unsqueeze(0).expand({3, 28, 28});
+    EXPECT_TRUE((square.masked_select(full) == 191).all().item<bool>()) << i;
+    EXPECT_EQ(s.image.min().item<int64_t>(), 64) << i;
+  }
+}
+
+TEST(TexturedMnist, MaskThresholdWidensTheMaskOverTheDigitsEdges) {
+  TexturedMnistOptions options;
+  options.canvas = 28;
+  options.mask_threshold = 0.2;
+  const auto generator = make(options);
+  for (int64_t i = 0; i < 10; ++i) {
+    const auto sample = generator.get(i);
+    const auto strokes = generator.digits().images[sample.source_index];
+    // 0.2 * 255 = 51: the bars' half-intensity edges (128) are now inside.
+    EXPECT_TRUE(torch::equal(sample.mask, (strokes >= 51).to(torch::kUInt8))) << i;
+  }
+}
+
 TEST(TexturedMnist, RejectsBadOptions) {
   auto expect_bad = [](TexturedMnistOptions options, const std::string& option) {
     try {
@@ -170,6 +224,9 @@ TEST(TexturedMnist, RejectsBadOptions) {
   o = {};
   o.luminance_offset = 1.0;
   expect_bad(o, "--luminance-offset");
+  o = {};
+  o.mask_threshold = 0.0;
+  expect_bad(o, "--mask-threshold");
   EXPECT_THROW(make({}, 10, std::make_shared<test::FlatTextureBank>(15)),
                Error);  // too few classes
 }

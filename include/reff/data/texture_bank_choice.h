@@ -1,5 +1,5 @@
 // Opens the texture bank a user names: "gimp" (default; Debian's gimp-data), "dtd" (a folder
-// in DTD's layout) or "procedural".
+// in DTD's layout), "procedural" or "varied" (procedural_texture_bank.h).
 #pragma once
 
 #include "reff/data/texture_bank.h"
@@ -10,7 +10,7 @@
 namespace reff::data {
 
 struct TextureSource {
-  std::string kind = "gimp";  // gimp | dtd | procedural
+  std::string kind = "gimp";  // gimp | dtd | procedural | varied
   std::string path;           // empty: the kind's default (gimp: kGimpPatternDir)
 };
 extern const char* const kGimpPatternDir;

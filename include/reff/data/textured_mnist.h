@@ -1,7 +1,7 @@
-// Textured MNIST (docs/method.md, Textured MNIST): the digit's pixels carry one texture, the background
-// another. Label y maps to digit texture class y (the bank's classes 0..9) and to background
-// class y (the bank's class 10 + y); the backgrounds are the bank's classes 10 .. 10 + B - 1
-// (B = min(37, bank size - 10)).
+// Textured MNIST (docs/method.md, Textured MNIST): the digit's pixels carry one texture, the
+// background another. Label y maps to digit texture class y (the bank's classes 0..9) and to
+// background class y (the bank's class 10 + y); the backgrounds are the bank's classes 10 .. 10 + B
+// - 1 (B = min(37, bank size - 10)).
 //   p: with probability p the background class is uniform over the B, else the label's class.
 //   q: with probability q the digit texture is uniform over the 10, else the label's class.
 // p = 0 makes the background a perfect (spurious) cue for the label.
@@ -10,7 +10,10 @@
 // MNIST strokes) and the luminance offset c:
 //   image = a * (c + (1 - c) * digit_texture) + (1 - a) * (1 - c) * background_texture
 // so the digit is lighter than the background on average by c and stays visible whatever the
-// textures. The regional annotation s is the digit's shape: s = [a >= 0.5].
+// textures; for c >= 0.5 every digit pixel is at least as bright as every background pixel.
+// With texture stretching each patch is first min-max scaled to [0, 1] (a flat one to 0.5), so
+// no texture is dull: each uses its region's whole range. The regional annotation s is the digit's
+// shape: s = [a >= t], t the mask threshold.
 //
 // Sample i depends only on (seed, i); generation runs on all cores and gives the same bytes.
 #pragma once
@@ -32,6 +35,8 @@ struct TexturedMnistOptions {
   double p = 0.0;                 // background randomness
   double q = 1.0;                 // digit-texture randomness
   double luminance_offset = 0.3;  // c above, in [0, 1)
+  bool stretch_textures = false;  // min-max scale each texture patch to [0, 1]
+  double mask_threshold = 0.5;    // t above, in (0, 1]
   int64_t max_backgrounds = 37;   // B is at most this (and at least 10)
   uint64_t seed = 0;
 
@@ -69,6 +74,9 @@ class TexturedMnist {
   static constexpr int64_t kDigitTextures = 10;
 
  private:
+  // A texture patch of class cls, stretched when the options say so.
+  torch::Tensor patch(int64_t cls, int64_t size, Rng& rng) const;
+
   DigitSet digits_;
   std::shared_ptr<const TextureBank> textures_;
   TexturedMnistOptions options_;

@@ -25,6 +25,9 @@ struct TexturedMnistFolderOptions {
   std::function<void(int64_t done, int64_t total)> progress;  // optional
 };
 
+// The first `count` samples, images above their masks, 8 a row (the folder's preview.png).
+torch::Tensor contact_sheet(const TexturedMnist& generator, int64_t count);
+
 void write_textured_mnist_folder(const TexturedMnist& generator, const std::string& dir,
                                  const TexturedMnistFolderOptions& options);
 

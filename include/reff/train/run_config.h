@@ -56,7 +56,9 @@ struct RunConfig {
   models::SmallResNetOptions small;
   uint64_t model_seed = 0;  // initial weights
   int64_t num_classes = 0;  // 0: the data set's
-  std::string pretrained;   // .pth state dict (torchvision's) to start from; fc replaced if needed
+  // .pth state dict (torchvision's) to start from, fc replaced if needed; "stand-in"
+  // (stand_in.h): the preset's pretrained backbone; empty: from scratch.
+  std::string pretrained;
   bool sync_batchnorm = false;  // distributed runs: BatchNorm over the global batch (batch_norm.h)
   std::string device = "auto";
   // Optimisation
@@ -81,6 +83,10 @@ std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
 // ... with the pretrained weights when the config names them: the model a run starts from.
 // The head (fc) keeps its seeded initial values when the file's has another class count.
 std::shared_ptr<models::ResNet> initial_model(const RunConfig& config);
+
+// The Textured MNIST generator of the set `name` (its seed: data.seed and the name).
+data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
+                                   const std::string& name, double p, double q);
 
 // Data sets, each generated with its own seed derived from data.seed and the set's name.
 // The training set as generated (every mask present):

@@ -74,6 +74,9 @@ struct TrainCallbacks {
   // Called by run_classifier (run_folders.h) once the run's options and files have been checked,
   // before the data is built: the moment to say what is being prepared.
   std::function<void()> preparing;
+  // Called by run_classifier before it builds the preset's stand-in backbone (stand_in.h) into
+  // the named folder: the first run of the cpu preset.
+  std::function<void(const std::string& dir)> building_stand_in;
   std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
   std::function<void(const nlohmann::json& epoch)> epoch_end;
   // Asked after every step; true: write the last checkpoint mid-epoch and throw

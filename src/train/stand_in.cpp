@@ -1,0 +1,103 @@
+#include "reff/train/stand_in.h"
+
+#include "reff/data/image_file.h"
+#include "reff/data/textured_mnist_folder.h"
+#include "reff/error.h"
+#include "reff/models/state_dict.h"
+#include "reff/train/run_folders.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace reff::train {
+namespace fs = std::filesystem;
+
+const char* const kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+namespace {
+
+constexpr int64_t kCorpusPictureSamples = 16;
+// The corpus's own data seed, so that its textures and positions are not those of the
+// Textured MNIST sets generated with the fine-tuning config's seed.
+constexpr uint64_t kCorpusSeed = 0x5ea1;
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+}  // namespace
+
+std::string cache_dir() {
+  if (const auto own = environment("REFF_CACHE"); !own.empty()) return own;
+  if (const auto xdg = environment("XDG_CACHE_HOME"); !xdg.empty()) return xdg + "/reff";
+  const auto home = environment("HOME");
+  require(!home.empty(), "cache", "neither REFF_CACHE, XDG_CACHE_HOME nor HOME is set");
+  return home + "/.cache/reff";
+}
+
+std::string stand_in_dir(const std::string& preset) { return cache_dir() + "/stand-in-" + preset; }
+
+std::string stand_in_backbone(const std::string& preset) {
+  return (fs::path(stand_in_dir(preset)) / kBackboneFile).string();
+}
+
+bool stand_in_fits(const RunConfig& config) {
+  const auto preset = preset_config(config.preset);
+  return config.model == preset.model && config.small.width == preset.small.width &&
+         config.small.blocks == preset.small.blocks;
+}
+
+RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpus_dir) {
+  RunConfig c = fine_tuning;
+  c.dataset = "textured-mnist";
+  c.mnist_dir = corpus_dir;
+  c.data.p = c.data.q = 1.0;
+  c.data.seed = kCorpusSeed;
+  c.tests.clear();
+  c.annotated = {0, true, 0};
+  c.annotator_dir.clear();
+  c.pretrained.clear();
+  c.num_classes = 0;
+  c.train_count = 12000;
+  c.val_count = 1000;
+  c.test_count = 0;
+  c.train = TrainOptions{};
+  c.train.method = Method::baseline;
+  c.train.epochs = 3;
+  c.train.batch_size = 64;
+  c.train.lr = 0.05;
+  c.train.momentum = 0.9;
+  c.train.weight_decay = 5e-4;
+  c.train.seed = fine_tuning.train.seed;
+  c.train.precision = fine_tuning.train.precision;
+  c.train.channels_last = fine_tuning.train.channels_last;
+  return c;
+}
+
+nlohmann::json pretrain(const RunConfig& config, const std::string& dir, bool resume,
+                        const TrainCallbacks& callbacks) {
+  auto state = run_classifier(config, dir, resume, callbacks);
+  const auto model = trained_model(dir, config, "last");
+  models::NamedTensors backbone;
+  for (auto& [name, tensor] : models::state_dict(*model)) {
+    if (name.rfind("fc.", 0) != 0) backbone.emplace_back(name, tensor);
+  }
+  models::write_pth((fs::path(dir) / kBackboneFile).string(), backbone);
+  const auto generator =
+      textured_mnist(config, data::Split::train, "train", config.data.p, config.data.q);
+  data::write_png((fs::path(dir) / kCorpusPicture).string(),
+                  data::contact_sheet(generator, kCorpusPictureSamples));
+  return state;
+}
+
+void build_stand_in_if_missing(const RunConfig& config, const TrainCallbacks& callbacks) {
+  if (config.pretrained != kStandIn || fs::exists(stand_in_backbone(config.preset))) return;
+  if (callbacks.building_stand_in) callbacks.building_stand_in(stand_in_dir(config.preset));
+  auto quiet = callbacks;
+  quiet.preparing = nullptr;  // the run's own announcement comes after
+  pretrain(pretrain_config(preset_config(config.preset), kFashionMnistDir),
+           stand_in_dir(config.preset), /*resume=*/true, quiet);
+}
+
+}  // namespace reff::train
