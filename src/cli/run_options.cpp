@@ -45,7 +45,9 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--data-seed", data_seed, "Seed of the generated images (0)");
   given.add(command, "--canvas,--image-size", canvas,
             "Image side in pixels (preset: cpu 40, paper 224)");
-  given.add(command, "--digit-size", digit_size, "Digit side in pixels (0: the whole canvas)");
+  given.add(command, "--digit-size", digit_size,
+            "Digit side in pixels (0: the whole canvas; preset: cpu 28, or the whole of a smaller "
+            "canvas)");
   given.add(command, "--luminance-offset", luminance_offset,
             "Digit lighter than background by (0.3)");
   given.add(command, "--stretch-textures", stretch_textures,
@@ -91,6 +93,8 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   given.set("--mnist", mnist, c.mnist_dir);
   given.set("--canvas", canvas, c.data.canvas);
   given.set("--digit-size", digit_size, c.data.digit_size);
+  // A canvas smaller than the preset's digit: the digit fills it.
+  if (!given.given("--digit-size") && c.data.digit_size > c.data.canvas) c.data.digit_size = 0;
   given.set("--luminance-offset", luminance_offset, c.data.luminance_offset);
   given.set("--stretch-textures", stretch_textures, c.data.stretch_textures);
   given.set("--mask-threshold", mask_threshold, c.data.mask_threshold);

@@ -138,7 +138,8 @@ ExperimentPreset experiment_preset(const std::string& name) {
                                            {1, 10, 100}, {1e-3, 1e-2, 1e-1});
   } else if (name == "micro") {
     preset.classifier = train::preset_config("cpu");
-    preset.classifier.data.canvas = 24;  // the annotator's smallest
+    preset.classifier.data.canvas = 24;     // the annotator's smallest
+    preset.classifier.data.digit_size = 0;  // the whole canvas
     preset.classifier.textures = {"procedural", ""};
     preset.classifier.small.width = 4;
     preset.classifier.pretrained.clear();  // the stand-in is the cpu preset's width-16 model

@@ -274,26 +274,26 @@ std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
   return model;
 }
 
-std::shared_ptr<models::ResNet> initial_model(const RunConfig& config) {
-  auto model = build_model(config);
-  if (config.pretrained.empty()) return model;
+void load_pretrained(models::ResNet& model, const RunConfig& config) {
+  if (config.pretrained.empty()) return;
   const bool stand_in = config.pretrained == kStandIn;
   const auto file = stand_in ? stand_in_backbone(config.preset) : config.pretrained;
-  require(!stand_in || stand_in_fits(config), "--pretrained",
-          "the " + config.preset + " preset's stand-in backbone is its own model (" +
-              preset_config(config.preset).model + ", width " +
-              std::to_string(preset_config(config.preset).small.width) +
-              "); add --pretrained none to train this one from scratch");
+  if (stand_in) require_stand_in_fits(config);
   require(std::filesystem::exists(file), file,
           "not found: build the stand-in with `reff pretrain --preset " + config.preset +
               "`, or train from scratch with --pretrained none");
   // A backbone (the stand-in's) has no head: the model keeps its initial one.
-  const auto kept = models::load_state_dict(*model, models::read_pth(file), file,
+  const auto kept = models::load_state_dict(model, models::read_pth(file), file,
                                             {{"fc."}, {"fc.", "attention."}});
   if (!stand_in && !kept.empty()) {
     std::cerr << "reff: " << config.pretrained << ": a new head (fc) for "
-              << model->options().num_classes << " classes, the rest pretrained\n";
+              << model.options().num_classes << " classes, the rest pretrained\n";
   }
+}
+
+std::shared_ptr<models::ResNet> initial_model(const RunConfig& config) {
+  auto model = build_model(config);
+  load_pretrained(*model, config);
   return model;
 }
 

@@ -39,18 +39,24 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   const auto on = parse_device(config.device);  // a missing GPU fails before any work
   require(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
           "fp16 needs a CUDA device (bf16 runs on the CPU)");
-  // A continued run takes its weights from the checkpoint, not the pretrained file, which is
-  // read (and checked) before anything is written. The first run of a preset whose start is its
-  // stand-in builds that (one process only: the ranks of a distributed run would race).
-  if (!continuing && distributed::world().size() == 1) {
-    build_stand_in_if_missing(config, callbacks);
-  }
-  auto model = continuing ? build_model(config) : initial_model(config);
+  // A continued run takes its weights from the checkpoint. A new one starts from the pretrained
+  // file, read (and checked) before the data are prepared, except for a stand-in backbone still
+  // to be built: the first run of its preset builds it once its own data proved sound (one
+  // process only: the ranks of a distributed run would race).
+  const bool build_stand_in = !continuing && distributed::world().size() == 1 &&
+                              config.pretrained == kStandIn &&
+                              !fs::exists(stand_in_backbone(config.preset));
+  auto model = continuing || build_stand_in ? build_model(config) : initial_model(config);
+  if (build_stand_in) require_stand_in_fits(config);
   if (callbacks.preparing) callbacks.preparing();
   const auto train_set = build_algorithm1_train_set(config);
   const auto val = build_val_set(config);
   std::vector<NamedDataset> test_sets;
   for (const auto& spec : config.tests) test_sets.push_back(build_test_set(config, spec));
+  if (build_stand_in) {
+    build_stand_in_if_missing(config, callbacks);
+    load_pretrained(*model, config);
+  }
   const bool writes = distributed::world().writes();
   if (writes) write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
   model->to(on);

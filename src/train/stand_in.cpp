@@ -48,6 +48,14 @@ bool stand_in_fits(const RunConfig& config) {
          config.small.blocks == preset.small.blocks;
 }
 
+void require_stand_in_fits(const RunConfig& config) {
+  const auto preset = preset_config(config.preset);
+  require(stand_in_fits(config), "--pretrained",
+          "the " + config.preset + " preset's stand-in backbone is its own model (" + preset.model +
+              ", width " + std::to_string(preset.small.width) +
+              "); add --pretrained none to train this one from scratch");
+}
+
 RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpus_dir) {
   RunConfig c = fine_tuning;
   c.dataset = "textured-mnist";

@@ -142,4 +142,30 @@ expect_bad "--pretrained" train --pretrained "$tmp/none.pth" --out "$tmp/out"
 printf 'junk' >"$tmp/junk.pth"
 expect_bad "junk.pth: not a zip-format" train --pretrained "$tmp/junk.pth" --model resnet18 --out "$tmp/out"
 
+# reff pretrain: the cpu preset's stand-in backbone, in the cache, where reff train finds it.
+export REFF_CACHE="$tmp/cache"
+few=(--epochs 1 --train-count 64 --val-count 32 --test-count 32 --explain-count 16)
+expect_bad "add --pretrained none" train --method reff --pretrained stand-in --model resnet18 "${few[@]}" --out "$tmp/out"
+"$REFF" pretrain --train-count 64 --epochs 1 >"$tmp/pretrain.out" 2>&1 ||
+  fail "pretrain failed: $(tail -3 "$tmp/pretrain.out")"
+for f in backbone.pth corpus.png config.json metrics.jsonl; do
+  [ -s "$REFF_CACHE/stand-in-cpu/$f" ] || fail "the stand-in folder has no $f"
+done
+"$python3_torch" -c "
+import sys, torch
+d = torch.load(sys.argv[1])
+assert 'conv1.weight' in d and not any(k.startswith('fc.') for k in d), sorted(d)
+" "$REFF_CACHE/stand-in-cpu/backbone.pth" || fail "backbone.pth is not a headless state dict"
+"$REFF" pretrain >"$tmp/pretrain2.out" 2>&1 && grep -q "already built" "$tmp/pretrain2.out" ||
+  fail "a second pretrain did not say it is built: $(cat "$tmp/pretrain2.out")"
+"$REFF" train --method reff "${few[@]}" --out "$tmp/pretrained" >"$tmp/pretrained.out" 2>&1 ||
+  fail "training from the stand-in failed: $(tail -3 "$tmp/pretrained.out")"
+grep -q "from the stand-in backbone" "$tmp/pretrained.out" || fail "$(head -2 "$tmp/pretrained.out")"
+grep -q '"pretrained": "stand-in"' "$tmp/pretrained/config.json" || fail "config: no stand-in"
+grep -q "building it once" "$tmp/pretrained.out" && fail "the stand-in was built again"
+"$REFF" train --pretrained none "${few[@]}" --max-steps 1 --out "$tmp/scratch" >/dev/null 2>&1 ||
+  fail "training from scratch failed"
+grep -q '"pretrained": ""' "$tmp/scratch/config.json" || fail "--pretrained none is not recorded"
+unset REFF_CACHE
+
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi

@@ -168,23 +168,38 @@ TEST(TexturedMnist, StretchedTexturesMakeEveryDigitPixelBrighterThanTheBackgroun
   }
 }
 
-TEST(TexturedMnist, StretchingAFlatTextureGivesMidGrey) {
-  // A flat patch has no contrast to stretch: 0.5 whatever its colour, so the digit is
-  // 0.5 + 0.5 * 0.5 and the background 0.5 * 0.5 on every sample.
+TEST(TexturedMnist, StretchingUsesEachRegionsWholeRange) {
+  // Flat colours with distinct channels: stretched over the patch, the darkest channel becomes 0
+  // and the brightest 1, so the background spans [0, 0.5] and the digit [0.5, 1] exactly.
   TexturedMnistOptions options;
   options.digit_size = 28;
   options.luminance_offset = 0.5;
   options.stretch_textures = true;
   options.p = 1.0;
   const auto generator = make(options, 30, std::make_shared<test::FlatTextureBank>(30));
+  int64_t checked = 0;
   for (int64_t i = 0; i < 30; ++i) {
     const auto s = generator.get(i);
+    const auto spread = [](const torch::Tensor& colour) {
+      return (colour.max() - colour.min()).item<float>() > 0;
+    };
+    if (!spread(test::FlatTextureBank::colour_of(s.digit_texture)) ||
+        !spread(test::FlatTextureBank::colour_of(s.background_texture))) {
+      continue;  // a grey one stretches to mid-grey
+    }
     const auto strokes = generator.digits().images[s.source_index];
     const auto square = s.image.narrow(1, s.y, 28).narrow(2, s.x, 28);
-    const auto full = (strokes == 255).unsqueeze(0).expand({3, 28, 28});
-    EXPECT_TRUE((square.masked_select(full) == 191).all().item<bool>()) << i;
-    EXPECT_EQ(s.image.min().item<int64_t>(), 64) << i;
+    const auto full = square.masked_select((strokes == 255).unsqueeze(0).expand({3, 28, 28}));
+    auto outside = torch::ones({3, 40, 40}, torch::kBool);
+    outside.narrow(1, s.y, 28).narrow(2, s.x, 28).fill_(false);
+    const auto background = s.image.masked_select(outside);
+    EXPECT_EQ(background.min().item<int64_t>(), 0) << i;
+    EXPECT_EQ(background.max().item<int64_t>(), 128) << i;
+    EXPECT_EQ(full.min().item<int64_t>(), 128) << i;
+    EXPECT_EQ(full.max().item<int64_t>(), 255) << i;
+    ++checked;
   }
+  EXPECT_GT(checked, 20);
 }
 
 TEST(TexturedMnist, MaskThresholdWidensTheMaskOverTheDigitsEdges) {

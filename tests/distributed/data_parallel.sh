@@ -87,7 +87,7 @@ grep -q "rank(s) 1 of 2 did not arrive" "$tmp/alone.log" || fail "$(cat "$tmp/al
 [ ! -e "$tmp/alone/checkpoint-last.pt" ] || fail "a checkpoint was written"
 
 echo "5. reff launch -- train: the cpu preset, 2 processes, 6 steps, synchronised BatchNorm"
-"$REFF" launch --nproc-per-node 2 -- train --preset cpu --epochs 1 --max-steps 6 --train-count 400 --sync-batchnorm \
+"$REFF" launch --nproc-per-node 2 -- train --preset cpu --pretrained none --epochs 1 --max-steps 6 --train-count 400 --sync-batchnorm \
   --val-count 100 --test-count 100 --explain-count 8 --out "$tmp/cli" > "$tmp/cli.log" 2>&1 ||
   fail "$(cat "$tmp/cli.log")"
 [ "$(wc -l < "$tmp/cli/metrics.jsonl")" -eq 1 ] || fail "metrics.jsonl: $(cat "$tmp/cli/metrics.jsonl")"

@@ -1,5 +1,5 @@
-// The pseudo-annotator G_phi (pix2pix, docs/method.md): trained on the annotated samples D1, it gives
-// every other training sample a pseudo-annotation G(x) (Eq. 5). pix2pix's objective:
+// The pseudo-annotator G_phi (pix2pix, docs/method.md): trained on the annotated samples D1, it
+// gives every other training sample a pseudo-annotation G(x) (Eq. 5). pix2pix's objective:
 //   D: (BCE(D(x, s), 1) + BCE(D(x, G(x)), 0)) / 2
 //   G: BCE(D(x, G(x)), 1) + l1_weight * || G(x) - s ||_1 (mean over pixels)
 // with Adam (seed Table 4(b): lr 2e-4, betas (0.5, 0.999), batch 4, 30,000 iterations).

@@ -80,8 +80,10 @@ void check_dataset_files(const RunConfig& config);
 
 // The model, seeded by model_seed, on CPU (to be loaded from a checkpoint).
 std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
-// ... with the pretrained weights when the config names them: the model a run starts from.
-// The head (fc) keeps its seeded initial values when the file's has another class count.
+// Copies the pretrained weights the config names into `model` (nothing when it names none).
+// The head (fc) keeps its seeded initial values when the file's has another class count or none.
+void load_pretrained(models::ResNet& model, const RunConfig& config);
+// build_model + load_pretrained: the model a run starts from.
 std::shared_ptr<models::ResNet> initial_model(const RunConfig& config);
 
 // The Textured MNIST generator of the set `name` (its seed: data.seed and the name).

@@ -30,6 +30,8 @@ std::string stand_in_backbone(const std::string& preset);
 
 // True when the stand-in of config.preset fits config's model (same architecture and width).
 bool stand_in_fits(const RunConfig& config);
+// ... or a reff::Error naming --pretrained.
+void require_stand_in_fits(const RunConfig& config);
 
 // The pretraining run for a fine-tuning config: its generator and model on the garments of
 // `corpus_dir` (MNIST's layout), p = q = 1, validated in distribution only (no test sets),
