@@ -7,7 +7,9 @@
 #      and lambda.
 # Finished steps are skipped, so a rerun resumes.
 #   usage: experiments/annotator-cpu.sh [OUT] [LAMBDA]    (default runs/annotator-cpu, 1e-4)
+# The composition and start it measured: cpu-preset-before-pretraining.sh.
 set -euo pipefail
+source "$(dirname "$0")/cpu-preset-before-pretraining.sh"
 reff="${REFF:-build/reff}"
 out="${1:-runs/annotator-cpu}"
 lambda="${2:-1e-4}"
@@ -16,7 +18,8 @@ for n in 1 5 10 20 50; do
   dir="$out/n$n"
   [ -f "$dir/eval.json" ] && continue
   resume=; [ -f "$dir/config.json" ] && resume=--resume
-  "$reff" annotator train --preset cpu --annotated-n "$n" --out "$dir" $resume 2>"$dir.log" |
+  "$reff" annotator train --preset cpu "${before_pretraining_data[@]}" --annotated-n "$n" \
+    --out "$dir" $resume 2>"$dir.log" |
     tee -a "$out/summary.txt"
 done
 "$reff" annotator show "$out/n50" "$out/n20" "$out/n10" "$out/n5" "$out/n1" \
@@ -25,7 +28,8 @@ run="$out/reff-n10-lambda$lambda"
 if ! grep -q "^reff-n10 " "$out/summary.txt"; then
   resume=; [ -f "$run/config.json" ] && resume=--resume
   start=$SECONDS
-  "$reff" train --preset cpu --method reff --lambda "$lambda" --annotator "$out/n10" \
+  "$reff" train --preset cpu "${before_pretraining[@]}" --method reff --lambda "$lambda" \
+    --annotator "$out/n10" \
     --out "$run" $resume 2>"$run.log" >"$run.out"
   echo "reff-n10 $(head -1 "$run.out") [wall $((SECONDS - start))s]" >>"$out/summary.txt"
 fi

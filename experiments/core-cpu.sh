@@ -7,7 +7,9 @@
 # Each run is a run folder under OUT; a finished run (checkpoint at the last epoch) is skipped, an
 # interrupted one resumes. Summary lines go to OUT/summary.txt.
 #   usage: experiments/core-cpu.sh [OUT] [SEED]     (default runs/core-cpu, seed 0)
+# The composition and start it measured: cpu-preset-before-pretraining.sh.
 set -euo pipefail
+source "$(dirname "$0")/cpu-preset-before-pretraining.sh"
 reff="${REFF:-build/reff}"
 out="${1:-runs/core-cpu}"
 seed="${2:-0}"
@@ -22,7 +24,8 @@ run() {  # run NAME ARGS...: train (or resume) and record the summary line and t
     set -- "$@" --resume
   fi
   local start=$SECONDS
-  "$reff" train --preset cpu --seed "$seed" "$@" --out "$dir" 2>"$dir.log" | tee "$dir.out"
+  "$reff" train --preset cpu --seed "$seed" "${before_pretraining[@]}" "$@" --out "$dir" \
+    2>"$dir.log" | tee "$dir.out"
   echo "$name $(head -1 "$dir.out") [wall $((SECONDS - start))s]" >>"$summary"
 }
 

@@ -5,6 +5,8 @@
 #   usage: experiments/shortcut-study.sh OUT SEED CONFIG...
 # Environment: REFF (the reff command, words split: default build/reff), TRAIN_ARGS (more reff
 # train options for every run, e.g. --device cuda).
+# Every run uses the composition and start the study measured (docs/results/shortcut-study.md):
+# the cpu preset's before the pretrained start (cpu-preset-before-pretraining.sh).
 # Configurations (each a named set of reff train options):
 #   baseline               cross-entropy only
 #   swap                   cross-entropy on background-swapped images (the competitor)
@@ -20,6 +22,7 @@ set -euo pipefail
 read -ra reff <<<"${REFF:-build/reff}"
 read -ra train_args <<<"${TRAIN_ARGS:-}"
 out="$1"; seed="$2"; shift 2
+source "$(dirname "$0")/cpu-preset-before-pretraining.sh"
 mkdir -p "$out"
 summary="$out/summary.txt"
 
@@ -47,7 +50,11 @@ for config in "$@"; do
   if grep -q "^$name " "$summary" 2>/dev/null; then continue; fi
   # shellcheck disable=SC2046
   args=($(options_of "$config"))
-  if [ -f "$dir/checkpoint-last.pt" ]; then args=(--resume); else args+=("${train_args[@]}"); fi
+  if [ -f "$dir/checkpoint-last.pt" ]; then
+    args=(--resume)
+  else
+    args=("${before_pretraining[@]}" "${args[@]}" "${train_args[@]}")
+  fi
   start=$SECONDS
   "${reff[@]}" train --preset cpu --seed "$seed" "${args[@]}" --out "$dir" 2>"$dir.log" | tee "$dir.out"
   echo "$name $(head -1 "$dir.out") [wall $((SECONDS - start))s]" >>"$summary"

@@ -5,7 +5,8 @@
 #                                              libraries and the GIMP patterns, unpacked under
 #                                              .deps/, git-ignored)
 #   GPU side:  scripts/gpu-check.sh run OUT   (carry .deps/root, .deps/gloo-include and
-#                                              data/mnist; writes the
+#                                              data/mnist; builds the cpu preset's stand-in
+#                                              backbone, then writes the
 #                                              logs and the runs' metrics to OUT)
 #              scripts/gpu-check.sh bench OUT (reff bench and bench/peer.py on CUDA side by side:
 #                                             ResNet-50 at 224 px, batch 32 (BENCH_BATCH),
@@ -35,9 +36,20 @@ prepare() {
   mv "$deps/include/gloo" "$root/.deps/gloo-include/"
   rm -rf "$deps/share/cmake/Gloo" "$deps"/lib/x86_64-linux-gnu/{libgloo*,*.a}
   ln -sf /lib/x86_64-linux-gnu/libz.so.1 "$deps/lib/x86_64-linux-gnu/libz.so"
-  # The default texture bank (gimp-data's patterns); carry data/mnist too.
-  rm -rf "$root/.deps/root/patterns"
+  # The paper preset's texture bank (gimp-data's patterns) and the garments the cpu preset's
+  # stand-in backbone is pretrained on; carry data/mnist too.
+  rm -rf "$root/.deps/root/patterns" "$root/.deps/root/fashion-mnist"
   cp -r /usr/share/gimp/2.0/patterns "$root/.deps/root/patterns"
+  cp -r /usr/share/datasets/fashion-mnist "$root/.deps/root/fashion-mnist"
+}
+
+# The cpu preset's stand-in backbone, pretrained on the GPU into a cache the later runs use.
+stand_in() {
+  local reff="$1" out="$2"
+  export REFF_CACHE=/tmp/reff-gpu-cache
+  timeout 200 "$reff" pretrain --preset cpu --device cuda \
+    --corpus "$root/.deps/root/fashion-mnist" > "$out/pretrain.log" 2>&1
+  echo "stand-in backbone: exit $?"; tail -2 "$out/pretrain.log"
 }
 
 build() {
@@ -64,7 +76,8 @@ run() {
   mkdir -p "$out" "$runs"
   build "$out" || return 1
   local reff="$root/build-gpu/reff" textures=(--texture-dir "$root/.deps/root/patterns")
-  local small=(--preset cpu --device cuda --epochs 1 "${textures[@]}")
+  stand_in "$reff" "$out"
+  local small=(--preset cpu --device cuda --epochs 1)
   local paper=("${textures[@]}" --preset paper --device cuda --epochs 1 --max-steps 40 --train-count 1600
                --val-count 256 --test-count 256 --explain-count 32)
   for method in baseline reff; do
@@ -73,7 +86,7 @@ run() {
     tail -3 "$out/paper-$method.log"
     cp "$runs/paper-$method/metrics.jsonl" "$out/paper-$method.jsonl" 2>/dev/null
   done
-  timeout 200 "$reff" train "${textures[@]}" --preset cpu --device cuda --method reff --out "$runs/cpu-reff" \
+  timeout 200 "$reff" train --preset cpu --device cuda --method reff --out "$runs/cpu-reff" \
     > "$out/cpu-reff.log" 2>&1; echo "cpu preset reff, 10 epochs on the GPU: exit $?"
   tail -4 "$out/cpu-reff.log"
   cp "$runs/cpu-reff/metrics.jsonl" "$out/cpu-reff.jsonl" 2>/dev/null
@@ -148,15 +161,14 @@ bench() {
   done | tee "$out/peer-bench.jsonl"
   [ "${TRAIN_SECONDS:-300}" -gt 0 ] || return 0
   # A short training run per precision and seed: the cpu preset (5 epochs), 4 runs at once.
-  local textures=(--texture-dir "$root/.deps/root/patterns")
+  stand_in "$reff" "$out"
   for seed in 0 1; do
     for precision in fp32 bf16; do
       echo "$seed $precision"
     done
   done | timeout "${TRAIN_SECONDS:-300}" xargs -P 4 -L 1 sh -c '"$0" --threads 4 train --preset cpu --epochs 5 \
-    --device cuda --method reff --background-swap false --seed "$3" --precision "$4" \
-    --texture-dir "$1" --out "$2/cpu-$4-seed$3" > "$2/cpu-$4-seed$3.log" 2>&1' \
-    "$reff" "${textures[1]}" "$runs"
+    --device cuda --method reff --background-swap false --seed "$2" --precision "$3" \
+    --out "$1/cpu-$3-seed$2" > "$1/cpu-$3-seed$2.log" 2>&1' "$reff" "$runs"
   for log in "$runs"/cpu-*.log; do echo "$(basename "$log" .log): $(tail -2 "$log" | head -1)"; done
   (cd "$runs" && find . -name metrics.jsonl | tar czf "$out/training.tar.gz" -T -)
 }
