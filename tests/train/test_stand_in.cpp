@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -80,11 +81,11 @@ TEST(StandIn, PretrainWritesABackboneThatTheCpuPresetStartsFrom) {
   ASSERT_EQ(config.pretrained, kStandIn);
   const auto model = initial_model(config);
   const auto loaded = models::state_dict(*model);
-  for (const auto& [name, tensor] : backbone) {
+  for (const auto& entry : backbone) {
     const auto it = std::find_if(loaded.begin(), loaded.end(),
-                                 [&](const auto& entry) { return entry.first == name; });
-    ASSERT_NE(it, loaded.end()) << name;
-    EXPECT_TRUE(torch::equal(it->second, tensor)) << name;
+                                 [&](const auto& other) { return other.first == entry.first; });
+    ASSERT_NE(it, loaded.end()) << entry.first;
+    EXPECT_TRUE(torch::equal(it->second, entry.second)) << entry.first;
   }
   // ... and not for another width, nor when missing.
   config.small.width = 4;
