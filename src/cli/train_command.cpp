@@ -259,13 +259,18 @@ struct PretrainCommand {
 train::TrainCallbacks console_callbacks(Progress& progress, const std::string& what) {
   train::TrainCallbacks callbacks;
   callbacks.stop_requested = [] { return StopOnSignal::requested(); };
-  callbacks.progress = [&progress, what](int64_t done, int64_t total, const std::string& status) {
-    if (done == 1) progress = Progress(what, "steps");
+  // The stand-in's pretraining, when a run builds it first, is named so until its last step.
+  auto label = std::make_shared<std::string>(what);
+  callbacks.progress = [&progress, label, what](int64_t done, int64_t total,
+                                                const std::string& status) {
+    if (done == 1) progress = Progress(*label, "steps");
     progress.update(done, total, status);
+    if (done == total) *label = what;
   };
-  callbacks.building_stand_in = [](const std::string& dir) {
+  callbacks.building_stand_in = [label](const std::string& dir) {
     std::cerr << "reff: this preset starts from a pretrained stand-in backbone (reff pretrain); "
               << "building it once into " << dir << "\n";
+    *label = "pretrain";
   };
   callbacks.epoch_end = [](const nlohmann::json& e) {
     std::cerr << "epoch " << e["epoch"] << ": train acc " << e["train"]["accuracy"] << ", val acc "
