@@ -119,6 +119,14 @@ table9 | experiment table9 --out $T/out
 --seeds | experiment table2 --seeds 0 --out $T/out
 --seeds | experiment table2 --seeds many --out $T/out
 --device | experiment table3 --device tpu --out $T/out
+none/train-images-idx3-ubyte.gz | pretrain --corpus $T/none --out $T/out
+--epochs | pretrain --epochs 0 --out $T/out
+--train-count | pretrain --train-count 0 --out $T/out
+--preset | pretrain --preset huge --out $T/out
+reff did not write | pretrain --out $T/foreign
+--mask-threshold | train --mask-threshold 0 --out $T/out
+--stretch-textures | train --stretch-textures maybe --out $T/out
+--texture-dir | data textured-mnist --textures varied --texture-dir $T --out $T/out
 ROWS
 )
 
