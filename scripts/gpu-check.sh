@@ -15,6 +15,9 @@
 #                                             peer: fp32 and bf16); img/s and peak GPU memory;
 #                                             then the cpu preset, 5 epochs, trained in fp32 and
 #                                             bf16 for 2 seeds each: accuracies)
+#              scripts/gpu-check.sh paper OUT (issue #18's paper scale: a 224-px ResNet-50
+#                                             stand-in on textured garments, then baseline and
+#                                             ReFF fine-tuned from it; PAPER_* sizes them)
 #              scripts/gpu-check.sh sweep OUT LANES SEEDS:CONFIG...
 #                                             (the shortcut study's configurations on the GPU,
 #                                              e.g. 0,1,2:baseline for three seeds,
@@ -173,10 +176,44 @@ bench() {
   (cd "$runs" && find . -name metrics.jsonl | tar czf "$out/training.tar.gz" -T -)
 }
 
+# Issue #18, item 5: the pretrained-start study at the paper's scale (ResNet-50, 224 px), sized by
+# the environment to fit the GPU's time: a stand-in backbone trained on textured garments (the
+# cpu preset's composition scaled to 224 px: 157-px digits), exported without its head, then
+# baseline and paper-form ReFF fine-tuned from it; logs, metrics and the accuracies in OUT.
+paper() {
+  local out="$1" runs=/tmp/reff-gpu-paper
+  mkdir -p "$out" "$runs"
+  build "$out" || return 1
+  local reff="$root/build-gpu/reff" seconds="${PAPER_SECONDS:-180}"
+  local look=(--preset paper --device cuda --precision "${PAPER_PRECISION:-bf16}" --textures varied
+              --digit-size 157 --luminance-offset 0.5 --stretch-textures true --mask-threshold 0.2)
+  timeout "$seconds" "$reff" train "${look[@]}" --method baseline --pretrained none \
+    --mnist "$root/.deps/root/fashion-mnist" --p 1 --q 1 --test garments:1:1 \
+    --train-count "${PAPER_PRETRAIN_COUNT:-12000}" --val-count 500 --test-count 500 --epochs 1 \
+    --batch-size 64 --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --out "$runs/stand-in" \
+    > "$out/stand-in.log" 2>&1
+  echo "stand-in: exit $?"; tail -2 "$out/stand-in.log"
+  "$reff" export "$runs/stand-in" --checkpoint last --out "$runs/stand-in.pth" > /dev/null &&
+    python3 -c 'import sys, torch
+d = torch.load(sys.argv[1])
+torch.save({k: v for k, v in d.items() if not k.startswith("fc.")}, sys.argv[2])' \
+      "$runs/stand-in.pth" "$runs/backbone.pth" || { echo "no backbone"; return 1; }
+  for method in baseline reff; do
+    timeout "$seconds" "$reff" train "${look[@]}" --method "$method" --pretrained "$runs/backbone.pth" \
+      --train-count "${PAPER_TRAIN_COUNT:-4000}" --val-count 500 --test-count 1000 \
+      --epochs "${PAPER_EPOCHS:-3}" --out "$runs/$method" > "$out/$method.log" 2>&1
+    echo "$method: exit $?"; tail -2 "$out/$method.log"
+    cp "$runs/$method/metrics.jsonl" "$out/$method.jsonl" 2>/dev/null
+  done
+  cp "$runs/stand-in/metrics.jsonl" "$out/stand-in.jsonl" 2>/dev/null
+}
+
 case "${1:-}" in
   prepare) prepare ;;
+  paper) paper "${2:?paper OUT}" ;;
   run) run "${2:?run OUT}" ;;
   bench) bench "${2:?bench OUT}" ;;
   sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${@:4}" ;;
-  *) echo "usage: $0 prepare | run OUT | bench OUT | sweep OUT LANES SEEDS:CONFIG..." >&2; exit 2 ;;
+  *) echo "usage: $0 prepare | run OUT | bench OUT | paper OUT | sweep OUT LANES SEEDS:CONFIG..." >&2
+     exit 2 ;;
 esac
