@@ -37,8 +37,7 @@ struct TexturedMnistCommand {
     options.seed = generator.seed;
     given.set("--canvas", generator.canvas, options.canvas);
     given.set("--digit-size", generator.digit_size, options.digit_size);
-    // A canvas smaller than the preset's digit: the digit fills it.
-    if (!given.given("--digit-size") && options.digit_size > options.canvas) options.digit_size = 0;
+    fit_digit_to_canvas(given, options);
     given.set("--luminance-offset", generator.luminance_offset, options.luminance_offset);
     given.set("--stretch-textures", generator.stretch_textures, options.stretch_textures);
     given.set("--mask-threshold", generator.mask_threshold, options.mask_threshold);

@@ -34,6 +34,10 @@ constexpr const char* kTexturedMnistOnly[] = {"--p",
 
 }  // namespace
 
+void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options) {
+  if (!given.given("--digit-size") && options.digit_size > options.canvas) options.digit_size = 0;
+}
+
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--preset", preset, "cpu | paper")->capture_default_str();
   given.add(command, "--dataset", dataset,
@@ -93,8 +97,7 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   given.set("--mnist", mnist, c.mnist_dir);
   given.set("--canvas", canvas, c.data.canvas);
   given.set("--digit-size", digit_size, c.data.digit_size);
-  // A canvas smaller than the preset's digit: the digit fills it.
-  if (!given.given("--digit-size") && c.data.digit_size > c.data.canvas) c.data.digit_size = 0;
+  fit_digit_to_canvas(given, c.data);
   given.set("--luminance-offset", luminance_offset, c.data.luminance_offset);
   given.set("--stretch-textures", stretch_textures, c.data.stretch_textures);
   given.set("--mask-threshold", mask_threshold, c.data.mask_threshold);

@@ -54,6 +54,9 @@ struct DataOptions {
   train::RunConfig resolve(const GivenOptions& given) const;
 };
 
+// A canvas smaller than the preset's digit (no --digit-size given): the digit fills the canvas.
+void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options);
+
 std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts);
 
 // --device auto | cpu | cuda | cuda:N

@@ -228,7 +228,7 @@ struct PretrainCommand {
     given.set("--epochs", epochs, config.train.epochs);
     given.set("--train-count", train_count, config.train_count);
     given.set("--max-steps", max_steps, config.train.max_steps);
-    given.set("--device", device, config.device);
+    config.device = device;
     config.train.validate();
     require(config.train_count > 0, "--train-count", "must be positive");
     const auto dir = out.empty() ? train::stand_in_dir(preset) : out;
@@ -388,7 +388,7 @@ void add_train_commands(CLI::App& app) {
   rg.add(*pre, "--train-count", r->train_count, "Corpus images (12000)");
   rg.add(*pre, "--max-steps", r->max_steps, "Stop after this many steps (0: no limit)");
   rg.add(*pre, "--seed", r->seed, "Seed of the initial weights and the batch order (0)");
-  rg.add(*pre, "--device", r->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
+  add_device_option(*pre, r->device);
   pre->callback([r] { r->run(); });
 }
 

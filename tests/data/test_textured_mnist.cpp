@@ -146,14 +146,20 @@ TEST(TexturedMnist, POneAndQOneDrawClassesUniformly) {
   expect_uniform(digits, kDraws, 4.5);
 }
 
-TEST(TexturedMnist, StretchedTexturesMakeEveryDigitPixelBrighterThanTheBackground) {
-  // c = 0.5 and patches stretched to [0, 1]: the digit's full-coverage pixels are >= 0.5 * 255,
-  // the pixels outside its square (pure background) <= 0.5 * 255, on every texture pair.
+// The cpu preset's look: 28-px digits on a 40-px canvas, c = 0.5, stretched patches, p = 1.
+TexturedMnistOptions stretched_options() {
   TexturedMnistOptions options;
   options.digit_size = 28;
   options.luminance_offset = 0.5;
   options.stretch_textures = true;
   options.p = 1.0;
+  return options;
+}
+
+TEST(TexturedMnist, StretchedTexturesMakeEveryDigitPixelBrighterThanTheBackground) {
+  // c = 0.5 and patches stretched to [0, 1]: the digit's full-coverage pixels are >= 0.5 * 255,
+  // the pixels outside its square (pure background) <= 0.5 * 255, on every texture pair.
+  const auto options = stretched_options();
   const auto generator = make(options, 60);
   for (int64_t i = 0; i < 60; ++i) {
     const auto s = generator.get(i);
@@ -171,11 +177,7 @@ TEST(TexturedMnist, StretchedTexturesMakeEveryDigitPixelBrighterThanTheBackgroun
 TEST(TexturedMnist, StretchingUsesEachRegionsWholeRange) {
   // Flat colours with distinct channels: stretched over the patch, the darkest channel becomes 0
   // and the brightest 1, so the background spans [0, 0.5] and the digit [0.5, 1] exactly.
-  TexturedMnistOptions options;
-  options.digit_size = 28;
-  options.luminance_offset = 0.5;
-  options.stretch_textures = true;
-  options.p = 1.0;
+  const auto options = stretched_options();
   const auto generator = make(options, 30, std::make_shared<test::FlatTextureBank>(30));
   int64_t checked = 0;
   for (int64_t i = 0; i < 30; ++i) {

@@ -13,27 +13,29 @@ namespace reff::train {
 namespace {
 namespace fs = std::filesystem;
 
-// The cpu preset on a few bar digits, as the corpus and as the data to fine-tune on.
-RunConfig tiny_cpu_config(const fs::path& mnist) {
-  auto config = preset_config("cpu");
-  config.mnist_dir = mnist.string();
-  config.textures = {"varied", ""};
+// A few images, one epoch: seconds.
+void shrink(RunConfig& config) {
   config.train_count = 32;
   config.val_count = 16;
   config.test_count = 16;
   config.train.epochs = 1;
   config.train.batch_size = 16;
   config.train.eval.explain_count = 4;
+}
+
+// The cpu preset on a few bar digits, as the data to fine-tune on.
+RunConfig tiny_cpu_config(const fs::path& mnist) {
+  auto config = preset_config("cpu");
+  config.mnist_dir = mnist.string();
+  config.textures = {"varied", ""};
+  shrink(config);
   return config;
 }
 
+// ... and its pretraining on the same digits as the corpus.
 RunConfig tiny_pretrain_config(const fs::path& mnist) {
   auto config = pretrain_config(tiny_cpu_config(mnist), mnist.string());
-  config.train_count = 32;
-  config.val_count = 16;
-  config.train.epochs = 1;
-  config.train.batch_size = 16;
-  config.train.eval.explain_count = 4;
+  shrink(config);
   return config;
 }
 

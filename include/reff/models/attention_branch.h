@@ -1,5 +1,5 @@
-// The attention branch of the Attention Branch Network (ABN, Fukui et al. CVPR 2019; docs/method.md,
-// the competing method): from the layer3 features f it gives
+// The attention branch of the Attention Branch Network (ABN, Fukui et al. CVPR 2019;
+// docs/method.md, the competing method): from the layer3 features f it gives
 //   h = ReLU(conv1x1_{C->K}(ReLU(BN(conv3x3_{C->C}(f)))))
 //   class scores = GAP(conv1x1_{K->K}(h))           (trained with their own cross-entropy)
 //   M(x) = sigmoid(BN(conv1x1_{K->1}(h)))  in [0, 1] (the attention map, [B, 1, h, w])
