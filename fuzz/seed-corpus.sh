@@ -4,7 +4,7 @@
 set -euo pipefail
 reff="$1"; out="$2"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"/{idx,gimp_pattern,image,isic2017_csv,pets_list,run_config,checkpoint,pth}
+mkdir -p "$out"/{idx,gimp_pattern,image,isic2017_csv,pets_list,run_config,checkpoint,pth,csv,coco,labelme}
 
 /usr/bin/python3 - "$out" <<'PY'
 import gzip, struct, sys
@@ -38,4 +38,14 @@ cp "$work/annotator/config.json" "$out/run_config/annotator.json"
 cp "$work/run/checkpoint-last.pt" "$out/checkpoint/last.pt"
 cp "$work/run/checkpoint-best.pt" "$out/checkpoint/best.pt"
 "$reff" export "$work/run" --out "$out/pth/small.pth" > /dev/null
+
+# Own folders: the layout example's COCO and labelme files, the hand-made mask fixtures, a CSV.
+"$reff" data layout-example --dataset folder --out "$work/own" > /dev/null
+cp "$work/own/masks/test.json" "$out/coco/example.json"
+cp "$(find "$work/own/masks/train" -name '*.json' | sort | head -1)" "$out/labelme/example.json"
+fixtures="$(cd "$(dirname "$0")/.." && pwd)/tests/data/masks"
+cp "$fixtures/coco.json" "$out/coco/hand-made.json"
+cp "$fixtures/labelme.json" "$out/labelme/hand-made.json"
+cp "$fixtures/indexed.png" "$out/image/indexed.png"
+printf 'image,label,split,mask,group\n"a, b.png",cat,train,m/a.png,x\nc.png,dog,,,y\n' > "$out/csv/seed.csv"
 echo "seed corpora in $out: $(find "$out" -type f | wc -l) files"

@@ -33,7 +33,7 @@ struct AnnotatorTrainCommand {
       config = train::load_annotator_config(out);
     } else {
       static_cast<train::RunConfig&>(config) = data.resolve(given);
-      require(config.annotated.n > 0, "--annotated-n",
+      require(config.annotated.n > 0 || train::is_own_folder(config), "--annotated-n",
               "the annotator learns from a few annotated images: give a count");
       auto options = train::annotator_preset(config.preset);
       given.set("--iterations", iterations, options.iterations);
@@ -49,9 +49,14 @@ struct AnnotatorTrainCommand {
           progress.update(done, total, status);
         });
     if (!distributed::world().writes()) return;
-    std::cout << "annotator n " << config.annotated.n
-              << (config.annotated.per_class ? " per class" : " in total") << ", "
-              << train::AnnotatorOptions::from_json(config.annotator).iterations
+    std::cout << "annotator ";
+    if (train::is_own_folder(config)) {
+      std::cout << "from " << summary["annotated_images"] << " masked images";
+    } else {
+      std::cout << "n " << config.annotated.n
+                << (config.annotated.per_class ? " per class" : " in total");
+    }
+    std::cout << ", " << train::AnnotatorOptions::from_json(config.annotator).iterations
               << " iterations: held-out IoU " << summary["iou"] << ", Dice " << summary["dice"]
               << " on " << summary["images"] << " val images ("
               << summary["train_seconds_this_session"] << " s of training)\n";

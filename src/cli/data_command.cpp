@@ -166,12 +166,14 @@ void add_data_command(CLI::App& app) {
   auto ex = std::make_shared<std::pair<std::string, std::string>>();
   auto* example = data->add_subcommand(
       "layout-example",
-      "Write a small synthetic folder in the official layout of isic2017 or pets");
-  example->add_option("--dataset", ex->first, "isic2017 | pets")->required();
+      "Write a small synthetic folder in the official layout of isic2017 or pets, or an own "
+      "folder's (folder)");
+  example->add_option("--dataset", ex->first, "isic2017 | pets | folder")->required();
   example->add_option("--out", ex->second, "Folder to write")->required();
   example->callback([ex] {
     data::write_layout_example(ex->first, ex->second);
-    std::cout << "wrote a " << ex->first << " example in its official layout to " << ex->second
+    std::cout << "wrote a " << ex->first << " example in its "
+              << (ex->first == "folder" ? "ImageFolder" : "official") << " layout to " << ex->second
               << " (train on it with --dataset " << ex->first << " --data " << ex->second << ")\n";
   });
 }

@@ -6,6 +6,7 @@
 #include "data_command.h"
 #include "experiment_command.h"
 #include "launch_command.h"
+#include "masks_command.h"
 #include "train_command.h"
 
 #include "reff/distributed/process_group.h"
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     reff::use_threads(threads, group.local_size());
   });
   reff::cli::add_data_command(app);
+  reff::cli::add_masks_command(app);
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);
   reff::cli::add_experiment_command(app);

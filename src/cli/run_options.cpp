@@ -6,9 +6,10 @@
 
 namespace reff::cli {
 
-std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts) {
+std::vector<train::TestSetSpec> parse_tests(const train::RunConfig& config,
+                                            const std::vector<std::string>& texts) {
   std::vector<train::TestSetSpec> specs;
-  for (const auto& text : texts) specs.push_back(train::parse_test_set(text));
+  for (const auto& text : texts) specs.push_back(train::test_set_for(config, text));
   return specs;
 }
 
@@ -22,15 +23,15 @@ namespace {
 // Options that shape generated Textured MNIST and mean nothing for a real data set.
 constexpr const char* kTexturedMnistOnly[] = {"--p",
                                               "--q",
-                                              "--test",
                                               "--mnist",
                                               "--textures",
                                               "--texture-dir",
                                               "--digit-size",
                                               "--luminance-offset",
                                               "--stretch-textures",
-                                              "--mask-threshold",
                                               "--data-seed"};
+// Options of Textured MNIST and own folders, which the official layouts fix.
+constexpr const char* kNotForOfficialLayouts[] = {"--test", "--mask-threshold"};
 
 }  // namespace
 
@@ -41,11 +42,16 @@ void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& 
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--preset", preset, "cpu | paper")->capture_default_str();
   given.add(command, "--dataset", dataset,
-            "textured-mnist (generated) | isic2017 | pets: folders in their official layouts");
-  given.add(command, "--data", data_dir, "Folder of the isic2017 or pets data set");
+            "textured-mnist (generated) | isic2017 | pets (folders in their official layouts) | "
+            "folder (your own images: docs/own-data.md)");
+  given.add(command, "--data", data_dir, "Folder of the isic2017, pets or own data set");
+  given.add(command, "--mask-values", mask_values,
+            "folder: mask values (palette indices of indexed PNGs, else gray levels) that mark "
+            "relevant pixels, repeatable (default: gray >= --mask-threshold)");
   given.add(command, "--p", p, "Training background randomness (0)");
   given.add(command, "--q", q, "Training digit-texture randomness (1)");
-  given.add(command, "--test", tests, "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1)");
+  given.add(command, "--test", tests,
+            "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1); folder: a folder of test images");
   given.add(command, "--data-seed", data_seed, "Seed of the generated images (0)");
   given.add(command, "--canvas,--image-size", canvas,
             "Image side in pixels (preset: cpu 40, paper 224)");
@@ -57,7 +63,8 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--stretch-textures", stretch_textures,
             "true: min-max scale every texture patch to [0, 1] (false)");
   given.add(command, "--mask-threshold", mask_threshold,
-            "The mask is the digit's coverage >= this (0.5)");
+            "The mask is the digit's coverage >= this (0.5); folder: a mask pixel >= this x 255 "
+            "(0.5)");
   given.add(command, "--textures", textures, "gimp | dtd | procedural | varied (gimp)");
   given.add(command, "--texture-dir", texture_dir, "Folder of the texture bank");
   given.add(command, "--mnist", mnist, "Folder in MNIST's layout (data/mnist)");
@@ -70,6 +77,9 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add_flag(command, "--annotated-total", annotated_total,
                  "--annotated-n counts images in total, not per class");
   given.add(command, "--annotation-seed", annotation_seed, "Seed of the choice of D1 (0)");
+  given.add(command, "--val-share", val_share,
+            "Share of each class's training images held out as val where a data set has no val "
+            "split (0.1)");
   given.add(command, "--split-seed", split_seed,
             "Seed of the train/val split of MNIST's or Pet's training file (0)");
 }
@@ -78,18 +88,29 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   auto c = train::preset_config(preset);
   given.set("--dataset", dataset, c.dataset);
   train::dataset_classes(c);  // a known name
+  require(train::is_own_folder(c) || !given.given("--mask-values"), "--mask-values",
+          "reads the masks of --dataset folder");
   if (train::is_textured_mnist(c)) {
-    require(!given.given("--data"), "--data", "is the folder of isic2017 or pets; see --mnist");
+    require(!given.given("--data"), "--data",
+            "is the folder of isic2017, pets or your own images (--dataset); see --mnist");
   } else {
     for (const char* option : kTexturedMnistOnly) {
       require(!given.given(option), option,
               "shapes generated Textured MNIST, not the " + c.dataset + " data set");
     }
+    if (!train::is_own_folder(c)) {
+      for (const char* option : kNotForOfficialLayouts)
+        require(!given.given(option), option, "does not apply to " + c.dataset);
+    }
+    require(!train::is_own_folder(c) || !given.given("--annotated-n"), "--annotated-n",
+            "a folder's annotated images are those that come with a mask");
     require(given.given("--data"), "--data", "the " + c.dataset + " folder is required");
     require(std::filesystem::is_directory(data_dir), "--data", data_dir + ": folder not found");
-    c.data_dir = data_dir;
-    c.tests = {{"test", 1.0, 1.0}};         // the official test split
+    c.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
+    c.tests = {{"test", 1.0, 1.0, ""}};     // the official test split
     c.train.augment = c.preset == "paper";  // ImageNet fine-tuning's crops and flips
+    c.data.mask_threshold = 0.5;            // an own folder's gray masks: at half
+    c.mask_values = mask_values;
     train::check_dataset_files(c);
   }
   given.set("--textures", textures, c.textures.kind);
@@ -109,10 +130,13 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   given.set("--test-count", test_count, c.test_count);
   given.set("--annotation-seed", annotation_seed, c.annotated.seed);
   given.set("--split-seed", split_seed, c.split.seed);
+  given.set("--val-share", val_share, c.split.val_share);
+  require(c.split.val_share > 0 && c.split.val_share < 1, "--val-share", "must be in (0, 1)");
   if (given.given("--annotated-n"))
     c.annotated.n = data::parse_annotated_n(annotated_n, "--annotated-n");
   c.annotated.per_class = !annotated_total;
-  if (given.given("--test")) c.tests = parse_tests(tests);
+  if (given.given("--test")) c.tests = parse_tests(c, tests);
+  if (train::is_own_folder(c)) data::MaskOptions{c.data.mask_threshold, c.mask_values}.validate();
   c.data.validate();
   for (const auto& t : {c.train_count, c.val_count, c.test_count}) {
     require(t >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");

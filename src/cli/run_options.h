@@ -44,8 +44,9 @@ class GivenOptions {
 struct DataOptions {
   std::string preset = "cpu", dataset, data_dir, textures, texture_dir, mnist, annotated_n;
   std::vector<std::string> tests;
+  std::vector<int64_t> mask_values;
   int64_t canvas = 0, digit_size = 0, train_count = 0, val_count = 0, test_count = 0;
-  double p = 0, q = 0, luminance_offset = 0, mask_threshold = 0;
+  double p = 0, q = 0, luminance_offset = 0, mask_threshold = 0, val_share = 0;
   uint64_t data_seed = 0, annotation_seed = 0, split_seed = 0;
   bool annotated_total = false, stretch_textures = false;
 
@@ -57,7 +58,9 @@ struct DataOptions {
 // A canvas smaller than the preset's digit (no --digit-size given): the digit fills the canvas.
 void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options);
 
-std::vector<train::TestSetSpec> parse_tests(const std::vector<std::string>& texts);
+// --test values for the config's data set (train::test_set_for).
+std::vector<train::TestSetSpec> parse_tests(const train::RunConfig& config,
+                                            const std::vector<std::string>& texts);
 
 // --device auto | cpu | cuda | cuda:N
 void add_device_option(CLI::App& command, std::string& device);

@@ -151,6 +151,37 @@ struct TrainCommand {
   }
 };
 
+std::string percent(const nlohmann::json& value) {
+  if (!value.is_number()) return "n/a";
+  char text[16];
+  std::snprintf(text, sizeof text, "%.1f%%", 100 * value.get<double>());
+  return text;
+}
+
+// One evaluated test set on stdout: accuracy, per class, per group, where the model looks.
+void print_eval_result(const nlohmann::json& result) {
+  std::cout << ": accuracy " << percent(result["accuracy"]) << " on " << result["count"]
+            << " images\n  per class:";
+  for (const auto& [name, r] : result["per_class"].items())
+    std::cout << " " << name << " " << percent(r["accuracy"]) << " (" << r["count"] << ")";
+  std::cout << "\n";
+  if (result.contains("per_group")) {
+    std::cout << "  per group:";
+    for (const auto& [name, r] : result["per_group"].items())
+      std::cout << " " << name << " " << percent(r["accuracy"]) << " (" << r["count"] << ")";
+    std::cout << "\n  worst-group " << percent(result["worst_group_accuracy"]) << ", mean-group "
+              << percent(result["mean_group_accuracy"]) << ", group-weighted "
+              << percent(result["group_weighted_accuracy"]) << "\n";
+  }
+  const auto& layers = result["layers"];
+  if (layers.empty()) return;
+  for (const char* metric : {"mass_inside", "energy", "pointing", "iou", "zero_maps"}) {
+    std::cout << "  " << metric << " per layer:";
+    for (const auto& layer : layers) std::cout << " " << percent(layer[metric]);
+    std::cout << "\n";
+  }
+}
+
 struct EvalCommand {
   std::string run_dir, checkpoint = "best", device = "auto";
   std::vector<std::string> tests;
@@ -160,16 +191,16 @@ struct EvalCommand {
     const auto config = train::load_run_config(run_dir);
     auto model = train::trained_model(run_dir, config, checkpoint, device);
     nlohmann::json results;
-    for (const auto& spec : tests.empty() ? config.tests : parse_tests(tests)) {
+    for (const auto& spec : tests.empty() ? config.tests : parse_tests(config, tests)) {
       const auto set = train::build_test_set(config, spec, count);
-      auto result = eval::evaluate(*model, set.data, config.train.eval).to_json();
-      result["p"] = spec.p;
-      result["q"] = spec.q;
-      std::cout << spec.name << " (p " << spec.p << ", q " << spec.q << "): accuracy "
-                << result["accuracy"] << " on " << result["count"] << " images; mass inside mask "
-                << "per layer";
-      for (const auto& layer : result["layers"]) std::cout << " " << layer["mass_inside"];
-      std::cout << "\n";
+      auto result = set.evaluate(*model, config.train.eval);
+      std::cout << spec.name;
+      if (train::is_textured_mnist(config)) {
+        result["p"] = spec.p;
+        result["q"] = spec.q;
+        std::cout << " (p " << spec.p << ", q " << spec.q << ")";
+      }
+      print_eval_result(result);
       results[spec.name] = result;
     }
     write_json_file((fs::path(run_dir) / "eval.json").string(), results);
@@ -183,9 +214,9 @@ struct ExplainCommand {
   void run() const {
     const auto config = train::load_run_config(run_dir);
     require(count >= 1 && count <= 256, "--count", "must be in [1, 256]");
-    const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1}
+    const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1, ""}
                                                            : config.tests.front())
-                                   : train::parse_test_set(test);
+                                   : train::test_set_for(config, test);
     auto model = train::trained_model(run_dir, config, checkpoint, device);
     train::write_explanations(*model, config, spec, count, out);
     std::cout << "wrote " << out << ": rows of input, mask, Grad-CAM of layer1..layer"

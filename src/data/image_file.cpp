@@ -20,14 +20,6 @@
 namespace reff::data {
 namespace {
 
-constexpr int64_t kMaxSide = 1 << 15;    // pixels per side
-constexpr int64_t kMaxPixels = 1 << 28;  // 256 Mpx: larger is a corrupt header, not a photo
-
-bool plausible(int64_t width, int64_t height) {
-  return width > 0 && height > 0 && width <= kMaxSide && height <= kMaxSide &&
-         width * height <= kMaxPixels;
-}
-
 struct JpegErrors {
   jpeg_error_mgr manager;
   std::jmp_buf jump;
@@ -62,7 +54,7 @@ const char* decode_jpeg(std::FILE* file, std::vector<uint8_t>& pixels, int64_t& 
   jpeg_read_header(&info, TRUE);
   info.out_color_space = JCS_RGB;
   jpeg_calc_output_dimensions(&info);
-  if (!plausible(info.output_width, info.output_height)) {
+  if (!plausible_image_size(info.output_width, info.output_height)) {
     jpeg_destroy_decompress(&info);
     return "implausible image size";
   }
@@ -97,7 +89,7 @@ torch::Tensor read_png(const std::string& path) {
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&image, path.c_str()))
     throw Error(path + ": cannot decode PNG (" + image.message + ")");
-  if (!plausible(image.width, image.height)) {
+  if (!plausible_image_size(image.width, image.height)) {
     png_image_free(&image);
     throw Error(path + ": cannot decode PNG (implausible image size)");
   }
@@ -112,6 +104,13 @@ torch::Tensor read_png(const std::string& path) {
 }
 
 }  // namespace
+
+bool plausible_image_size(int64_t width, int64_t height) {
+  constexpr int64_t kMaxSide = 1 << 15;    // pixels per side
+  constexpr int64_t kMaxPixels = 1 << 28;  // 256 Mpx: larger is a corrupt header, not a photo
+  return width > 0 && height > 0 && width <= kMaxSide && height <= kMaxSide &&
+         width * height <= kMaxPixels;
+}
 
 torch::Tensor read_image(const std::string& path) {
   unsigned char magic[8] = {};

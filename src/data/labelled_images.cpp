@@ -35,30 +35,41 @@ void require_file(const std::string& path, const std::string& what, const std::s
 
 TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int64_t size,
                                    MaskEncoding encoding) {
+  return load_labelled_images(files, size, [&](size_t i, int64_t height, int64_t width) {
+    const auto& file = files[i];
+    const auto mask = read_image(file.mask)[0];
+    require(mask.size(0) == height && mask.size(1) == width, file.mask,
+            "is " + std::to_string(mask.size(1)) + "x" + std::to_string(mask.size(0)) +
+                " but its image " + file.image + " is " + std::to_string(width) + "x" +
+                std::to_string(height));
+    return relevant_pixels(mask, encoding);
+  });
+}
+
+TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int64_t size,
+                                   const RelevantPixels& relevant) {
   require(size >= 8 && size <= 4096, "--image-size", "must be in [8, 4096]");
   const auto n = static_cast<int64_t>(files.size());
   require(n > 0, "data set", "no images listed");
   auto images = torch::empty({n, 3, size, size}, torch::kUInt8);
-  auto masks = torch::empty({n, size, size}, torch::kUInt8);
+  auto masks = torch::zeros({n, size, size}, torch::kUInt8);
   auto labels = torch::empty({n}, torch::kInt64);
+  auto has_mask = torch::zeros({n}, torch::kBool);
   at::parallel_for(0, n, /*grain_size=*/1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const auto& file = files[static_cast<size_t>(i)];
       const auto image = read_image(file.image);
-      const auto mask = read_image(file.mask)[0];
-      require(mask.sizes() == image.sizes().slice(1), file.mask,
-              "is " + std::to_string(mask.size(1)) + "x" + std::to_string(mask.size(0)) +
-                  " but its image " + file.image + " is " + std::to_string(image.size(2)) + "x" +
-                  std::to_string(image.size(1)));
+      const auto mask = relevant(static_cast<size_t>(i), image.size(1), image.size(2));
       images[i] = squash(image.to(torch::kFloat), size).round().clamp(0, 255).to(torch::kUInt8);
-      // Coverage of the relevant region after resizing, binarised at one half.
-      const auto coverage =
-          squash(relevant_pixels(mask, encoding).to(torch::kFloat).unsqueeze(0), size)[0];
-      masks[i] = coverage.ge(0.5).to(torch::kUInt8) * 255;
       labels[i] = file.label;
+      if (!mask.defined()) continue;
+      // Coverage of the relevant region after resizing, binarised at one half.
+      const auto coverage = squash(mask.to(torch::kFloat).unsqueeze(0), size)[0];
+      masks[i] = coverage.ge(0.5).to(torch::kUInt8) * 255;
+      has_mask[i] = true;
     }
   });
-  return TensorDataset(images, labels, masks, torch::ones({n}, torch::kBool));
+  return TensorDataset(images, labels, masks, has_mask);
 }
 
 }  // namespace reff::data

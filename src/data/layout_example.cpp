@@ -6,6 +6,9 @@
 #include "reff/data/rng.h"
 #include "reff/error.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -20,11 +23,16 @@ struct Example {
   torch::Tensor inside;  // bool [H, W]: the ellipse
 };
 
-Example draw(int64_t label, int64_t classes, Rng& rng) {
+struct Ellipse {
+  double cx, cy, rx, ry;
+};
+
+Example draw(int64_t label, int64_t classes, Rng& rng, Ellipse* drawn = nullptr) {
   const auto ys = torch::arange(kHeight, torch::kFloat).view({-1, 1});
   const auto xs = torch::arange(kWidth, torch::kFloat).view({1, -1});
   const double cy = rng.uniform(16, 32), cx = rng.uniform(20, 44);
   const double ry = rng.uniform(8, 14), rx = rng.uniform(10, 18);
+  if (drawn != nullptr) *drawn = {cx, cy, rx, ry};
   const auto inside = ((ys - cy) / ry).pow(2) + ((xs - cx) / rx).pow(2) <= 1;
   const double hue = double(label) / double(classes);
   const auto colour = torch::tensor({float(255 * hue), float(255 * (1 - hue)), 128.0f});
@@ -92,22 +100,107 @@ void write_oxford_pets(const fs::path& dir, Rng& rng) {
   write_text(dir / "annotations" / "test.txt", test);
 }
 
+// The ellipse as a polygon of 24 points in pixel coordinates (pixel centres at +0.5).
+std::vector<std::pair<double, double>> outline(const Ellipse& e) {
+  std::vector<std::pair<double, double>> points;
+  for (int k = 0; k < 24; ++k) {
+    const double t = 2 * M_PI * k / 24;
+    points.emplace_back(e.cx + 0.5 + e.rx * std::cos(t), e.cy + 0.5 + e.ry * std::sin(t));
+  }
+  return points;
+}
+
+// Own folder (folder_dataset.h): three classes told apart by the ellipse's colour, while a square
+// in the top-left corner has a colour of its own per class in train/ and test/ (a shortcut) and
+// a random class's colour in shifted/ (the shortcut broken). Masks mark the ellipse: in train/
+// for 3 images per class (one PNG, two labelme polygons), in test/ as one COCO file of polygons,
+// in shifted/ as PNGs.
+void write_own_folder(const fs::path& dir, Rng& rng) {
+  const char* classes[] = {"amber", "jade", "violet"};
+  const float corner_colours[3][3] = {{230, 30, 30}, {30, 30, 230}, {230, 230, 30}};
+  constexpr int64_t kClasses = 3, kCorner = 12;
+  nlohmann::json coco = {{"images", nlohmann::json::array()},
+                         {"annotations", nlohmann::json::array()}};
+  const std::pair<const char*, int> splits[] = {{"train", 12}, {"test", 6}, {"shifted", 6}};
+  for (const auto& [split, count] : splits) {
+    for (int64_t c = 0; c < kClasses; ++c) {
+      const bool shifted = std::string(split) == "shifted";
+      fs::create_directories(dir / split / classes[c]);
+      // shifted/ is a test folder of its own: its masks inside it
+      const auto mask_dir = (shifted ? dir / split / "masks" : dir / "masks" / split) / classes[c];
+      fs::create_directories(mask_dir);
+      for (int k = 0; k < count; ++k) {
+        Ellipse ellipse{};
+        auto example = draw(c, kClasses, rng, &ellipse);
+        const auto corner_class = shifted ? int64_t(rng.below(kClasses)) : c;
+        auto corner = torch::zeros({kHeight, kWidth}, torch::kBool);
+        corner.slice(0, 0, kCorner).slice(1, 0, kCorner).fill_(true);
+        corner &= ~example.inside;
+        const auto colour =
+            torch::tensor({corner_colours[corner_class][0], corner_colours[corner_class][1],
+                           corner_colours[corner_class][2]})
+                .view({3, 1, 1});
+        example.image = torch::where(corner.unsqueeze(0), colour.expand({3, kHeight, kWidth}),
+                                     example.image.to(torch::kFloat))
+                            .to(torch::kUInt8);
+        const auto stem = std::string(classes[c]) + "_" + std::to_string(k);
+        const auto name = fs::path(split) / classes[c] / (stem + ".png");
+        write_png((dir / name).string(), example.image);
+        const auto mask_base = mask_dir / stem;
+        const bool train = std::string(split) == "train";
+        if (std::string(split) == "test") {
+          const int64_t id = int64_t(coco["images"].size()) + 1;
+          coco["images"].push_back(
+              {{"id", id}, {"file_name", name.string()}, {"height", kHeight}, {"width", kWidth}});
+          nlohmann::json polygon = nlohmann::json::array();
+          for (const auto& [x, y] : outline(ellipse)) {
+            polygon.push_back(x);
+            polygon.push_back(y);
+          }
+          coco["annotations"].push_back(
+              {{"id", id}, {"image_id", id}, {"segmentation", {polygon}}, {"iscrowd", 0}});
+        } else if (!train || k == 0) {
+          write_png(mask_base.string() + ".png", example.inside.to(torch::kUInt8) * 255);
+        } else if (k == 1 || k == 2) {  // labelme, as its polygon tool saves an outline
+          nlohmann::json points = nlohmann::json::array();
+          for (const auto& [x, y] : outline(ellipse)) points.push_back({x, y});
+          write_text(mask_base.string() + ".json",
+                     nlohmann::json{{"version", "5.4.1"},
+                                    {"shapes",
+                                     {{{"label", classes[c]},
+                                       {"points", points},
+                                       {"shape_type", "polygon"},
+                                       {"mask", nullptr}}}},
+                                    {"imagePath", "../../../" + name.string()},
+                                    {"imageData", nullptr},
+                                    {"imageHeight", kHeight},
+                                    {"imageWidth", kWidth}}
+                         .dump(1));
+        }
+      }
+    }
+  }
+  write_text(dir / "masks" / "test.json", coco.dump(1));
+}
+
 }  // namespace
 
 void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed) {
-  require(dataset == "isic2017" || dataset == "pets", "--dataset",
-          "'" + dataset + "' is not one of isic2017, pets");
+  require(dataset == "isic2017" || dataset == "pets" || dataset == "folder", "--dataset",
+          "'" + dataset + "' is not one of isic2017, pets, folder");
   std::error_code error;
   fs::create_directories(dir, error);
   require(!error, dir, "cannot create the folder (" + error.message() + ")");
-  require(!fs::exists(fs::path(dir) / "images") &&
+  require(!fs::exists(fs::path(dir) / "images") && !fs::exists(fs::path(dir) / "train") &&
               !fs::exists(fs::path(dir) / "ISIC-2017_Training_Part3_GroundTruth.csv"),
           dir, "already holds a data set; choose an empty folder");
   Rng rng(seed, 0x1A70);
   if (dataset == "isic2017") {
     write_isic2017(dir, rng);
-  } else {
+  } else if (dataset == "pets") {
     write_oxford_pets(dir, rng);
+  } else {
+    write_own_folder(dir, rng);
   }
 }
 

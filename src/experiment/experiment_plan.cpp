@@ -49,7 +49,7 @@ std::vector<MethodSpec> table3_methods(const std::vector<MethodSpec>& table2) {
   return {table2[0], table2[1]};  // baseline, ReFF
 }
 
-train::TestSetSpec test_at(const std::string& name, double p, double q) { return {name, p, q}; }
+train::TestSetSpec test_at(const std::string& name, double p, double q) { return {name, p, q, ""}; }
 
 // The classifier config of a cell (annotator_dir is the runner's: it knows the folders).
 train::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const MethodSpec& method,

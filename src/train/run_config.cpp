@@ -1,5 +1,6 @@
 #include "reff/train/run_config.h"
 
+#include "reff/data/folder_dataset.h"
 #include "reff/data/isic2017.h"
 #include "reff/data/oxford_pets.h"
 #include "reff/error.h"
@@ -31,9 +32,50 @@ std::vector<data::LabelledImage> real_files(const RunConfig& config, data::Split
              : data::oxford_pets_files(config.data_dir, split, config.split);
 }
 
+data::FolderListing own_listing(const RunConfig& config) {
+  auto listing = data::list_folder(config.data_dir, config.split);
+  require(config.class_names.empty() || listing.classes == config.class_names, config.data_dir,
+          "its classes are not those the run was made with (config.json's \"classes\")");
+  return listing;
+}
+
+// Each group's share of the folder's training images.
+std::vector<double> train_group_shares(const RunConfig& config) {
+  std::vector<double> shares(config.group_names.size(), 0.0);
+  const auto train = own_listing(config).train;
+  for (const auto& image : train)
+    if (image.group >= 0) shares[static_cast<size_t>(image.group)] += 1.0 / double(train.size());
+  return shares;
+}
+
+// Images of an own folder: decoded with their masks and groups.
+NamedDataset own_set(const RunConfig& config, std::vector<data::FolderImage> images,
+                     const std::vector<std::string>& group_names, const std::string& name) {
+  data::MaskReader masks({config.data.mask_threshold, config.mask_values});
+  NamedDataset set{
+      name, data::load_folder_images(images, config.data.canvas, masks), {}, config.class_names};
+  if (group_names.empty()) return set;
+  std::vector<int64_t> ids;
+  for (const auto& image : images) ids.push_back(image.group);
+  set.groups = {torch::tensor(ids, torch::kInt64), group_names, train_group_shares(config)};
+  set.groups.train_shares.resize(group_names.size(), 0.0);  // groups new in a test folder
+  return set;
+}
+
+template <class T>
+void keep_first(std::vector<T>& items, int64_t count) {
+  if (count > 0 && count < static_cast<int64_t>(items.size())) items.resize(size_t(count));
+}
+
 // A split of a real data set, or its first `count` images when count > 0.
 NamedDataset real_set(const RunConfig& config, data::Split split, const std::string& name,
                       int64_t count) {
+  if (is_own_folder(config)) {
+    auto images = own_listing(config).split(split);
+    require(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
+    keep_first(images, count);
+    return own_set(config, std::move(images), config.group_names, name);
+  }
   auto set = config.dataset == "isic2017"
                  ? data::load_isic2017(config.data_dir, split, config.data.canvas)
                  : data::load_oxford_pets(config.data_dir, split, config.data.canvas, config.split);
@@ -42,7 +84,7 @@ NamedDataset real_set(const RunConfig& config, data::Split split, const std::str
     std::iota(first.begin(), first.end(), 0);
     set = set.subset(first);
   }
-  return {name, std::move(set)};
+  return {name, std::move(set), {}, {}};
 }
 
 NamedDataset build_set(const RunConfig& config, data::Split split, const std::string& name,
@@ -50,7 +92,7 @@ NamedDataset build_set(const RunConfig& config, data::Split split, const std::st
   if (!is_textured_mnist(config)) return real_set(config, split, name, count);
   const auto generator = textured_mnist(config, split, name, p, q);
   const int64_t n = count > 0 ? count : generator.digits().size();
-  return {name, data::TensorDataset::from_textured_mnist(generator, n)};
+  return {name, data::TensorDataset::from_textured_mnist(generator, n), {}, {}};
 }
 
 double parse_probability(const std::string& text, const std::string& where) {
@@ -80,7 +122,7 @@ TestSetSpec parse_test_set(const std::string& text) {
           "'" + text + "' is not NAME:P:Q (e.g. shift:1:1)");
   return {text.substr(0, first),
           parse_probability(text.substr(first + 1, second - first - 1), "--test " + text),
-          parse_probability(text.substr(second + 1), "--test " + text)};
+          parse_probability(text.substr(second + 1), "--test " + text), ""};
 }
 
 RunConfig preset_config(const std::string& preset) {
@@ -89,7 +131,7 @@ RunConfig preset_config(const std::string& preset) {
   config.mnist_dir = std::string(REFF_DATA_DIR) + "/mnist";
   config.data.p = 0.0;
   config.data.q = 1.0;
-  config.tests = {{"shift", 1.0, 1.0}, {"iid", 0.0, 1.0}};
+  config.tests = {{"shift", 1.0, 1.0, ""}, {"iid", 0.0, 1.0, ""}};
   if (preset == "cpu") {
     // docs/results/pretrained-cpu.md: legible digits (28 px, unscaled, lighter than any
     // background, full-contrast textures), backgrounds told apart by pattern, not colour, and a
@@ -116,9 +158,17 @@ RunConfig preset_config(const std::string& preset) {
 }
 
 bool is_textured_mnist(const RunConfig& config) { return config.dataset == "textured-mnist"; }
+bool is_own_folder(const RunConfig& config) { return config.dataset == "folder"; }
 
-void check_dataset_files(const RunConfig& config) {
+void check_dataset_files(RunConfig& config) {
   if (is_textured_mnist(config)) return;
+  if (is_own_folder(config)) {
+    const auto listing = own_listing(config);
+    config.class_names = listing.classes;
+    config.group_names = listing.groups;
+    if (!listing.test.empty()) config.tests = {{"test", 1.0, 1.0, ""}};
+    return;
+  }
   for (const auto split : {data::Split::train, data::Split::val, data::Split::test})
     real_files(config, split);
 }
@@ -127,31 +177,54 @@ int64_t dataset_classes(const RunConfig& config) {
   if (config.dataset == "textured-mnist") return 10;
   if (config.dataset == "isic2017") return data::kIsic2017Classes;
   if (config.dataset == "pets") return data::kOxfordPetsClasses;
-  throw Error("--dataset: '" + config.dataset + "' is not one of textured-mnist, isic2017, pets");
+  if (is_own_folder(config)) return static_cast<int64_t>(config.class_names.size());
+  throw Error("--dataset: '" + config.dataset +
+              "' is not one of textured-mnist, isic2017, pets, folder");
+}
+
+TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
+  if (is_textured_mnist(config)) return parse_test_set(text);
+  if (text == "test") return {"test", 1.0, 1.0, ""};
+  require(is_own_folder(config), "--test",
+          config.dataset + " has one test set, its official test split (named test)");
+  require(std::filesystem::is_directory(text), "--test",
+          "'" + text + "' is neither test (the folder's test split) nor a folder of test images");
+  auto folder = std::filesystem::absolute(text).lexically_normal();
+  if (folder.filename().empty()) folder = folder.parent_path();
+  return {folder.filename().string(), 1.0, 1.0, folder.string()};
 }
 
 nlohmann::json RunConfig::data_json() const {
   nlohmann::json tests_json = nlohmann::json::array();
-  for (const auto& t : tests) tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
-  return {{"dataset", dataset},
-          {"data_dir", data_dir},
-          {"mnist_dir", mnist_dir},
-          {"textures", textures.kind},
-          {"texture_dir", textures.path},
-          {"canvas", data.canvas},
-          {"digit_size", data.digit_size},
-          {"luminance_offset", data.luminance_offset},
-          {"stretch_textures", data.stretch_textures},
-          {"mask_threshold", data.mask_threshold},
-          {"p", data.p},
-          {"q", data.q},
-          {"seed", data.seed},
-          {"val_share", split.val_share},
-          {"split_seed", split.seed},
-          {"train_count", train_count},
-          {"val_count", val_count},
-          {"test_count", test_count},
-          {"tests", tests_json}};
+  for (const auto& t : tests) {
+    tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
+    if (!t.folder.empty()) tests_json.back()["folder"] = t.folder;
+  }
+  nlohmann::json json = {{"dataset", dataset},
+                         {"data_dir", data_dir},
+                         {"mnist_dir", mnist_dir},
+                         {"textures", textures.kind},
+                         {"texture_dir", textures.path},
+                         {"canvas", data.canvas},
+                         {"digit_size", data.digit_size},
+                         {"luminance_offset", data.luminance_offset},
+                         {"stretch_textures", data.stretch_textures},
+                         {"mask_threshold", data.mask_threshold},
+                         {"p", data.p},
+                         {"q", data.q},
+                         {"seed", data.seed},
+                         {"val_share", split.val_share},
+                         {"split_seed", split.seed},
+                         {"train_count", train_count},
+                         {"val_count", val_count},
+                         {"test_count", test_count},
+                         {"tests", tests_json}};
+  if (is_own_folder(*this)) {  // only then, so other runs' config.json stays as it was
+    json["classes"] = class_names;
+    json["groups"] = group_names;
+    json["mask_values"] = mask_values;
+  }
+  return json;
 }
 
 nlohmann::json RunConfig::to_json() const {
@@ -220,7 +293,13 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.train_count = d.at("train_count");
     c.val_count = d.at("val_count");
     c.test_count = d.at("test_count");
-    for (const auto& t : d.at("tests")) c.tests.push_back({t.at("name"), t.at("p"), t.at("q")});
+    for (const auto& t : d.at("tests"))
+      c.tests.push_back({t.at("name"), t.at("p"), t.at("q"), t.value("folder", "")});
+    c.class_names = d.value("classes", c.class_names);
+    c.group_names = d.value("groups", c.group_names);
+    c.mask_values = d.value("mask_values", c.mask_values);
+    require(!is_own_folder(c) || c.class_names.size() >= 2, "config.json",
+            "a folder run lists its classes");
     if (json.contains("annotations")) {  // absent in runs made before the pseudo-annotator
       const auto& a = json.at("annotations");
       c.annotated = {a.at("n"), a.at("per_class"), a.at("seed")};
@@ -303,10 +382,18 @@ data::TensorDataset build_train_set(const RunConfig& config) {
       .data;
 }
 
+std::vector<int64_t> annotated_indices(const RunConfig& config, const data::TensorDataset& train) {
+  if (!is_own_folder(config)) return data::annotated_subset(train.labels(), config.annotated);
+  const auto masked = train.has_mask().nonzero().squeeze(1).contiguous();
+  return {masked.data_ptr<int64_t>(), masked.data_ptr<int64_t>() + masked.numel()};
+}
+
 data::TensorDataset build_algorithm1_train_set(const RunConfig& config) {
   auto generated = build_train_set(config);
-  if (config.annotated.n == 0) return generated;  // n = All: every sample keeps its mask
-  const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
+  // n = All: every sample keeps its mask (an own folder's images: those they come with)
+  if (config.annotated.n == 0 && (!is_own_folder(config) || config.annotator_dir.empty()))
+    return generated;
+  const auto d1 = annotated_indices(config, generated);
   if (config.annotator_dir.empty()) return generated.with_annotations(d1, {});
   const auto annotator = load_annotator_config(config.annotator_dir);
   require_annotator_fits(config, annotator);
@@ -360,6 +447,13 @@ NamedDataset build_val_set(const RunConfig& config) {
 }
 
 NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count) {
+  if (!spec.folder.empty()) {
+    require(is_own_folder(config), "--test", "a folder of test images needs --dataset folder");
+    auto groups = config.group_names;
+    auto images = data::list_test_folder(spec.folder, config.class_names, groups);
+    keep_first(images, count > 0 ? count : config.test_count);
+    return own_set(config, std::move(images), groups, spec.name);
+  }
   if (!is_textured_mnist(config)) {
     require(spec.name == "test", "--test",
             config.dataset + " has one test set, its official test split (named test)");

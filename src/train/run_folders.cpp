@@ -95,12 +95,17 @@ LoadedAnnotator load_annotator(const std::string& dir) {
 nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count) {
   auto config = annotator.config;
   if (count > 0) config.val_count = count;
-  const auto val = build_val_set(config);
-  const auto overlap = mask_overlap(pseudo_annotate(*annotator.model->generator, val.data),
-                                    val.data.masks().to(torch::kFloat32).div(255.0));
+  auto val = build_val_set(config).data;
+  if (!val.has_mask().all().item<bool>()) {  // an own folder: the images that have masks
+    const auto masked = val.has_mask().nonzero().squeeze(1).contiguous();
+    if (masked.numel() == 0) return {{"iou", nullptr}, {"dice", nullptr}, {"images", 0}};
+    val = val.subset({masked.data_ptr<int64_t>(), masked.data_ptr<int64_t>() + masked.numel()});
+  }
+  const auto overlap = mask_overlap(pseudo_annotate(*annotator.model->generator, val),
+                                    val.masks().to(torch::kFloat32).div(255.0));
   return {{"iou", overlap.iou},
           {"dice", overlap.dice},
-          {"images", val.data.size()},
+          {"images", val.size()},
           {"n", annotator.config.annotated.n},
           {"per_class", annotator.config.annotated.per_class}};
 }
@@ -114,14 +119,15 @@ nlohmann::json run_annotator(
   const bool continuing = resume && fs::exists(checkpoint);
   require(continuing || !fs::exists(checkpoint), out,
           "already holds an annotator; pass --resume or choose another --out");
-  require(config.annotated.n > 0, "--annotated-n",
+  require(config.annotated.n > 0 || is_own_folder(config), "--annotated-n",
           "the annotator learns from a few annotated images: give a count");
   const auto options = AnnotatorOptions::from_json(config.annotator);
   options.validate();
   const auto on = parse_device(device);
   // Data and D1 first: a bad --annotated-n fails before anything is written.
   const auto generated = build_train_set(config);
-  const auto d1 = data::annotated_subset(generated.labels(), config.annotated);
+  const auto d1 = annotated_indices(config, generated);
+  require(!d1.empty(), config.data_dir, "none of the training images has a mask to learn from");
   torch::manual_seed(options.seed);
   auto model = std::make_shared<Pix2Pix>(config.data.canvas, options);
   model->to(on);

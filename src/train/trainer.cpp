@@ -170,6 +170,13 @@ std::string fixed(double value, int digits) {
 
 }  // namespace
 
+nlohmann::json NamedDataset::evaluate(models::TappedModel& model,
+                                      const eval::EvalOptions& options) const {
+  auto result = eval::evaluate(model, data, options, groups);
+  result.class_names = class_names;
+  return result.to_json();
+}
+
 nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                      const data::TensorDataset& train_set, const NamedDataset& val,
                      const std::vector<NamedDataset>& tests, const std::string& run_dir,
@@ -345,10 +352,10 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     }
     state["epoch"] = epoch;
     if (!group.writes()) continue;
-    record["val"] = eval::evaluate(model, val.data, options.eval).to_json();
+    record["val"] = val.evaluate(model, options.eval);
     record["val"]["name"] = val.name;
     for (const auto& test : tests) {
-      record["tests"][test.name] = eval::evaluate(model, test.data, options.eval).to_json();
+      record["tests"][test.name] = test.evaluate(model, options.eval);
     }
     state["history"].push_back(record);
     const double val_accuracy = record["val"]["accuracy"].get<double>();

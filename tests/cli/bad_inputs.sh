@@ -19,6 +19,43 @@ cp "$(find "$T/isic-sizes/ISIC-2017_Training_Data" -name '*.jpg' | sort | head -
 cp "$T/tiny/masks/000000.png" "$mask"
 rm "$T/isic-nocsv/ISIC-2017_Validation_Part3_GroundTruth.csv"
 sed -i '2s/^\([^ ]*\) [0-9]*/\1 99/' "$T/pets-badlist/annotations/trainval.txt"
+# Own folders (docs/own-data.md), each broken in one way.
+"$REFF" data layout-example --dataset folder --out "$T/own" >/dev/null
+own_csv() {  # own_csv NAME ROWS...: a CSV folder over the example's images
+  mkdir -p "$T/$1"
+  cp -r "$T/own/train" "$T/$1/img"; local name="$1"; shift
+  { echo "image,label,split,mask"; printf '%s\n' "$@"; } >"$T/$name/labels.csv"
+}
+two=("img/amber/amber_0.png,amber,," "img/jade/jade_0.png,jade,,")
+own_csv own-one "img/amber/amber_0.png,amber,,"
+own_csv own-twice "${two[@]}" "img/amber/amber_0.png,amber,test,"
+own_csv own-escape "${two[@]}" "../own/train/amber/amber_1.png,amber,test,"
+own_csv own-absolute "${two[@]}" "$T/own/train/amber/amber_1.png,amber,test,"
+own_csv own-link "${two[@]}" "train/amber/amber_1.png,amber,test,"
+ln -s "$T/own/train" "$T/own-link/train"
+own_csv own-unknown "${two[@]}" "img/jade/jade_1.png,teal,test,"
+own_csv own-columns "${two[@]}"; sed -i '1s/split/fold/' "$T/own-columns/labels.csv"
+own_csv own-size "img/amber/amber_0.png,amber,,m.png" "img/jade/jade_0.png,jade,,"
+cp "$T/tiny/masks/000000.png" "$T/own-size/m.png"
+own_csv own-huge "img/amber/amber_0.png,amber,," "img/jade/jade_0.png,jade,," "huge.png,jade,,"
+own_csv own-polygon "img/amber/amber_0.png,amber,,m.json" "img/jade/jade_0.png,jade,,"
+own_csv own-outside "img/amber/amber_0.png,amber,,m.json" "img/jade/jade_0.png,jade,,"
+own_csv own-rle "img/amber/amber_0.png,amber,,c.json" "img/jade/jade_0.png,jade,,"
+/usr/bin/python3 - "$T" <<'PY'
+import json, struct, sys, zlib
+t = sys.argv[1]
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+# A PNG header claiming 100,000 x 100,000 pixels (and no pixels).
+ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
+open(f"{t}/own-huge/huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+labelme = lambda points: {"imageHeight": 48, "imageWidth": 64, "shapes": [{"points": points, "shape_type": "polygon"}]}
+json.dump(labelme([[1, 1], [5, 5]]), open(f"{t}/own-polygon/m.json", "w"))
+json.dump(labelme([[1, 1], [70, 5], [3, 9]]), open(f"{t}/own-outside/m.json", "w"))
+json.dump({"images": [{"id": 1, "file_name": "img/amber/amber_0.png", "height": 48, "width": 64}],
+           "annotations": [{"image_id": 1, "segmentation": {"counts": [5, 7], "size": [48, 64]}}]},
+          open(f"{t}/own-rle/c.json", "w"))
+PY
 mkdir -p "$T/bad-config" && printf 'not json' > "$T/bad-config/config.json"
 mkdir -p "$T/no-run"
 printf 'junk' > "$T/junk.pth"
@@ -82,6 +119,26 @@ none/images | train --textures dtd --texture-dir $T/none --out $T/out
 --annotation-seed | annotator train --n 1 --annotation-seed -1 --out $T/out
 --seed | data textured-mnist --seed -1 --out $T/out
 ISIC_ | train --dataset isic2017 --data $T/isic-sizes --out $T/out
+at least two | train --dataset folder --data $T/own-one --out $T/out
+listed twice | train --dataset folder --data $T/own-twice --out $T/out
+leaves the data folder | train --dataset folder --data $T/own-escape --out $T/out
+is absolute | train --dataset folder --data $T/own-absolute --out $T/out
+leads out of the data folder | train --dataset folder --data $T/own-link --out $T/out
+class 'teal' | train --dataset folder --data $T/own-unknown --out $T/out
+'fold' is not one of | train --dataset folder --data $T/own-columns --out $T/out
+m.png: is 24x24 but its image | train --dataset folder --data $T/own-size --out $T/out
+huge.png: cannot decode PNG (implausible image size) | train --dataset folder --data $T/own-huge --out $T/out
+at least 3 points | train --dataset folder --data $T/own-polygon --out $T/out
+outside the 64x48 image | train --dataset folder --data $T/own-outside --out $T/out
+RLE counts sum to 12 | train --dataset folder --data $T/own-rle --out $T/out
+mask(s) cannot be used | masks validate $T/own-rle
+--mask-values | train --dataset folder --data $T/own --mask-values 300 --out $T/out
+--mask-values | train --mask-values 3 --out $T/out
+--mask-threshold | masks validate $T/own --mask-threshold 1.5
+--annotated-n | train --dataset folder --data $T/own --annotated-n 2 --out $T/out
+--val-share | train --val-share 1 --out $T/out
+already exists | masks convert $T/own --out $T/own
+neither labels.csv nor | masks validate $T/isic
 Validation_Part3_GroundTruth.csv | train --dataset isic2017 --data $T/isic-nocsv --out $T/out
 trainval.txt | train --dataset pets --data $T/pets-badlist --out $T/out
 config.json | train --resume --out $T/no-run

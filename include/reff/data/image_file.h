@@ -8,6 +8,9 @@
 
 namespace reff::data {
 
+// Up to 32,768 pixels a side and 256 Mpx: a larger header is corrupt, refused before allocating.
+bool plausible_image_size(int64_t width, int64_t height);
+
 // Decodes a PNG or JPEG as RGB uint8 [3, H, W]. Throws reff::Error naming the file.
 torch::Tensor read_image(const std::string& path);
 

@@ -4,6 +4,7 @@
 
 #include "reff/data/tensor_dataset.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ enum class MaskEncoding {
 // than its image is a reff::Error naming both files, as is any file that cannot be decoded.
 TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int64_t size,
                                    MaskEncoding encoding);
+
+// The relevant pixels of image i, bool [height, width] (its decoded size); undefined: no mask.
+// Called from several threads at once.
+using RelevantPixels = std::function<torch::Tensor(size_t i, int64_t height, int64_t width)>;
+// The same with masks from `relevant` (`files[i].mask` is not read); has_mask is false where it
+// returns an undefined tensor.
+TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int64_t size,
+                                   const RelevantPixels& relevant);
 
 // Throws reff::Error "<path>: expected <what> (is DIR the <data set> folder?)" unless it exists.
 void require_file(const std::string& path, const std::string& what, const std::string& data_set);

@@ -2,7 +2,8 @@
 // run folder, so `reff eval` and `reff explain` rebuild the same model and data.
 //
 // Data sets: textured-mnist (generated, the default), isic2017 and pets (folders in their official
-// layouts, isic2017.h and oxford_pets.h, resized to the canvas size: 224 in the paper preset).
+// layouts, isic2017.h and oxford_pets.h) and folder (the user's own images and masks,
+// folder_dataset.h), resized to the canvas size: 224 in the paper preset.
 //
 // Presets (explicit options override them):
 //   cpu:   40 px canvas, 28-px digits on the varied textures (docs/method.md, "A pretrained
@@ -13,6 +14,7 @@
 #pragma once
 
 #include "reff/data/annotated_subset.h"
+#include "reff/data/mask_file.h"
 #include "reff/data/mnist_folder.h"
 #include "reff/data/tensor_dataset.h"
 #include "reff/data/texture_bank_choice.h"
@@ -31,6 +33,7 @@ namespace reff::train {
 struct TestSetSpec {
   std::string name;
   double p = 1.0, q = 1.0;
+  std::string folder;  // --dataset folder: a folder of test images; empty: the test split
 };
 // "NAME:P:Q", e.g. "shift:1:1". Throws reff::Error for other forms or p, q outside [0, 1].
 TestSetSpec parse_test_set(const std::string& text);
@@ -38,8 +41,12 @@ TestSetSpec parse_test_set(const std::string& text);
 struct RunConfig {
   std::string preset = "cpu";
   // Data
-  std::string dataset = "textured-mnist";  // | isic2017 | pets
-  std::string data_dir;                    // the isic2017 / pets folder
+  std::string dataset = "textured-mnist";  // | isic2017 | pets | folder
+  std::string data_dir;                    // the isic2017 / pets / own folder
+  // folder: class and group names (label k is class_names[k]) and how masks are read (its
+  // threshold is data.mask_threshold).
+  std::vector<std::string> class_names, group_names;
+  std::vector<int64_t> mask_values;
   std::string mnist_dir;
   data::TextureSource textures;
   data::TexturedMnistOptions data;  // p, q: the training distribution; seed: data_seed
@@ -75,10 +82,16 @@ struct RunConfig {
 RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
 
 bool is_textured_mnist(const RunConfig& config);
-int64_t dataset_classes(const RunConfig& config);  // 10, 3 (isic2017) or 37 (pets)
+bool is_own_folder(const RunConfig& config);  // --dataset folder
+// 10, 3 (isic2017), 37 (pets) or the folder's class count
+int64_t dataset_classes(const RunConfig& config);
+// A --test value: NAME:P:Q for textured-mnist; "test" (the test split) for the other data sets
+// and, for a folder, another folder of images (named by its last path component).
+TestSetSpec test_set_for(const RunConfig& config, const std::string& text);
 // For a real data set, lists every split's files (cheap: no decoding), so a folder that does not
-// look like the data set fails with a reff::Error naming the file before any work starts.
-void check_dataset_files(const RunConfig& config);
+// look like the data set fails with a reff::Error naming the file before any work starts. For
+// an own folder, also sets class_names and group_names, and the test split as the test set.
+void check_dataset_files(RunConfig& config);
 
 // The model, seeded by model_seed, on CPU (to be loaded from a checkpoint).
 std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
@@ -91,6 +104,10 @@ std::shared_ptr<models::ResNet> initial_model(const RunConfig& config);
 // The Textured MNIST generator of the set `name` (its seed: data.seed and the name).
 data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
                                    const std::string& name, double p, double q);
+
+// Which training samples keep their masks (D1): the annotated subset of Algorithm 1, or, for an
+// own folder, the images that come with a mask.
+std::vector<int64_t> annotated_indices(const RunConfig& config, const data::TensorDataset& train);
 
 // Data sets, each generated with its own seed derived from data.seed and the set's name.
 // The training set as generated (every mask present):

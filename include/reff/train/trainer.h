@@ -68,6 +68,10 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
 struct NamedDataset {
   std::string name;
   data::TensorDataset data;
+  eval::Groups groups;                   // defined for an own folder with a group column
+  std::vector<std::string> class_names;  // an own folder's; empty: classes go by number
+  // evaluate() with the names filled in, as metrics.jsonl and eval.json record it.
+  nlohmann::json evaluate(models::TappedModel& model, const eval::EvalOptions& options) const;
 };
 
 struct TrainCallbacks {

@@ -1,0 +1,81 @@
+#include "reff/data/mask_file.h"
+
+#include "reff/data/labelme_file.h"
+#include "reff/data/png_values.h"
+#include "reff/error.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace reff::data {
+namespace {
+
+std::string extension(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  require(in.good(), path, "mask file not found");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// COCO files hold "images" and "annotations"; labelme files "shapes".
+bool is_coco(const std::string& text) {
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return json.is_object() && json.contains("images") && json.contains("annotations") &&
+         !json.contains("shapes");
+}
+
+}  // namespace
+
+void MaskOptions::validate() const {
+  require(threshold > 0 && threshold <= 1, "--mask-threshold", "must be in (0, 1]");
+  for (const auto v : values) require(v >= 0 && v <= 255, "--mask-values", "must be in [0, 255]");
+}
+
+std::shared_ptr<const CocoFile> MaskReader::coco(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto known = coco_files_.find(path);
+  return known == coco_files_.end() ? nullptr : known->second;
+}
+
+std::shared_ptr<const CocoFile> MaskReader::keep_coco(const std::string& path,
+                                                      const std::string& text) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& file = coco_files_[path];
+  if (!file) file = std::make_shared<const CocoFile>(CocoFile::parse(text, path));
+  return file;
+}
+
+torch::Tensor MaskReader::read(const std::string& mask_path, const std::string& image,
+                               int64_t height, int64_t width) {
+  const auto ext = extension(mask_path);
+  if (ext == ".json") {
+    if (const auto known = coco(mask_path)) return known->mask(image, height, width);
+    const auto text = read_text(mask_path);
+    return is_coco(text) ? keep_coco(mask_path, text)->mask(image, height, width)
+                         : parse_labelme_mask(text, height, width, mask_path);
+  }
+  require(ext == ".png", mask_path,
+          "a mask is a .png (binary, grayscale or indexed) or a .json "
+          "(labelme or COCO)");
+  const auto values = read_png_values(mask_path);
+  require(values.size(0) == height && values.size(1) == width, mask_path,
+          "is " + std::to_string(values.size(1)) + "x" + std::to_string(values.size(0)) +
+              " but its image " + image + " is " + std::to_string(width) + "x" +
+              std::to_string(height));
+  if (options_.values.empty()) return values.ge(options_.threshold * 255.0);
+  auto relevant = torch::zeros_like(values, torch::kBool);
+  for (const auto v : options_.values) relevant.logical_or_(values.eq(v));
+  return relevant;
+}
+
+}  // namespace reff::data

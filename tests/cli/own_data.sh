@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The own-data workflow end to end on a generated folder (README, "Your own data"): masks
+# validated and converted, an annotator trained from the few masked images, a classifier trained
+# with its pseudo-masks, evaluated on a shifted test folder and a grouped CSV folder, explained.
+# Every step must write what it should. Needs $REFF (the binary).
+set -uo pipefail
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+run() {  # run NAME args...: the command must succeed; its output is kept in $tmp/NAME.out
+  local name="$1"; shift
+  "$REFF" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || fail "$name exited $?: $(tail -3 "$tmp/$name.err")"
+}
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+data="$tmp/data"
+run example data layout-example --dataset folder --out "$data"
+[ -f "$data/masks/test.json" ] || fail "layout-example wrote no COCO file"
+
+run validate masks validate "$data"
+grep -q "^27 masks: 27 read, 0 unreadable" "$tmp/validate.out" || fail "validate said: $(tail -2 "$tmp/validate.out")"
+grep -q "^train: .* masks per class: amber [0-9]" "$tmp/validate.out" || fail "validate printed no counts"
+
+run convert masks convert "$data" --out "$tmp/converted"
+[ "$(find "$tmp/converted" -name '*.png' | wc -l)" -eq 27 ] || fail "convert wrote $(find "$tmp/converted" -name '*.png' | wc -l) masks"
+
+tiny=(--dataset folder --data "$data" --canvas 24)
+run annotator annotator train "${tiny[@]}" --iterations 4 --generator-base 4 --discriminator-base 4 --out "$tmp/annotator"
+grep -q "^annotator from [0-9]* masked images" "$tmp/annotator.out" || fail "annotator said: $(cat "$tmp/annotator.out")"
+[ "$(json "$tmp/annotator/eval.json" "d['images'] > 0")" = True ] || fail "annotator evaluated no held-out masks"
+
+run train train "${tiny[@]}" --width 4 --epochs 2 --batch-size 8 --method reff --annotator "$tmp/annotator" \
+  --explain-count 8 --out "$tmp/run"
+[ -f "$tmp/run/explanations.png" ] || fail "train drew no explanations.png"
+[ "$(json "$tmp/run/config.json" "d['data']['classes']")" = "['amber', 'jade', 'violet']" ] || fail "config.json lacks the classes"
+tail -1 "$tmp/run/metrics.jsonl" | /usr/bin/python3 -c "
+import json, sys
+e = json.load(sys.stdin)
+assert set(e['tests']['test']['per_class']) == {'amber', 'jade', 'violet'}, e['tests']['test']
+assert 'energy' in e['tests']['test']['layers'][0], e['tests']['test']['layers']
+" || fail "metrics.jsonl lacks per-class or explanation metrics"
+
+run eval eval "$tmp/run" --test "$data/shifted" --test test
+grep -q "^shifted: accuracy [0-9.]*% on 18 images" "$tmp/eval.out" || fail "eval said: $(cat "$tmp/eval.out")"
+grep -q "^  energy per layer:" "$tmp/eval.out" || fail "eval printed no explanation metrics"
+[ "$(json "$tmp/run/eval.json" "sorted(d)")" = "['shifted', 'test']" ] || fail "eval.json holds $(cat "$tmp/run/eval.json" | head -c 200)"
+
+# A CSV folder with a group column: per-group, worst-group and group-weighted accuracy.
+grouped="$tmp/grouped"
+mkdir -p "$grouped" && cp -r "$data/shifted/." "$grouped/"
+{ echo "image,label,mask,group"; k=0
+  for f in $(cd "$grouped" && ls */*.png | grep -v '^masks/'); do
+    echo "$f,${f%%/*},masks/$f,g$((k % 2))"; k=$((k + 1)); done; } >"$grouped/labels.csv"
+run eval_groups eval "$tmp/run" --test "$grouped"
+grep -q "^  worst-group [0-9.]*%, mean-group [0-9.]*%, group-weighted" "$tmp/eval_groups.out" || fail "grouped eval said: $(cat "$tmp/eval_groups.out")"
+[ "$(json "$tmp/run/eval.json" "sorted(d['grouped']['per_group'])")" = "['g0', 'g1']" ] || fail "eval.json lacks the groups"
+
+run explain explain "$tmp/run" --test "$data/shifted" --count 4 --out "$tmp/shifted.png"
+[ -s "$tmp/shifted.png" ] || fail "explain wrote no picture"
+
+# Bad folders: exit 2, one error line, nothing written.
+bad() {
+  local mention="$1"; shift
+  "$REFF" "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"; local rc=$?
+  [ "$rc" -eq 2 ] || fail "'$*' exited $rc, expected 2"
+  grep -q "^error: .*$mention" "$tmp/bad.err" || fail "'$*' said: $(cat "$tmp/bad.err")"
+  [ ! -e "$tmp/out" ] || fail "'$*' left $tmp/out behind"
+}
+mkdir -p "$tmp/alien/zebra" && cp "$data/shifted/amber/amber_0.png" "$tmp/alien/zebra/"
+bad "class 'zebra' is not among the training classes" eval "$tmp/run" --test "$tmp/alien"
+bad "neither test" eval "$tmp/run" --test shift:1:1
+bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp/out"
+bad "reads the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
+bad "already exists" masks convert "$data" --out "$tmp/converted"
+printf 'image,label\nx.png,a\n' >"$tmp/one.csv"; mkdir -p "$tmp/one" && mv "$tmp/one.csv" "$tmp/one/labels.csv"
+bad "at least two" train --dataset folder --data "$tmp/one" --out "$tmp/out"
+[ $failures -eq 0 ] && echo "own data workflow: all steps wrote what they should"
+exit $((failures > 0))
