@@ -46,9 +46,10 @@ import json, struct, sys, zlib
 t = sys.argv[1]
 def chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-# A PNG header claiming 100,000 x 100,000 pixels (and no pixels).
+# A PNG header claiming 100,000 x 100,000 pixels (and no pixels): refused before allocating.
 ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
-open(f"{t}/own-huge/huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+open(f"{t}/own-huge/huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                                         + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
 labelme = lambda points: {"imageHeight": 48, "imageWidth": 64, "shapes": [{"points": points, "shape_type": "polygon"}]}
 json.dump(labelme([[1, 1], [5, 5]]), open(f"{t}/own-polygon/m.json", "w"))
 json.dump(labelme([[1, 1], [70, 5], [3, 9]]), open(f"{t}/own-outside/m.json", "w"))
@@ -124,8 +125,8 @@ listed twice | train --dataset folder --data $T/own-twice --out $T/out
 leaves the data folder | train --dataset folder --data $T/own-escape --out $T/out
 is absolute | train --dataset folder --data $T/own-absolute --out $T/out
 leads out of the data folder | train --dataset folder --data $T/own-link --out $T/out
-class 'teal' | train --dataset folder --data $T/own-unknown --out $T/out
-'fold' is not one of | train --dataset folder --data $T/own-columns --out $T/out
+is not among the training classes | train --dataset folder --data $T/own-unknown --out $T/out
+is not one of image, label, split | train --dataset folder --data $T/own-columns --out $T/out
 m.png: is 24x24 but its image | train --dataset folder --data $T/own-size --out $T/out
 huge.png: cannot decode PNG (implausible image size) | train --dataset folder --data $T/own-huge --out $T/out
 at least 3 points | train --dataset folder --data $T/own-polygon --out $T/out
