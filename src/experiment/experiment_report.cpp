@@ -3,6 +3,7 @@
 #include "reff/error.h"
 #include "reff/json_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -82,6 +83,27 @@ const std::vector<MethodSpec>& methods(const ExperimentResults& results) {
 
 double test_accuracy(const CellOutcome& outcome, const std::string& test) {
   return outcome.result.at("tests").at(test).at("accuracy").get<double>();
+}
+
+// Where a cell's model looks and which class it fails most on a test set (docs/metrics.md):
+// "worst class | energy | zero maps", the last two averaged over the explained layers; "-" where
+// the cell was run before these were recorded.
+std::string shift_details(const CellOutcome& outcome, const std::string& test) {
+  const auto& result = outcome.result.at("tests").at(test);
+  if (!result.contains("per_class")) return "- | - | -";
+  double worst = 1;
+  for (const auto& [name, entry] : result["per_class"].items())
+    worst = std::min(worst, entry.at("accuracy").get<double>());
+  double energy = 0, zero = 0;
+  int64_t layers = 0;
+  for (const auto& layer : result.at("layers")) {
+    if (!layer.at("energy").is_number() || !layer.at("zero_maps").is_number()) continue;
+    energy += layer["energy"].get<double>();
+    zero += layer["zero_maps"].get<double>();
+    ++layers;
+  }
+  if (layers == 0) return percent(worst) + " | - | -";
+  return percent(worst) + " | " + percent(energy / layers) + " | " + percent(zero / layers);
 }
 
 std::string entry_text(const Aggregate& a) {
@@ -218,11 +240,14 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
 
   if (results.table == Table::table2) {  // the same cells on the training distribution
     md << "\n## Every classifier cell: accuracy (%) at (0, 1) (`iid`) and (1, 1) (`shift`)\n\n"
-       << "| cell | iid | shift |\n|---|---|---|\n";
+       << "On `shift`: the accuracy of the worst class, and, averaged over the four layers, the "
+          "energy pointing game and the share of all-zero maps (docs/metrics.md).\n\n"
+       << "| cell | iid | shift | worst class | energy | zero maps |\n|---|---|---|---|---|---|\n";
     for (const auto& [cell, outcome] : results.cells) {
       if (cell.kind != CellKind::classifier || outcome.status != "done") continue;
       md << "| " << cell.id << " | " << percent(test_accuracy(outcome, "iid")) << " | "
-         << percent(test_accuracy(outcome, "shift")) << " |\n";
+         << percent(test_accuracy(outcome, "shift")) << " | " << shift_details(outcome, "shift")
+         << " |\n";
     }
   }
 
