@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace reff {
 
@@ -34,6 +35,14 @@ nlohmann::json read_json_file(const std::string& path) {
   auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   require(!json.is_discarded(), path, "not valid JSON");
   return json;
+}
+
+int64_t json_integer(const nlohmann::json& value, const std::string& where) {
+  require(value.is_number_integer() &&
+              !(value.is_number_unsigned() &&
+                value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())),
+          where, "expected an integer, not " + value.dump().substr(0, 40));
+  return value.get<int64_t>();
 }
 
 }  // namespace reff

@@ -106,11 +106,16 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
             "a folder's annotated images are those that come with a mask");
     require(given.given("--data"), "--data", "the " + c.dataset + " folder is required");
     require(std::filesystem::is_directory(data_dir), "--data", data_dir + ": folder not found");
-    c.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
+    // An own folder's path is kept absolute, so eval and explain find it from anywhere.
+    c.data_dir = train::is_own_folder(c)
+                     ? std::filesystem::absolute(data_dir).lexically_normal().string()
+                     : data_dir;
     c.tests = {{"test", 1.0, 1.0, ""}};     // the official test split
     c.train.augment = c.preset == "paper";  // ImageNet fine-tuning's crops and flips
-    c.data.mask_threshold = 0.5;            // an own folder's gray masks: at half
-    c.mask_values = mask_values;
+    if (train::is_own_folder(c)) {
+      c.data.mask_threshold = 0.5;  // gray masks: relevant from half intensity on
+      c.mask_values = mask_values;
+    }
     train::check_dataset_files(c);
   }
   given.set("--textures", textures, c.textures.kind);

@@ -32,7 +32,7 @@ struct TrainCommand {
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
   bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false,
-       background_swap = false, channels_last = false;
+       background_swap = false, channels_last = false, prefetch = true;
   DataOptions data;
   GivenOptions given;
 
@@ -111,6 +111,7 @@ struct TrainCommand {
     } else {
       config = resolve();
     }
+    given.set("--prefetch", prefetch, config.train.prefetch);  // a run-time choice, not stored
     // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
     const StopOnSignal stop_on_signal;
     const auto& group = distributed::world();
@@ -143,7 +144,8 @@ struct TrainCommand {
       std::cout << " (stopped after --max-steps " << config.train.max_steps << ")";
     }
     std::cout << " (val accuracy " << chosen["val"]["accuracy"] << ")";
-    for (const auto& [name, result] : chosen["tests"].items()) {
+    const auto tests = chosen.value("tests", nlohmann::json::object());  // none: no test split
+    for (const auto& [name, result] : tests.items()) {
       std::cout << ", " << name << " accuracy " << result["accuracy"];
     }
     std::cout << "\nrun folder: " << out << " (config.json, metrics.jsonl, checkpoints, "
@@ -374,6 +376,9 @@ void add_train_commands(CLI::App& app) {
         "(default fp32)");
   g.add(*train, "--channels-last", t->channels_last,
         "true: NHWC images and convolution weights (faster on some GPUs; default false)");
+  g.add(*train, "--prefetch", t->prefetch,
+        "false: build each batch when its step starts instead of during the step before (the "
+        "batches are the same; default true)");
   g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
              "Distributed runs: BatchNorm statistics of the global batch, not each process's");
   t->data.add_to(*train, g);

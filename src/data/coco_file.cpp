@@ -2,6 +2,7 @@
 
 #include "reff/data/region_shapes.h"
 #include "reff/error.h"
+#include "reff/json_file.h"
 
 #include <filesystem>
 #include <fstream>
@@ -30,12 +31,17 @@ void draw_segmentation(torch::Tensor& mask, const nlohmann::json& segmentation,
   require(segmentation.is_object() && segmentation.contains("counts"), where,
           "a segmentation is neither polygons nor RLE {\"counts\", \"size\"}");
   const auto& size = segmentation.at("size");
-  require(size.is_array() && size.size() == 2 && size[0].get<int64_t>() == mask.size(0) &&
-              size[1].get<int64_t>() == mask.size(1),
+  require(size.is_array() && size.size() == 2 && json_integer(size[0], where) == mask.size(0) &&
+              json_integer(size[1], where) == mask.size(1),
           where, "RLE size differs from the image's [height, width]");
   const auto& counts = segmentation["counts"];
-  const auto runs =
-      counts.is_string() ? parse_rle_string(counts, where) : counts.get<std::vector<int64_t>>();
+  std::vector<int64_t> runs;
+  if (counts.is_string()) {
+    runs = parse_rle_string(counts, where);
+  } else {
+    require(counts.is_array(), where, "RLE counts are neither a list nor a string");
+    for (const auto& count : counts) runs.push_back(json_integer(count, where));
+  }
   mask.logical_or_(decode_rle(runs, mask.size(0), mask.size(1), where));
 }
 
@@ -58,17 +64,20 @@ CocoFile CocoFile::parse(const std::string& text, const std::string& where) {
   try {
     std::map<int64_t, size_t> by_id;
     for (const auto& image : json.at("images")) {
-      const int64_t id = image.at("id");
+      const int64_t id = json_integer(image.at("id"), where);
       const std::string name = image.at("file_name");
       require(by_id.emplace(id, coco.images_.size()).second, where,
               "image id " + std::to_string(id) + " is listed twice");
       require(coco.by_name_.emplace(name, coco.images_.size()).second, where,
               "file_name " + name + " is listed twice");
       coco.by_base_name_[base_name(name)].push_back(coco.images_.size());
-      coco.images_.push_back({name, image.at("height"), image.at("width"), {}});
+      coco.images_.push_back({name,
+                              json_integer(image.at("height"), where),
+                              json_integer(image.at("width"), where),
+                              {}});
     }
     for (const auto& annotation : json.at("annotations")) {
-      const int64_t id = annotation.at("image_id");
+      const int64_t id = json_integer(annotation.at("image_id"), where);
       const auto image = by_id.find(id);
       require(image != by_id.end(), where,
               "an annotation names image id " + std::to_string(id) + ", which is not listed");

@@ -31,8 +31,11 @@ std::string inside(const fs::path& dir, const std::string& relative, const std::
           "'" + relative + "' is absolute: paths are relative to the data folder");
   for (const auto& part : path)
     require(part != "..", where, "'" + relative + "' leaves the data folder (..)");
-  const auto root = fs::weakly_canonical(dir);
-  const auto full = fs::weakly_canonical(dir / path);
+  std::error_code root_error, error;
+  const auto root = fs::weakly_canonical(dir, root_error);
+  const auto full = fs::weakly_canonical(dir / path, error);
+  require(!root_error && !error, where,
+          "'" + relative + "': " + (error ? error : root_error).message());
   const auto [end, _] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
   require(
       end == root.end(), where,
@@ -231,6 +234,16 @@ void split_val_from_train(FolderListing& listing, const SplitOptions& options) {
   listing.train = std::move(train);
 }
 
+// The listing of an own folder: file system failures (a name too long, no permission) are bad
+// input too.
+FolderListing list_any_layout(const fs::path& dir) {
+  try {
+    return fs::exists(dir / kCsv) ? list_csv(dir) : list_imagefolder(dir);
+  } catch (const fs::filesystem_error& e) {
+    throw Error(dir.string() + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 const std::vector<FolderImage>& FolderListing::split(Split split) const {
@@ -239,7 +252,7 @@ const std::vector<FolderImage>& FolderListing::split(Split split) const {
 
 FolderListing list_folder(const std::string& dir, const SplitOptions& split) {
   require(fs::is_directory(dir), dir, "folder not found");
-  auto listing = fs::exists(fs::path(dir) / kCsv) ? list_csv(dir) : list_imagefolder(dir);
+  auto listing = list_any_layout(dir);
   std::vector<int64_t> per_class(listing.classes.size(), 0);
   for (const auto& image : listing.train) ++per_class[static_cast<size_t>(image.label)];
   for (size_t c = 0; c < per_class.size(); ++c) {
@@ -256,7 +269,7 @@ std::vector<FolderImage> list_test_folder(const std::string& dir,
   const fs::path root(dir);
   FolderListing listing;
   if (fs::exists(root / kCsv) || fs::is_directory(root / "test")) {
-    listing = fs::exists(root / kCsv) ? list_csv(root) : list_imagefolder(root);
+    listing = list_any_layout(root);
     if (!listing.test.empty()) {
       listing.train = std::move(listing.test);
     } else {  // no split: every image is a test image

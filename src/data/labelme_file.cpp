@@ -4,6 +4,7 @@
 #include "reff/data/png_values.h"
 #include "reff/data/region_shapes.h"
 #include "reff/error.h"
+#include "reff/json_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -43,7 +44,8 @@ torch::Tensor parse_labelme_mask(const std::string& text, int64_t height, int64_
           "not a labelme file (no \"shapes\" list)");
   auto mask = torch::zeros({height, width}, torch::kBool);
   try {
-    const int64_t h = json.at("imageHeight"), w = json.at("imageWidth");
+    const int64_t h = json_integer(json.at("imageHeight"), where),
+                  w = json_integer(json.at("imageWidth"), where);
     require(h == height && w == width, where,
             "is made for a " + std::to_string(w) + "x" + std::to_string(h) +
                 " image, but its image is " + std::to_string(width) + "x" + std::to_string(height));

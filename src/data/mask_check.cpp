@@ -89,8 +89,13 @@ int64_t convert_masks(const FolderListing& listing, MaskReader& masks, const std
       if (progress) progress(i + 1, total);
     }
   } catch (...) {
-    fs::remove_all(partial);
-    throw;
+    std::error_code ignored;
+    fs::remove_all(partial, ignored);
+    try {
+      throw;
+    } catch (const fs::filesystem_error& e) {  // no permission, disk full: bad output, exit 2
+      throw Error(out + ": " + e.what());
+    }
   }
   fs::rename(partial, out);
   return total;

@@ -166,6 +166,7 @@ void check_dataset_files(RunConfig& config) {
     const auto listing = own_listing(config);
     config.class_names = listing.classes;
     config.group_names = listing.groups;
+    config.tests.clear();  // the test split, where the folder has one
     if (!listing.test.empty()) config.tests = {{"test", 1.0, 1.0, ""}};
     return;
   }

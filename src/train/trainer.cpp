@@ -3,12 +3,12 @@
 #include "reff/data/augmentation.h"
 #include "reff/data/rng.h"
 #include "reff/device.h"
-#include "reff/distributed/batch_shard.h"
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/regularizers/attention_map_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
+#include "reff/train/batch_loader.h"
 #include "reff/train/checkpoint.h"
 
 #include <ATen/Context.h>
@@ -244,22 +244,14 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     const auto start = std::chrono::steady_clock::now();
     std::vector<double> step_seconds;  // each step's compute, without building its batch
     const auto communication_before = group.communication();
-    for (int64_t begin = step * options.batch_size; begin < n;
-         begin += options.batch_size, ++step) {
-      const int64_t end = std::min(n, begin + options.batch_size);
-      // BatchNorm cannot train on one sample (per process)
-      if (!distributed::batch_trainable(end - begin, group.size()) || limit_reached()) break;
-      auto shard = distributed::batch_shard(order, begin, end, group.rank(), group.size());
-      const auto indices =
-          torch::from_blob(shard.data(), {static_cast<int64_t>(shard.size())}, torch::kInt64);
-      auto batch = train_set.batch(indices).to(device);
-      if (options.augment) {
-        data::Rng rng(options.seed, 0xA5C0000000ULL + static_cast<uint64_t>(epoch) * 1000003ULL +
-                                        static_cast<uint64_t>(step) +
-                                        (static_cast<uint64_t>(group.rank()) << 48));
-        batch = data::augment(batch, rng);
-      }
-      if (options.swap_backgrounds) batch = data::swap_backgrounds(batch);
+    BatchLoader loader({&train_set, order, options.batch_size, step, group.rank(), group.size(),
+                        device, options.augment, options.swap_backgrounds, options.seed, epoch},
+                       options.prefetch);
+    while (!limit_reached()) {
+      auto loaded = loader.next();
+      if (!loaded) break;
+      step = loaded->step;
+      const auto& batch = loaded->batch;
       const auto step_start = std::chrono::steady_clock::now();
       auto terms = training_loss(model, batch, epoch_options);
       const double total = terms.total.item<double>();
@@ -280,7 +272,8 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       }
       optimizer.zero_grad();
       scaler.scale(terms.total).backward();
-      group.reduce_gradients(model.parameters(), double(batch.size()) / double(end - begin));
+      group.reduce_gradients(model.parameters(),
+                             double(batch.size()) / double(loaded->global_size));
       if (scaler.unscale(model.parameters())) optimizer.step();  // fp16: skipped on overflow
       if (options.precision == Precision::fp16) {
         state["loss_scale"] = {{"scale", scaler.current()}, {"good_steps", scaler.good_steps()}};

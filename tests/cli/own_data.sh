@@ -56,6 +56,16 @@ run eval_groups eval "$tmp/run" --test "$grouped"
 grep -q "^  worst-group [0-9.]*%, mean-group [0-9.]*%, group-weighted" "$tmp/eval_groups.out" || fail "grouped eval said: $(cat "$tmp/eval_groups.out")"
 [ "$(json "$tmp/run/eval.json" "sorted(d['grouped']['per_group'])")" = "['g0', 'g1']" ] || fail "eval.json lacks the groups"
 
+# A folder without a test split trains with no test set; its val split reports the groups.
+run train_grouped train --dataset folder --data "$grouped" --canvas 24 --width 4 --epochs 1 \
+  --batch-size 8 --val-share 0.3 --out "$tmp/run-grouped"
+tail -1 "$tmp/run-grouped/metrics.jsonl" | /usr/bin/python3 -c "
+import json, sys
+e = json.load(sys.stdin)
+assert not e.get('tests'), e.get('tests')
+assert set(e['val']['per_group']) <= {'g0', 'g1'} and 'worst_group_accuracy' in e['val'], e['val']
+" || fail "a folder without a test split: metrics.jsonl is $(tail -c 300 "$tmp/run-grouped/metrics.jsonl")"
+
 run explain explain "$tmp/run" --test "$data/shifted" --count 4 --out "$tmp/shifted.png"
 [ -s "$tmp/shifted.png" ] || fail "explain wrote no picture"
 

@@ -50,6 +50,7 @@ struct TrainOptions {
   int64_t max_steps = 0;                  // > 0: stop after this many steps in all (smoke runs)
   Precision precision = Precision::fp32;  // of the training step (precision.h)
   bool channels_last = false;             // NHWC images and convolution weights
+  bool prefetch = true;  // build the next batch while a step runs (batch_loader.h); not stored
   eval::EvalOptions eval;
   void validate() const;  // throws reff::Error naming the option
 };
