@@ -138,6 +138,7 @@ mask(s) cannot be used | masks validate $T/own-rle
 --mask-threshold | masks validate $T/own --mask-threshold 1.5
 --annotated-n | train --dataset folder --data $T/own --annotated-n 2 --out $T/out
 --val-share | train --val-share 1 --out $T/out
+--prefetch | train --prefetch maybe --out $T/out
 already exists | masks convert $T/own --out $T/own
 neither labels.csv nor | masks validate $T/isic
 Validation_Part3_GroundTruth.csv | train --dataset isic2017 --data $T/isic-nocsv --out $T/out
