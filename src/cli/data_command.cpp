@@ -163,18 +163,25 @@ void add_data_command(CLI::App& app) {
   add_texture_options(*textures, tx->textures);
   textures->callback([tx] { tx->run(); });
 
-  auto ex = std::make_shared<std::pair<std::string, std::string>>();
+  struct Example {
+    std::string dataset, out;
+    int64_t count = 12;
+  };
+  auto ex = std::make_shared<Example>();
   auto* example = data->add_subcommand(
       "layout-example",
       "Write a small synthetic folder in the official layout of isic2017 or pets, or an own "
       "folder's (folder)");
-  example->add_option("--dataset", ex->first, "isic2017 | pets | folder")->required();
-  example->add_option("--out", ex->second, "Folder to write")->required();
-  example->callback([ex] {
-    data::write_layout_example(ex->first, ex->second);
-    std::cout << "wrote a " << ex->first << " example in its "
-              << (ex->first == "folder" ? "ImageFolder" : "official") << " layout to " << ex->second
-              << " (train on it with --dataset " << ex->first << " --data " << ex->second << ")\n";
+  example->add_option("--dataset", ex->dataset, "isic2017 | pets | folder")->required();
+  example->add_option("--out", ex->out, "Folder to write")->required();
+  auto* count = example->add_option("--count", ex->count, "folder: training images per class")
+                    ->capture_default_str();
+  example->callback([ex, count] {
+    require(ex->dataset == "folder" || count->count() == 0, "--count", "applies to folder only");
+    data::write_layout_example(ex->dataset, ex->out, 0, ex->count);
+    std::cout << "wrote a " << ex->dataset << " example in its "
+              << (ex->dataset == "folder" ? "ImageFolder" : "official") << " layout to " << ex->out
+              << " (train on it with --dataset " << ex->dataset << " --data " << ex->out << ")\n";
   });
 }
 

@@ -27,19 +27,24 @@ struct Ellipse {
   double cx, cy, rx, ry;
 };
 
-Example draw(int64_t label, int64_t classes, Rng& rng, Ellipse* drawn = nullptr) {
+// A noisy background with the ellipse in one flat colour (float [3]).
+Example paint(const Ellipse& e, const torch::Tensor& colour, Rng& rng) {
   const auto ys = torch::arange(kHeight, torch::kFloat).view({-1, 1});
   const auto xs = torch::arange(kWidth, torch::kFloat).view({1, -1});
-  const double cy = rng.uniform(16, 32), cx = rng.uniform(20, 44);
-  const double ry = rng.uniform(8, 14), rx = rng.uniform(10, 18);
-  if (drawn != nullptr) *drawn = {cx, cy, rx, ry};
-  const auto inside = ((ys - cy) / ry).pow(2) + ((xs - cx) / rx).pow(2) <= 1;
-  const double hue = double(label) / double(classes);
-  const auto colour = torch::tensor({float(255 * hue), float(255 * (1 - hue)), 128.0f});
+  const auto inside = ((ys - e.cy) / e.ry).pow(2) + ((xs - e.cx) / e.rx).pow(2) <= 1;
   torch::Generator generator = at::detail::createCPUGenerator(rng.next());
   auto image = torch::rand({3, kHeight, kWidth}, generator) * 120 + 60;
   image = torch::where(inside.unsqueeze(0), colour.view({3, 1, 1}).expand_as(image), image);
   return {image.to(torch::kUInt8), inside};
+}
+
+// The official layouts' examples: the ellipse's colour is the class's.
+Example draw(int64_t label, int64_t classes, Rng& rng) {
+  const double cy = rng.uniform(16, 32), cx = rng.uniform(20, 44);
+  const double ry = rng.uniform(8, 14), rx = rng.uniform(10, 18);
+  const double hue = double(label) / double(classes);
+  return paint({cx, cy, rx, ry}, torch::tensor({float(255 * hue), float(255 * (1 - hue)), 128.0f}),
+               rng);
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -110,18 +115,30 @@ std::vector<std::pair<double, double>> outline(const Ellipse& e) {
   return points;
 }
 
-// Own folder (folder_dataset.h): three classes told apart by the ellipse's colour, while a square
-// in the top-left corner has a colour of its own per class in train/ and test/ (a shortcut) and
-// a random class's colour in shifted/ (the shortcut broken). Masks mark the ellipse: in train/
-// for 3 images per class (one PNG, two labelme polygons), in test/ as one COCO file of polygons,
-// in shifted/ as PNGs.
-void write_own_folder(const fs::path& dir, Rng& rng) {
-  const char* classes[] = {"amber", "jade", "violet"};
+// The own folder's ellipse: its shape is the class (round, tall, wide), its colour random.
+Ellipse shape_of(int64_t label, Rng& rng) {
+  const double cx = rng.uniform(22, 42), cy = rng.uniform(18, 30);
+  if (label == 0) {
+    const double r = rng.uniform(10, 13);
+    return {cx, cy, r, r};
+  }
+  if (label == 1) return {cx, cy, rng.uniform(6, 8), rng.uniform(14, 17)};
+  return {cx, cy, rng.uniform(17, 20), rng.uniform(7, 9)};
+}
+
+// Own folder (folder_dataset.h): three classes told apart by the ellipse's shape, while a square
+// in the top-left corner has a colour of its own per class in train/ and test/ (an easier
+// shortcut) and a random class's colour in shifted/ (the shortcut broken). Masks mark the ellipse:
+// in train/ for 3 images per class (one PNG, two labelme polygons), in test/ as one COCO file of
+// polygons, in shifted/ as PNGs.
+void write_own_folder(const fs::path& dir, Rng& rng, int count) {
+  const char* classes[] = {"round", "tall", "wide"};
   const float corner_colours[3][3] = {{230, 30, 30}, {30, 30, 230}, {230, 230, 30}};
   constexpr int64_t kClasses = 3, kCorner = 12;
   nlohmann::json coco = {{"images", nlohmann::json::array()},
                          {"annotations", nlohmann::json::array()}};
-  const std::pair<const char*, int> splits[] = {{"train", 12}, {"test", 6}, {"shifted", 6}};
+  const std::pair<const char*, int> splits[] = {
+      {"train", count}, {"test", (count + 1) / 2}, {"shifted", (count + 1) / 2}};
   for (const auto& [split, count] : splits) {
     for (int64_t c = 0; c < kClasses; ++c) {
       const bool shifted = std::string(split) == "shifted";
@@ -130,19 +147,22 @@ void write_own_folder(const fs::path& dir, Rng& rng) {
       const auto mask_dir = (shifted ? dir / split / "masks" : dir / "masks" / split) / classes[c];
       fs::create_directories(mask_dir);
       for (int k = 0; k < count; ++k) {
-        Ellipse ellipse{};
-        auto example = draw(c, kClasses, rng, &ellipse);
+        const auto ellipse = shape_of(c, rng);
+        const auto colour = torch::tensor({float(rng.uniform(90, 255)), float(rng.uniform(90, 255)),
+                                           float(rng.uniform(90, 255))});
+        auto example = paint(ellipse, colour, rng);
         const auto corner_class = shifted ? int64_t(rng.below(kClasses)) : c;
         auto corner = torch::zeros({kHeight, kWidth}, torch::kBool);
         corner.slice(0, 0, kCorner).slice(1, 0, kCorner).fill_(true);
         corner &= ~example.inside;
-        const auto colour =
+        const auto corner_colour =
             torch::tensor({corner_colours[corner_class][0], corner_colours[corner_class][1],
                            corner_colours[corner_class][2]})
                 .view({3, 1, 1});
-        example.image = torch::where(corner.unsqueeze(0), colour.expand({3, kHeight, kWidth}),
-                                     example.image.to(torch::kFloat))
-                            .to(torch::kUInt8);
+        example.image =
+            torch::where(corner.unsqueeze(0), corner_colour.expand({3, kHeight, kWidth}),
+                         example.image.to(torch::kFloat))
+                .to(torch::kUInt8);
         const auto stem = std::string(classes[c]) + "_" + std::to_string(k);
         const auto name = fs::path(split) / classes[c] / (stem + ".png");
         write_png((dir / name).string(), example.image);
@@ -185,7 +205,8 @@ void write_own_folder(const fs::path& dir, Rng& rng) {
 
 }  // namespace
 
-void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed) {
+void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed,
+                          int64_t per_class) {
   require(dataset == "isic2017" || dataset == "pets" || dataset == "folder", "--dataset",
           "'" + dataset + "' is not one of isic2017, pets, folder");
   std::error_code error;
@@ -200,7 +221,8 @@ void write_layout_example(const std::string& dataset, const std::string& dir, ui
   } else if (dataset == "pets") {
     write_oxford_pets(dir, rng);
   } else {
-    write_own_folder(dir, rng);
+    require(per_class >= 3 && per_class <= 10000, "--count", "must be in [3, 10000]");
+    write_own_folder(dir, rng, static_cast<int>(per_class));
   }
 }
 

@@ -26,21 +26,21 @@ own_csv() {  # own_csv NAME ROWS...: a CSV folder over the example's images
   cp -r "$T/own/train" "$T/$1/img"; local name="$1"; shift
   { echo "image,label,split,mask"; printf '%s\n' "$@"; } >"$T/$name/labels.csv"
 }
-two=("img/amber/amber_0.png,amber,," "img/jade/jade_0.png,jade,,")
-own_csv own-one "img/amber/amber_0.png,amber,,"
-own_csv own-twice "${two[@]}" "img/amber/amber_0.png,amber,test,"
-own_csv own-escape "${two[@]}" "../own/train/amber/amber_1.png,amber,test,"
-own_csv own-absolute "${two[@]}" "$T/own/train/amber/amber_1.png,amber,test,"
-own_csv own-link "${two[@]}" "train/amber/amber_1.png,amber,test,"
+two=("img/round/round_0.png,round,," "img/tall/tall_0.png,tall,,")
+own_csv own-one "img/round/round_0.png,round,,"
+own_csv own-twice "${two[@]}" "img/round/round_0.png,round,test,"
+own_csv own-escape "${two[@]}" "../own/train/round/round_1.png,round,test,"
+own_csv own-absolute "${two[@]}" "$T/own/train/round/round_1.png,round,test,"
+own_csv own-link "${two[@]}" "train/round/round_1.png,round,test,"
 ln -s "$T/own/train" "$T/own-link/train"
-own_csv own-unknown "${two[@]}" "img/jade/jade_1.png,teal,test,"
+own_csv own-unknown "${two[@]}" "img/tall/tall_1.png,teal,test,"
 own_csv own-columns "${two[@]}"; sed -i '1s/split/fold/' "$T/own-columns/labels.csv"
-own_csv own-size "img/amber/amber_0.png,amber,,m.png" "img/jade/jade_0.png,jade,,"
+own_csv own-size "img/round/round_0.png,round,,m.png" "img/tall/tall_0.png,tall,,"
 cp "$T/tiny/masks/000000.png" "$T/own-size/m.png"
-own_csv own-huge "img/amber/amber_0.png,amber,," "img/jade/jade_0.png,jade,," "huge.png,jade,,"
-own_csv own-polygon "img/amber/amber_0.png,amber,,m.json" "img/jade/jade_0.png,jade,,"
-own_csv own-outside "img/amber/amber_0.png,amber,,m.json" "img/jade/jade_0.png,jade,,"
-own_csv own-rle "img/amber/amber_0.png,amber,,c.json" "img/jade/jade_0.png,jade,,"
+own_csv own-huge "img/round/round_0.png,round,," "img/tall/tall_0.png,tall,," "huge.png,tall,,"
+own_csv own-polygon "img/round/round_0.png,round,,m.json" "img/tall/tall_0.png,tall,,"
+own_csv own-outside "img/round/round_0.png,round,,m.json" "img/tall/tall_0.png,tall,,"
+own_csv own-rle "img/round/round_0.png,round,,c.json" "img/tall/tall_0.png,tall,,"
 /usr/bin/python3 - "$T" <<'PY'
 import json, struct, sys, zlib
 t = sys.argv[1]
@@ -53,7 +53,7 @@ open(f"{t}/own-huge/huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR",
 labelme = lambda points: {"imageHeight": 48, "imageWidth": 64, "shapes": [{"points": points, "shape_type": "polygon"}]}
 json.dump(labelme([[1, 1], [5, 5]]), open(f"{t}/own-polygon/m.json", "w"))
 json.dump(labelme([[1, 1], [70, 5], [3, 9]]), open(f"{t}/own-outside/m.json", "w"))
-json.dump({"images": [{"id": 1, "file_name": "img/amber/amber_0.png", "height": 48, "width": 64}],
+json.dump({"images": [{"id": 1, "file_name": "img/round/round_0.png", "height": 48, "width": 64}],
            "annotations": [{"image_id": 1, "segmentation": {"counts": [5, 7], "size": [48, 64]}}]},
           open(f"{t}/own-rle/c.json", "w"))
 PY

@@ -20,7 +20,7 @@ run example data layout-example --dataset folder --out "$data"
 
 run validate masks validate "$data"
 grep -q "^27 masks: 27 read, 0 unreadable" "$tmp/validate.out" || fail "validate said: $(tail -2 "$tmp/validate.out")"
-grep -q "^train: .* masks per class: amber [0-9]" "$tmp/validate.out" || fail "validate printed no counts"
+grep -q "^train: .* masks per class: round [0-9]" "$tmp/validate.out" || fail "validate printed no counts"
 
 run convert masks convert "$data" --out "$tmp/converted"
 [ "$(find "$tmp/converted" -name '*.png' | wc -l)" -eq 27 ] || fail "convert wrote $(find "$tmp/converted" -name '*.png' | wc -l) masks"
@@ -33,11 +33,11 @@ grep -q "^annotator from [0-9]* masked images" "$tmp/annotator.out" || fail "ann
 run train train "${tiny[@]}" --width 4 --epochs 2 --batch-size 8 --method reff --annotator "$tmp/annotator" \
   --explain-count 8 --out "$tmp/run"
 [ -f "$tmp/run/explanations.png" ] || fail "train drew no explanations.png"
-[ "$(json "$tmp/run/config.json" "d['data']['classes']")" = "['amber', 'jade', 'violet']" ] || fail "config.json lacks the classes"
+[ "$(json "$tmp/run/config.json" "d['data']['classes']")" = "['round', 'tall', 'wide']" ] || fail "config.json lacks the classes"
 tail -1 "$tmp/run/metrics.jsonl" | /usr/bin/python3 -c "
 import json, sys
 e = json.load(sys.stdin)
-assert set(e['tests']['test']['per_class']) == {'amber', 'jade', 'violet'}, e['tests']['test']
+assert set(e['tests']['test']['per_class']) == {'round', 'tall', 'wide'}, e['tests']['test']
 assert 'energy' in e['tests']['test']['layers'][0], e['tests']['test']['layers']
 " || fail "metrics.jsonl lacks per-class or explanation metrics"
 
@@ -77,7 +77,7 @@ bad() {
   grep -q "^error: .*$mention" "$tmp/bad.err" || fail "'$*' said: $(cat "$tmp/bad.err")"
   [ ! -e "$tmp/out" ] || fail "'$*' left $tmp/out behind"
 }
-mkdir -p "$tmp/alien/zebra" && cp "$data/shifted/amber/amber_0.png" "$tmp/alien/zebra/"
+mkdir -p "$tmp/alien/zebra" && cp "$data/shifted/round/round_0.png" "$tmp/alien/zebra/"
 bad "class 'zebra' is not among the training classes" eval "$tmp/run" --test "$tmp/alien"
 bad "neither test" eval "$tmp/run" --test shift:1:1
 bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp/out"

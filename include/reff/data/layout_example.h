@@ -1,14 +1,15 @@
 // Small synthetic folders in the official layouts of ISIC2017 and Oxford-IIIT Pet (isic2017.h,
 // oxford_pets.h) and in an own folder's (folder_dataset.h): what the loaders expect, file for
 // file, to try the commands (and to test them) without the real data. Each image is a noisy
-// background with an ellipse whose colour depends on the class; its mask (segmentation or trimap)
-// is the ellipse.
+// background with an ellipse, which the mask (segmentation, trimap, or the own folder's masks)
+// marks.
 //
-//   isic2017: 12 Training, 6 Validation, 6 Test_v2 images (3 classes)
-//   pets:     5 trainval and 2 test images per breed (37 breeds)
-//   folder:   3 classes where a coloured corner gives the
-//             class away: 12 train (3 with masks: PNG, labelme), 6 test (a COCO file) and 6
-//             shifted (the corner's colour random; PNG masks) images per class
+//   isic2017: 12 Training, 6 Validation, 6 Test_v2 images (3 classes: the ellipse's colour)
+//   pets:     5 trainval and 2 test images per breed (37 breeds: the ellipse's colour)
+//   folder:   3 classes, the ellipse round, tall or wide in a random colour, while a coloured
+//             corner gives the class away: `per_class` train images per class (3 with masks:
+//             PNG, labelme), half as many test (masks in a COCO file) and shifted (the corner's
+//             colour random; PNG masks)
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@ namespace reff::data {
 
 // Writes the example into `dir` (created; must not hold files of the data set already).
 // Throws reff::Error for an unknown data set name or an unwritable folder.
-void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed = 0);
+void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed = 0,
+                          int64_t per_class = 12);
 
 }  // namespace reff::data
