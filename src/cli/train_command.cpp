@@ -15,6 +15,7 @@
 #include "run_options.h"
 #include "stop_on_signal.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -32,7 +33,7 @@ struct TrainCommand {
   double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
   uint64_t seed = 0;
   bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false,
-       background_swap = false, channels_last = false, prefetch = true;
+       background_swap = false, channels_last = false, prefetch = false;
   DataOptions data;
   GivenOptions given;
 
@@ -111,7 +112,7 @@ struct TrainCommand {
     } else {
       config = resolve();
     }
-    given.set("--prefetch", prefetch, config.train.prefetch);  // a run-time choice, not stored
+    if (given.given("--prefetch")) config.train.prefetch = prefetch;  // run-time, not stored
     // SIGINT/SIGTERM: stop after the current step with a checkpoint; a second signal stops at once.
     const StopOnSignal stop_on_signal;
     const auto& group = distributed::world();
@@ -154,7 +155,7 @@ struct TrainCommand {
 };
 
 std::string percent(const nlohmann::json& value) {
-  if (!value.is_number()) return "n/a";
+  if (!value.is_number() || std::isnan(value.get<double>())) return "n/a";
   char text[16];
   std::snprintf(text, sizeof text, "%.1f%%", 100 * value.get<double>());
   return text;
@@ -377,8 +378,8 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--channels-last", t->channels_last,
         "true: NHWC images and convolution weights (faster on some GPUs; default false)");
   g.add(*train, "--prefetch", t->prefetch,
-        "false: build each batch when its step starts instead of during the step before (the "
-        "batches are the same; default true)");
+        "true: build each batch during the step before, false: when its step starts (the batches "
+        "are the same; default: true on a CUDA device, false on the CPU)");
   g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
              "Distributed runs: BatchNorm statistics of the global batch, not each process's");
   t->data.add_to(*train, g);

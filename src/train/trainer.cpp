@@ -246,7 +246,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     const auto communication_before = group.communication();
     BatchLoader loader({&train_set, order, options.batch_size, step, group.rank(), group.size(),
                         device, options.augment, options.swap_backgrounds, options.seed, epoch},
-                       options.prefetch);
+                       options.prefetch.value_or(device.is_cuda()));
     while (!limit_reached()) {
       auto loaded = loader.next();
       if (!loaded) break;

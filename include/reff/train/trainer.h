@@ -50,7 +50,10 @@ struct TrainOptions {
   int64_t max_steps = 0;                  // > 0: stop after this many steps in all (smoke runs)
   Precision precision = Precision::fp32;  // of the training step (precision.h)
   bool channels_last = false;             // NHWC images and convolution weights
-  bool prefetch = true;  // build the next batch while a step runs (batch_loader.h); not stored
+  // Build the next batch while a step runs (batch_loader.h); unset: on a CUDA device only (on 2
+  // CPU cores the loader thread slows the step more than it hides: docs/results/performance.md).
+  // A run-time choice, not stored in config.json.
+  std::optional<bool> prefetch;
   eval::EvalOptions eval;
   void validate() const;  // throws reff::Error naming the option
 };
