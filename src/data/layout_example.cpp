@@ -16,7 +16,8 @@ namespace reff::data {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int64_t kWidth = 64, kHeight = 48;
+constexpr int64_t kWidth = 64, kHeight = 48;  // the official layouts' examples
+constexpr int64_t kSide = 48;  // the own folder's: square, so resizing keeps the shapes apart
 
 struct Example {
   torch::Tensor image;   // uint8 [3, H, W]
@@ -27,13 +28,14 @@ struct Ellipse {
   double cx, cy, rx, ry;
 };
 
-// A noisy background with the ellipse in one flat colour (float [3]).
-Example paint(const Ellipse& e, const torch::Tensor& colour, Rng& rng) {
-  const auto ys = torch::arange(kHeight, torch::kFloat).view({-1, 1});
-  const auto xs = torch::arange(kWidth, torch::kFloat).view({1, -1});
+// A noisy height x width background with the ellipse in one flat colour (float [3]).
+Example paint(const Ellipse& e, const torch::Tensor& colour, Rng& rng, int64_t height = kHeight,
+              int64_t width = kWidth) {
+  const auto ys = torch::arange(height, torch::kFloat).view({-1, 1});
+  const auto xs = torch::arange(width, torch::kFloat).view({1, -1});
   const auto inside = ((ys - e.cy) / e.ry).pow(2) + ((xs - e.cx) / e.rx).pow(2) <= 1;
   torch::Generator generator = at::detail::createCPUGenerator(rng.next());
-  auto image = torch::rand({3, kHeight, kWidth}, generator) * 120 + 60;
+  auto image = torch::rand({3, height, width}, generator) * 120 + 60;
   image = torch::where(inside.unsqueeze(0), colour.view({3, 1, 1}).expand_as(image), image);
   return {image.to(torch::kUInt8), inside};
 }
@@ -117,13 +119,13 @@ std::vector<std::pair<double, double>> outline(const Ellipse& e) {
 
 // The own folder's ellipse: its shape is the class (round, tall, wide), its colour random.
 Ellipse shape_of(int64_t label, Rng& rng) {
-  const double cx = rng.uniform(22, 42), cy = rng.uniform(18, 30);
+  const double cx = rng.uniform(20, 28), cy = rng.uniform(20, 28);  // inside the 48 x 48 image
   if (label == 0) {
     const double r = rng.uniform(10, 13);
     return {cx, cy, r, r};
   }
   if (label == 1) return {cx, cy, rng.uniform(6, 8), rng.uniform(14, 17)};
-  return {cx, cy, rng.uniform(17, 20), rng.uniform(7, 9)};
+  return {cx, cy, rng.uniform(16, 19), rng.uniform(7, 9)};
 }
 
 // Own folder (folder_dataset.h): three classes told apart by the ellipse's shape, while a square
@@ -150,19 +152,18 @@ void write_own_folder(const fs::path& dir, Rng& rng, int count) {
         const auto ellipse = shape_of(c, rng);
         const auto colour = torch::tensor({float(rng.uniform(90, 255)), float(rng.uniform(90, 255)),
                                            float(rng.uniform(90, 255))});
-        auto example = paint(ellipse, colour, rng);
+        auto example = paint(ellipse, colour, rng, kSide, kSide);
         const auto corner_class = shifted ? int64_t(rng.below(kClasses)) : c;
-        auto corner = torch::zeros({kHeight, kWidth}, torch::kBool);
+        auto corner = torch::zeros({kSide, kSide}, torch::kBool);
         corner.slice(0, 0, kCorner).slice(1, 0, kCorner).fill_(true);
         corner &= ~example.inside;
         const auto corner_colour =
             torch::tensor({corner_colours[corner_class][0], corner_colours[corner_class][1],
                            corner_colours[corner_class][2]})
                 .view({3, 1, 1});
-        example.image =
-            torch::where(corner.unsqueeze(0), corner_colour.expand({3, kHeight, kWidth}),
-                         example.image.to(torch::kFloat))
-                .to(torch::kUInt8);
+        example.image = torch::where(corner.unsqueeze(0), corner_colour.expand({3, kSide, kSide}),
+                                     example.image.to(torch::kFloat))
+                            .to(torch::kUInt8);
         const auto stem = std::string(classes[c]) + "_" + std::to_string(k);
         const auto name = fs::path(split) / classes[c] / (stem + ".png");
         write_png((dir / name).string(), example.image);
@@ -171,7 +172,7 @@ void write_own_folder(const fs::path& dir, Rng& rng, int count) {
         if (std::string(split) == "test") {
           const int64_t id = int64_t(coco["images"].size()) + 1;
           coco["images"].push_back(
-              {{"id", id}, {"file_name", name.string()}, {"height", kHeight}, {"width", kWidth}});
+              {{"id", id}, {"file_name", name.string()}, {"height", kSide}, {"width", kSide}});
           nlohmann::json polygon = nlohmann::json::array();
           for (const auto& [x, y] : outline(ellipse)) {
             polygon.push_back(x);
@@ -193,8 +194,8 @@ void write_own_folder(const fs::path& dir, Rng& rng, int count) {
                                        {"mask", nullptr}}}},
                                     {"imagePath", "../../../" + name.string()},
                                     {"imageData", nullptr},
-                                    {"imageHeight", kHeight},
-                                    {"imageWidth", kWidth}}
+                                    {"imageHeight", kSide},
+                                    {"imageWidth", kSide}}
                          .dump(1));
         }
       }

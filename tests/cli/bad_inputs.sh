@@ -50,11 +50,11 @@ def chunk(kind, data):
 ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
 open(f"{t}/own-huge/huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
                                          + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
-labelme = lambda points: {"imageHeight": 48, "imageWidth": 64, "shapes": [{"points": points, "shape_type": "polygon"}]}
+labelme = lambda points: {"imageHeight": 48, "imageWidth": 48, "shapes": [{"points": points, "shape_type": "polygon"}]}
 json.dump(labelme([[1, 1], [5, 5]]), open(f"{t}/own-polygon/m.json", "w"))
 json.dump(labelme([[1, 1], [70, 5], [3, 9]]), open(f"{t}/own-outside/m.json", "w"))
-json.dump({"images": [{"id": 1, "file_name": "img/round/round_0.png", "height": 48, "width": 64}],
-           "annotations": [{"image_id": 1, "segmentation": {"counts": [5, 7], "size": [48, 64]}}]},
+json.dump({"images": [{"id": 1, "file_name": "img/round/round_0.png", "height": 48, "width": 48}],
+           "annotations": [{"image_id": 1, "segmentation": {"counts": [5, 7], "size": [48, 48]}}]},
           open(f"{t}/own-rle/c.json", "w"))
 PY
 mkdir -p "$T/bad-config" && printf 'not json' > "$T/bad-config/config.json"
@@ -130,7 +130,7 @@ is not one of image, label, split | train --dataset folder --data $T/own-columns
 m.png: is 24x24 but its image | train --dataset folder --data $T/own-size --out $T/out
 huge.png: cannot decode PNG (implausible image size) | train --dataset folder --data $T/own-huge --out $T/out
 at least 3 points | train --dataset folder --data $T/own-polygon --out $T/out
-outside the 64x48 image | train --dataset folder --data $T/own-outside --out $T/out
+outside the 48x48 image | train --dataset folder --data $T/own-outside --out $T/out
 RLE counts sum to 12 | train --dataset folder --data $T/own-rle --out $T/out
 mask(s) cannot be used | masks validate $T/own-rle
 --mask-values | train --dataset folder --data $T/own --mask-values 300 --out $T/out
