@@ -56,9 +56,16 @@ CocoFile CocoFile::read(const std::string& path) {
 }
 
 CocoFile CocoFile::parse(const std::string& text, const std::string& where) {
-  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  require(json.is_object() && json.contains("images") && json.contains("annotations"), where,
-          "not a COCO file (no \"images\" and \"annotations\")");
+  return from_json(nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false), where);
+}
+
+bool CocoFile::is_coco(const nlohmann::json& json) {
+  return json.is_object() && json.contains("images") && json.contains("annotations") &&
+         !json.contains("shapes");
+}
+
+CocoFile CocoFile::from_json(const nlohmann::json& json, const std::string& where) {
+  require(is_coco(json), where, "not a COCO file (no \"images\" and \"annotations\")");
   CocoFile coco;
   coco.where_ = where;
   try {

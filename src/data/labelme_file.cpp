@@ -39,7 +39,12 @@ void draw_mask_shape(torch::Tensor& mask, const nlohmann::json& shape,
 
 torch::Tensor parse_labelme_mask(const std::string& text, int64_t height, int64_t width,
                                  const std::string& where) {
-  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return labelme_mask(nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false), height,
+                      width, where);
+}
+
+torch::Tensor labelme_mask(const nlohmann::json& json, int64_t height, int64_t width,
+                           const std::string& where) {
   require(json.is_object() && json.contains("shapes") && json["shapes"].is_array(), where,
           "not a labelme file (no \"shapes\" list)");
   auto mask = torch::zeros({height, width}, torch::kBool);
@@ -52,8 +57,7 @@ torch::Tensor parse_labelme_mask(const std::string& text, int64_t height, int64_
     int index = 0;
     for (const auto& shape : json["shapes"]) {
       const auto at = where + ": shape " + std::to_string(index++);
-      const auto& kind = shape.at("points").is_array() ? shape.value("shape_type", nlohmann::json())
-                                                       : nlohmann::json();
+      const auto kind = shape.value("shape_type", nlohmann::json());  // absent or null: polygon
       const std::string type = kind.is_string() ? kind.get<std::string>() : "polygon";
       const auto points = points_of(shape, at);
       if (type == "polygon") {

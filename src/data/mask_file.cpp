@@ -27,13 +27,6 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// COCO files hold "images" and "annotations"; labelme files "shapes".
-bool is_coco(const std::string& text) {
-  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return json.is_object() && json.contains("images") && json.contains("annotations") &&
-         !json.contains("shapes");
-}
-
 }  // namespace
 
 void MaskOptions::validate() const {
@@ -48,10 +41,10 @@ std::shared_ptr<const CocoFile> MaskReader::coco(const std::string& path) {
 }
 
 std::shared_ptr<const CocoFile> MaskReader::keep_coco(const std::string& path,
-                                                      const std::string& text) {
+                                                      const nlohmann::json& json) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& file = coco_files_[path];
-  if (!file) file = std::make_shared<const CocoFile>(CocoFile::parse(text, path));
+  if (!file) file = std::make_shared<const CocoFile>(CocoFile::from_json(json, path));
   return file;
 }
 
@@ -60,9 +53,11 @@ torch::Tensor MaskReader::read(const std::string& mask_path, const std::string& 
   const auto ext = extension(mask_path);
   if (ext == ".json") {
     if (const auto known = coco(mask_path)) return known->mask(image, height, width);
-    const auto text = read_text(mask_path);
-    return is_coco(text) ? keep_coco(mask_path, text)->mask(image, height, width)
-                         : parse_labelme_mask(text, height, width, mask_path);
+    // Parsed once: a COCO file is kept for the next image, a labelme file drawn.
+    const auto json =
+        nlohmann::json::parse(read_text(mask_path), nullptr, /*allow_exceptions=*/false);
+    return CocoFile::is_coco(json) ? keep_coco(mask_path, json)->mask(image, height, width)
+                                   : labelme_mask(json, height, width, mask_path);
   }
   require(ext == ".png", mask_path,
           "a mask is a .png (binary, grayscale or indexed) or a .json "

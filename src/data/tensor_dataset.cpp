@@ -88,6 +88,11 @@ TensorDataset TensorDataset::subset(const std::vector<int64_t>& indices) const {
                        masks_.index_select(0, index), has_mask_.index_select(0, index));
 }
 
+std::vector<int64_t> TensorDataset::masked_indices() const {
+  const auto masked = has_mask_.nonzero().squeeze(1).contiguous();
+  return {masked.data_ptr<int64_t>(), masked.data_ptr<int64_t>() + masked.numel()};
+}
+
 TensorDataset TensorDataset::with_annotations(const std::vector<int64_t>& annotated,
                                               const torch::Tensor& pseudo, double threshold) const {
   auto in_d1 = torch::zeros({size()}, torch::kBool);

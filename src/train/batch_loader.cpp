@@ -6,31 +6,11 @@
 
 #include <algorithm>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace reff::train {
-
-namespace {
-
-// A batch built beside a step runs on one core: a second OpenMP team would spin on the cores the
-// step computes on.
-std::optional<LoadedBatch> on_one_core(const BatchLoader* loader, int64_t step,
-                                       std::optional<LoadedBatch> (BatchLoader::*build)(int64_t)
-                                           const) {
-#ifdef _OPENMP
-  omp_set_num_threads(1);  // this worker thread's parallel regions only
-#endif
-  return (loader->*build)(step);
-}
-
-}  // namespace
 
 BatchLoader::BatchLoader(EpochPlan plan, bool prefetch)
     : plan_(std::move(plan)), prefetch_(prefetch), step_(plan_.first_step) {
-  if (prefetch_)
-    pending_ = std::async(std::launch::async, on_one_core, this, step_, &BatchLoader::build);
+  if (prefetch_) pending_ = std::async(std::launch::async, [this, s = step_] { return build(s); });
 }
 
 BatchLoader::~BatchLoader() {
@@ -63,8 +43,7 @@ std::optional<LoadedBatch> BatchLoader::next() {
   auto loaded = prefetch_ ? pending_.get() : build(step_);
   if (!loaded) return std::nullopt;
   ++step_;
-  if (prefetch_)
-    pending_ = std::async(std::launch::async, on_one_core, this, step_, &BatchLoader::build);
+  if (prefetch_) pending_ = std::async(std::launch::async, [this, s = step_] { return build(s); });
   return loaded;
 }
 

@@ -39,26 +39,22 @@ data::FolderListing own_listing(const RunConfig& config) {
   return listing;
 }
 
-// Each group's share of the folder's training images.
-std::vector<double> train_group_shares(const RunConfig& config) {
-  std::vector<double> shares(config.group_names.size(), 0.0);
-  const auto train = own_listing(config).train;
-  for (const auto& image : train)
-    if (image.group >= 0) shares[static_cast<size_t>(image.group)] += 1.0 / double(train.size());
-  return shares;
-}
-
-// Images of an own folder: decoded with their masks and groups.
+// Images of an own folder, decoded with their masks and, where the folder has a group column,
+// their groups, weighted by each group's share of the folder's training images `train` (groups
+// new in a test folder have none).
 NamedDataset own_set(const RunConfig& config, std::vector<data::FolderImage> images,
-                     const std::vector<std::string>& group_names, const std::string& name) {
+                     const std::vector<std::string>& group_names,
+                     const std::vector<data::FolderImage>& train, const std::string& name) {
   data::MaskReader masks({config.data.mask_threshold, config.mask_values});
   NamedDataset set{
       name, data::load_folder_images(images, config.data.canvas, masks), {}, config.class_names};
   if (group_names.empty()) return set;
   std::vector<int64_t> ids;
   for (const auto& image : images) ids.push_back(image.group);
-  set.groups = {torch::tensor(ids, torch::kInt64), group_names, train_group_shares(config)};
-  set.groups.train_shares.resize(group_names.size(), 0.0);  // groups new in a test folder
+  std::vector<double> shares(group_names.size(), 0.0);
+  for (const auto& image : train)
+    if (image.group >= 0) shares[static_cast<size_t>(image.group)] += 1.0 / double(train.size());
+  set.groups = {torch::tensor(ids, torch::kInt64), group_names, shares};
   return set;
 }
 
@@ -71,10 +67,11 @@ void keep_first(std::vector<T>& items, int64_t count) {
 NamedDataset real_set(const RunConfig& config, data::Split split, const std::string& name,
                       int64_t count) {
   if (is_own_folder(config)) {
-    auto images = own_listing(config).split(split);
+    const auto listing = own_listing(config);
+    auto images = listing.split(split);
     require(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
     keep_first(images, count);
-    return own_set(config, std::move(images), config.group_names, name);
+    return own_set(config, std::move(images), config.group_names, listing.train, name);
   }
   auto set = config.dataset == "isic2017"
                  ? data::load_isic2017(config.data_dir, split, config.data.canvas)
@@ -385,8 +382,7 @@ data::TensorDataset build_train_set(const RunConfig& config) {
 
 std::vector<int64_t> annotated_indices(const RunConfig& config, const data::TensorDataset& train) {
   if (!is_own_folder(config)) return data::annotated_subset(train.labels(), config.annotated);
-  const auto masked = train.has_mask().nonzero().squeeze(1).contiguous();
-  return {masked.data_ptr<int64_t>(), masked.data_ptr<int64_t>() + masked.numel()};
+  return train.masked_indices();
 }
 
 data::TensorDataset build_algorithm1_train_set(const RunConfig& config) {
@@ -453,7 +449,10 @@ NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, in
     auto groups = config.group_names;
     auto images = data::list_test_folder(spec.folder, config.class_names, groups);
     keep_first(images, count > 0 ? count : config.test_count);
-    return own_set(config, std::move(images), groups, spec.name);
+    // The training shares of the groups, from the run's folder, only where there are groups.
+    const auto train =
+        groups.empty() ? std::vector<data::FolderImage>{} : own_listing(config).train;
+    return own_set(config, std::move(images), groups, train, spec.name);
   }
   if (!is_textured_mnist(config)) {
     require(spec.name == "test", "--test",

@@ -97,9 +97,9 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count)
   if (count > 0) config.val_count = count;
   auto val = build_val_set(config).data;
   if (!val.has_mask().all().item<bool>()) {  // an own folder: the images that have masks
-    const auto masked = val.has_mask().nonzero().squeeze(1).contiguous();
-    if (masked.numel() == 0) return {{"iou", nullptr}, {"dice", nullptr}, {"images", 0}};
-    val = val.subset({masked.data_ptr<int64_t>(), masked.data_ptr<int64_t>() + masked.numel()});
+    const auto masked = val.masked_indices();
+    if (masked.empty()) return {{"iou", nullptr}, {"dice", nullptr}, {"images", 0}};
+    val = val.subset(masked);
   }
   const auto overlap = mask_overlap(pseudo_annotate(*annotator.model->generator, val),
                                     val.masks().to(torch::kFloat32).div(255.0));

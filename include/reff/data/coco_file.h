@@ -19,6 +19,9 @@ class CocoFile {
   // file names, a segmentation of neither form).
   static CocoFile read(const std::string& path);
   static CocoFile parse(const std::string& text, const std::string& where);
+  static CocoFile from_json(const nlohmann::json& json, const std::string& where);
+  // Whether parsed JSON looks like a COCO file ("images" and "annotations", no labelme "shapes").
+  static bool is_coco(const nlohmann::json& json);
 
   // The mask of the image named `file` (its path as the data set lists it: matched against
   // file_name exactly, else by base name when that is unambiguous), bool [height, width].

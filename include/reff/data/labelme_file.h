@@ -6,6 +6,7 @@
 #pragma once
 
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
@@ -16,5 +17,8 @@ namespace reff::data {
 // the image's, or a shape is bad.
 torch::Tensor parse_labelme_mask(const std::string& text, int64_t height, int64_t width,
                                  const std::string& where);
+// The same from the parsed file.
+torch::Tensor labelme_mask(const nlohmann::json& json, int64_t height, int64_t width,
+                           const std::string& where);
 
 }  // namespace reff::data

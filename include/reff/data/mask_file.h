@@ -36,8 +36,8 @@ class MaskReader {
  private:
   // The COCO file at `path` if it was read before, else nullptr.
   std::shared_ptr<const CocoFile> coco(const std::string& path);
-  // Parses `text` as the COCO file at `path` once, and keeps it.
-  std::shared_ptr<const CocoFile> keep_coco(const std::string& path, const std::string& text);
+  // Keeps `json` as the COCO file at `path` (the first thread's, when two read it at once).
+  std::shared_ptr<const CocoFile> keep_coco(const std::string& path, const nlohmann::json& json);
 
   MaskOptions options_;
   std::mutex mutex_;

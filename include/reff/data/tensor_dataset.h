@@ -41,6 +41,8 @@ class TensorDataset {
   int64_t size() const { return images_.defined() ? images_.size(0) : 0; }
   Batch batch(const torch::Tensor& indices) const;
   TensorDataset subset(const std::vector<int64_t>& indices) const;
+  // Indices of the samples that have a mask, ascending.
+  std::vector<int64_t> masked_indices() const;
   // Algorithm 1's training set: samples in `annotated` (D1) keep their masks; the others (D2)
   // take `pseudo` (float [N, H, W] in [0, 1]; binarised at `threshold` when it is in (0, 1)), or
   // no mask at all when `pseudo` is undefined.
