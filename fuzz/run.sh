@@ -8,7 +8,7 @@ set -uo pipefail
 build="$1"; seconds="$2"; shift 2
 here="$(cd "$(dirname "$0")" && pwd)"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx gimp_pattern image isic2017_csv pets_list run_config checkpoint pth csv coco labelme)
+[ ${#targets[@]} -gt 0 ] || targets=(idx gimp_pattern image isic2017_csv pets_list run_config checkpoint pth csv coco labelme mask_upload)
 corpus="$build/fuzz-corpus"; findings="$build/fuzz-findings"
 mkdir -p "$findings"
 [ -d "$corpus/seeds" ] || "$here/seed-corpus.sh" "${REFF:-$build/reff}" "$corpus/seeds" > /dev/null

@@ -4,7 +4,7 @@
 set -euo pipefail
 reff="$1"; out="$2"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"/{idx,gimp_pattern,image,isic2017_csv,pets_list,run_config,checkpoint,pth,csv,coco,labelme}
+mkdir -p "$out"/{idx,gimp_pattern,image,isic2017_csv,pets_list,run_config,checkpoint,pth,csv,coco,labelme,mask_upload}
 
 /usr/bin/python3 - "$out" <<'PY'
 import gzip, struct, sys
@@ -47,5 +47,7 @@ fixtures="$(cd "$(dirname "$0")/.." && pwd)/tests/data/masks"
 cp "$fixtures/coco.json" "$out/coco/hand-made.json"
 cp "$fixtures/labelme.json" "$out/labelme/hand-made.json"
 cp "$fixtures/indexed.png" "$out/image/indexed.png"
+# Mask uploads: a 0/255 mask as reff annotate saves it (another size than the target's 32 x 24).
+cp "$(find "$work/own/masks/train" -name '*.png' | sort | head -1)" "$out/mask_upload/mask.png"
 printf 'image,label,split,mask,group\n"a, b.png",cat,train,m/a.png,x\nc.png,dog,,,y\n' > "$out/csv/seed.csv"
 echo "seed corpora in $out: $(find "$out" -type f | wc -l) files"

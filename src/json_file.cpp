@@ -11,7 +11,7 @@ namespace reff {
 void write_text_file(const std::string& path, const std::string& text) {
   const auto temporary = path + ".tmp";
   {
-    std::ofstream out(temporary, std::ios::trunc);
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;
     out.close();
     if (!out.good()) {

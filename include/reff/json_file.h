@@ -8,7 +8,7 @@
 
 namespace reff {
 
-// Throw reff::Error naming the file when it cannot be written.
+// Throw reff::Error naming the file when it cannot be written. write_text_file writes any bytes.
 void write_text_file(const std::string& path, const std::string& text);
 void write_json_file(const std::string& path, const nlohmann::json& json);
 // Throws reff::Error naming the file when it is missing or not JSON.

@@ -5,6 +5,7 @@
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/experiment/experiment_report.h"
+#include "reff/report/html_report.h"
 #include "run_options.h"
 #include "stop_on_signal.h"
 
@@ -55,13 +56,14 @@ struct ExperimentCommand {
         experiment::run_experiment(options, experiment::training_runner(device, callbacks));
     if (!writes) return;
     experiment::write_report(results, out);
+    const auto html = report::write_html_report(out);
     const auto cells = experiment::all_cells(results);
     int64_t failed = 0;
     for (const auto& [cell, outcome] : cells) failed += outcome.status != "done";
     std::cout << table << ": " << results.cells_run << " cells run now, " << cells.size()
               << " in all, " << failed << " not done; report: "
               << (std::filesystem::path(out) / experiment::kReport).string() << " (+ "
-              << experiment::kCellsCsv << ", " << experiment::kResultsJson << ")\n";
+              << experiment::kCellsCsv << ", " << experiment::kResultsJson << ", " << html << ")\n";
     if (failed > 0) {  // not bad input: exit status 1 (main.cpp)
       throw std::runtime_error(table + ": " + std::to_string(failed) +
                                " cell(s) failed or could not run: see the report");

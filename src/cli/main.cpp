@@ -1,12 +1,14 @@
 // The reff command line: parses options into config structs and calls the library.
 // Exit status: 0 success, 2 bad input (options, files), 1 any other failure, 130 training stopped
 // by SIGINT/SIGTERM after writing its checkpoint.
+#include "annotate_command.h"
 #include "annotator_command.h"
 #include "bench_command.h"
 #include "data_command.h"
 #include "experiment_command.h"
 #include "launch_command.h"
 #include "masks_command.h"
+#include "report_command.h"
 #include "train_command.h"
 
 #include "reff/distributed/process_group.h"
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
   });
   reff::cli::add_data_command(app);
   reff::cli::add_masks_command(app);
+  reff::cli::add_annotate_command(app);
+  reff::cli::add_report_command(app);
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);
   reff::cli::add_experiment_command(app);

@@ -2,6 +2,7 @@
 
 #include "reff/error.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace reff::data {
@@ -34,6 +35,21 @@ std::vector<uint8_t> decode_base64(const std::string& text, const std::string& w
   }
   require(held < 6 && padding <= 2, where, "base64 data ends in the middle of a byte");
   return bytes;
+}
+
+std::string encode_base64(const std::vector<uint8_t>& bytes) {
+  constexpr const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string text;
+  text.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t held = std::min<size_t>(3, bytes.size() - i);
+    uint32_t bits = uint32_t(bytes[i]) << 16;
+    if (held > 1) bits |= uint32_t(bytes[i + 1]) << 8;
+    if (held > 2) bits |= bytes[i + 2];
+    for (size_t k = 0; k < 4; ++k) text += k <= held ? kAlphabet[(bits >> (18 - 6 * k)) & 63] : '=';
+  }
+  return text;
 }
 
 }  // namespace reff::data

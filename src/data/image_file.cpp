@@ -136,10 +136,10 @@ void write_bytes(const std::string& path, const void* bytes, size_t length) {
 
 }  // namespace
 
-void write_png(const std::string& path, const torch::Tensor& image) {
-  require(image.scalar_type() == torch::kUInt8, path, "PNG writer takes uint8 images");
+std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& where) {
+  require(image.scalar_type() == torch::kUInt8, where, "PNG writer takes uint8 images");
   torch::Tensor chw = image.dim() == 2 ? image.unsqueeze(0) : image;
-  require(chw.dim() == 3 && (chw.size(0) == 1 || chw.size(0) == 3), path,
+  require(chw.dim() == 3 && (chw.size(0) == 1 || chw.size(0) == 3), where,
           "PNG writer takes [H, W], [1, H, W] or [3, H, W]");
   const auto hwc = chw.permute({1, 2, 0}).contiguous();
   png_image png{};
@@ -150,12 +150,18 @@ void write_png(const std::string& path, const torch::Tensor& image) {
   png_alloc_size_t length = 0;  // first the size, then the bytes
   require(png_image_write_to_memory(&png, nullptr, &length, 0, hwc.data_ptr<uint8_t>(), 0,
                                     nullptr) != 0,
-          path, std::string("PNG encoding failed (") + png.message + ")");
+          where, std::string("PNG encoding failed (") + png.message + ")");
   std::vector<uint8_t> bytes(length);
   require(png_image_write_to_memory(&png, bytes.data(), &length, 0, hwc.data_ptr<uint8_t>(), 0,
                                     nullptr) != 0,
-          path, std::string("PNG encoding failed (") + png.message + ")");
-  write_bytes(path, bytes.data(), length);
+          where, std::string("PNG encoding failed (") + png.message + ")");
+  bytes.resize(length);
+  return bytes;
+}
+
+void write_png(const std::string& path, const torch::Tensor& image) {
+  const auto bytes = encode_png(image, path);
+  write_bytes(path, bytes.data(), bytes.size());
 }
 
 namespace {

@@ -63,17 +63,7 @@ std::string number(double value) {
 }
 
 std::vector<std::string> rows(const ExperimentResults& results) {
-  std::vector<std::string> labels;
-  if (results.table == Table::table2) {
-    for (int64_t n : results.preset.table2_n) labels.push_back(n == 0 ? "All" : std::to_string(n));
-  } else {
-    for (double q : results.preset.table3_q) {
-      char text[16];
-      std::snprintf(text, sizeof text, "%.1f", q);
-      labels.push_back(text);
-    }
-  }
-  return labels;
+  return table_rows(results.table, results.preset);
 }
 
 const std::vector<MethodSpec>& methods(const ExperimentResults& results) {
@@ -128,7 +118,6 @@ std::string one_line(std::string text) {
 
 void markdown_table(std::ostringstream& md, const ExperimentResults& results) {
   const auto entries = table_entries(results);
-  const auto& seed = results.table == Table::table2 ? kSeedTable2 : kSeedTable3;
   md << "| " << (results.table == Table::table2 ? "n" : "q") << " |";
   for (const auto& m : methods(results)) md << " " << m.label << " |";
   md << "\n|---|";
@@ -147,9 +136,8 @@ void markdown_table(std::ostringstream& md, const ExperimentResults& results) {
       if (found != entries.end() && found->second.count(m.key)) a = found->second.at(m.key);
       const bool bold = a.seeds > 0 && a.mean == best;
       md << " " << (bold ? "**" : "") << entry_text(a) << (bold ? "**" : "");
-      const auto seed_row = seed.find(row);
-      if (seed_row != seed.end() && seed_row->second.count(m.key))
-        md << " (seed " << seed_row->second.at(m.key) << ")";
+      const auto seed = seed_number(results.table, row, m.key);
+      if (!seed.empty()) md << " (seed " << seed << ")";
       md << " |";
     }
     md << "\n";
@@ -157,6 +145,27 @@ void markdown_table(std::ostringstream& md, const ExperimentResults& results) {
 }
 
 }  // namespace
+
+std::vector<std::string> table_rows(Table table, const ExperimentPreset& preset) {
+  std::vector<std::string> labels;
+  if (table == Table::table2) {
+    for (int64_t n : preset.table2_n) labels.push_back(n == 0 ? "All" : std::to_string(n));
+  } else {
+    for (double q : preset.table3_q) {
+      char text[16];
+      std::snprintf(text, sizeof text, "%.1f", q);
+      labels.push_back(text);
+    }
+  }
+  return labels;
+}
+
+std::string seed_number(Table table, const std::string& row, const std::string& method) {
+  const auto& seed = table == Table::table2 ? kSeedTable2 : kSeedTable3;
+  const auto found = seed.find(row);
+  if (found == seed.end() || !found->second.count(method)) return "";
+  return found->second.at(method);
+}
 
 Aggregate aggregate(const std::vector<double>& values, int64_t failed) {
   Aggregate a;

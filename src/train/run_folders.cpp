@@ -7,6 +7,7 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
+#include "reff/report/html_report.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/stand_in.h"
 #include "reff/viz/explained_samples.h"
@@ -66,6 +67,7 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
     write_explanations(*best, config, config.tests.front(), kPictureSamples,
                        (fs::path(out) / kExplanationsPicture).string());
   }
+  if (writes) report::write_html_report(out);
   return state;
 }
 
@@ -81,7 +83,7 @@ void write_explanations(models::TappedModel& model, const RunConfig& config,
                         const TestSetSpec& spec, int64_t count, const std::string& out) {
   const auto set = build_test_set(config, spec, count);
   data::write_png(out, viz::explained_samples(model, set.data, std::min(count, set.data.size()),
-                                              config.train.cam));
+                                              config.train.cam, set.class_names));
 }
 
 LoadedAnnotator load_annotator(const std::string& dir) {

@@ -3,18 +3,30 @@
 #include "reff/device.h"
 #include "reff/error.h"
 #include "reff/models/eval_mode.h"
-#include "reff/viz/explanation_grid.h"
+#include "reff/viz/explanation_figure.h"
+
+#include <cmath>
 
 namespace reff::viz {
 
+namespace {
+
+std::string class_name(int64_t label, const std::vector<std::string>& names) {
+  return label < static_cast<int64_t>(names.size()) ? names[static_cast<size_t>(label)]
+                                                    : std::to_string(label);
+}
+
+}  // namespace
+
 torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDataset& data,
-                                int64_t count, const explain::GradCamOptions& cam) {
+                                int64_t count, const explain::GradCamOptions& cam,
+                                const std::vector<std::string>& class_names) {
   require(count > 0 && count <= data.size(), "--count",
           "must be in [1, " + std::to_string(data.size()) + "]");
   models::EvalMode eval_mode(model);
   const auto batch = data.slice(0, count).to(device_of(model));
   const auto forward = model.forward(batch.images);
-  const auto top_class = forward.logits.argmax(1);
+  const auto top_class = forward.logits.argmax(1);  // the prediction is what is explained
   auto options = cam;
   options.create_graph = false;
   const auto maps =
@@ -28,7 +40,18 @@ torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDa
                            .squeeze(1)
                            .cpu());
   }
-  return explanation_grid(data.images().slice(0, 0, count), batch.masks.cpu(), pictures);
+  FigureText text{{"input", "mask"}, {}};
+  for (size_t l = 0; l < maps.size(); ++l) text.columns.push_back("layer" + std::to_string(l + 1));
+  if (forward.attention.defined()) text.columns.push_back("attention M(x)");
+  const auto [probability, predicted] = torch::softmax(forward.logits.detach(), 1).max(1);
+  const auto labels = batch.labels.cpu();
+  for (int64_t i = 0; i < count; ++i) {
+    const auto p = predicted[i].item<int64_t>();
+    text.rows.push_back("true " + class_name(labels[i].item<int64_t>(), class_names) + "\npred " +
+                        class_name(p, class_names) + " (" +
+                        std::to_string(std::lround(100 * probability[i].item<float>())) + "%)");
+  }
+  return explanation_figure(data.images().slice(0, 0, count), batch.masks.cpu(), pictures, text);
 }
 
 }  // namespace reff::viz

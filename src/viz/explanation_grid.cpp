@@ -39,7 +39,7 @@ torch::Tensor explanation_grid(const torch::Tensor& images, const torch::Tensor&
     for (const auto& map : maps) tiles.push_back(overlay(images[i], map[i]));
   }
   const int64_t columns = 1 + (masks.defined() ? 1 : 0) + static_cast<int64_t>(maps.size());
-  return image_grid(tiles, columns, 3, scale_to_at_least(std::max(height, width), min_tile));
+  return image_grid(tiles, columns, kGridPad, scale_to_at_least(std::max(height, width), min_tile));
 }
 
 }  // namespace reff::viz

@@ -4,7 +4,9 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace reff::data {
 
@@ -16,6 +18,8 @@ torch::Tensor read_image(const std::string& path);
 
 // Encodes uint8 [H, W], [1, H, W] or [3, H, W] as PNG. Throws reff::Error naming the file.
 void write_png(const std::string& path, const torch::Tensor& image);
+// The same PNG in memory; `where` names the image in errors.
+std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& where);
 // Encodes uint8 [3, H, W] as JPEG (quality 95). Throws reff::Error naming the file.
 void write_jpeg(const std::string& path, const torch::Tensor& image);
 

@@ -25,6 +25,11 @@ struct Aggregate {
 };
 Aggregate aggregate(const std::vector<double>& values, int64_t failed);
 
+// The table's row labels in order: table2 n (1, 5, ..., "All"), table3 q ("0.0", ..., "1.0").
+std::vector<std::string> table_rows(Table table, const ExperimentPreset& preset);
+// The seed paper's "mean ± std" (in %) of a row and method key; empty where it reports none.
+std::string seed_number(Table table, const std::string& row, const std::string& method);
+
 // table2: "shift"; table3: "test".
 std::string main_test(Table table);
 

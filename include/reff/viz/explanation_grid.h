@@ -15,6 +15,9 @@ torch::Tensor jet(const torch::Tensor& values);
 // an all-zero map shows as the colormap's lowest colour.
 torch::Tensor overlay(const torch::Tensor& image, const torch::Tensor& map);
 
+// Pixels between and around the tiles of explanation_grid.
+constexpr int64_t kGridPad = 3;
+
 // images uint8 [N, 3, H, W]; masks [N, H, W] in [0, 1] (undefined: no mask column); maps: per layer
 // [N, H, W]. Returns uint8 [3, H', W'] with tiles enlarged to at least `min_tile` pixels.
 torch::Tensor explanation_grid(const torch::Tensor& images, const torch::Tensor& masks,

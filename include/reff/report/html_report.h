@@ -1,0 +1,23 @@
+// report.html: a run or an experiment on one self-contained page (html.h, svg_chart.h).
+//   run folder         the config, per-epoch curves of every loss term and of every accuracy
+//                      (train, val, each test set), the explanation metrics per layer (curves
+//                      and the last epoch's table) and the Grad-CAM pictures
+//   experiment folder  the table with the seed's numbers beside ours, the chosen
+//                      hyper-parameters, each cell with a link to its run's report, the pictures
+#pragma once
+
+#include <string>
+
+namespace reff::report {
+
+constexpr const char* kReportHtml = "report.html";
+
+std::string run_report_html(const std::string& run_dir);
+std::string experiment_report_html(const std::string& experiment_dir);
+
+// Writes DIR/report.html for a run folder (config.json) or an experiment folder
+// (experiment.json; its cells' run reports too) and returns its path. Throws reff::Error naming
+// the folder when it is neither, or a file in it that cannot be read.
+std::string write_html_report(const std::string& dir);
+
+}  // namespace reff::report
