@@ -14,7 +14,10 @@ void add_report_command(CLI::App& app) {
       "Write report.html (curves, explanation metrics, Grad-CAMs, tables) for a run "
       "or an experiment folder");
   command->add_option("dir", *dir, "Run folder or experiment folder")->required();
-  command->callback([dir] { std::cout << "wrote " << report::write_html_report(*dir) << "\n"; });
+  command->callback([dir] {
+    const auto path = report::write_html_report(*dir);
+    std::cout << "wrote " << path << "\n";
+  });
 }
 
 }  // namespace reff::cli

@@ -140,6 +140,14 @@ mask(s) cannot be used | masks validate $T/own-rle
 --val-share | train --val-share 1 --out $T/out
 --prefetch | train --prefetch maybe --out $T/out
 already exists | masks convert $T/own --out $T/own
+--dataset textured-mnist | annotate --dataset textured-mnist --data $T/own
+--data | annotate --data $T/nowhere
+--port | annotate --data $T/own --port 70000
+--n | annotate --data $T/own --n zero
+500 per class asked | annotate --data $T/own --n 500
+no-run | annotate --data $T/own --annotator $T/no-run
+--mask-threshold | annotate --data $T/own --mask-threshold 2
+neither a run folder | report $T/own
 neither labels.csv nor | masks validate $T/isic
 Validation_Part3_GroundTruth.csv | train --dataset isic2017 --data $T/isic-nocsv --out $T/out
 trainval.txt | train --dataset pets --data $T/pets-badlist --out $T/out
