@@ -52,12 +52,13 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::vector<std::s
 ImageTextureBank::ImageTextureBank(std::vector<std::string> names,
                                    std::vector<std::vector<torch::Tensor>> images, bool tileable)
     : names_(std::move(names)), tileable_(tileable) {
-  TORCH_CHECK(names_.size() == images.size(), "one image list per class name");
+  require(names_.size() == images.size(), "texture bank", "one image list per class name");
   for (size_t c = 0; c < images.size(); ++c) {
     require(!images[c].empty(), names_[c], "texture class has no images");
     std::vector<torch::Tensor> floats;
     for (const auto& image : images[c]) {
-      TORCH_CHECK(image.dim() == 3 && image.size(0) == 3, "texture images are [3, H, W]");
+      require(image.dim() == 3 && image.size(0) == 3, "texture bank",
+              "texture images are [3, H, W]");
       floats.push_back(image.to(torch::kFloat32).div_(255.0).contiguous());
     }
     images_.push_back(std::move(floats));
@@ -65,7 +66,8 @@ ImageTextureBank::ImageTextureBank(std::vector<std::string> names,
 }
 
 torch::Tensor ImageTextureBank::sample(int64_t cls, int64_t size, Rng& rng) const {
-  TORCH_CHECK(cls >= 0 && cls < num_classes(), "texture class ", cls, " out of range");
+  if (cls < 0 || cls >= num_classes())  // per sample: the message is made only on failure
+    throw Error("texture class " + std::to_string(cls) + ": out of range");
   const auto& choices = images_[cls];
   const auto& image = choices[rng.below(choices.size())];
   const int64_t height = image.size(1), width = image.size(2);

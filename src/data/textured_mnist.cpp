@@ -54,7 +54,7 @@ torch::Tensor TexturedMnist::patch(int64_t cls, int64_t size, Rng& rng) const {
 }
 
 TexturedDigit TexturedMnist::get(int64_t i) const {
-  TORCH_CHECK(i >= 0, "sample index must be non-negative");
+  if (i < 0) throw Error("sample index " + std::to_string(i) + ": must be non-negative");
   Rng rng(options_.seed, static_cast<uint64_t>(i));
   TexturedDigit out;
   out.source_index = order_[i % order_.size()];

@@ -59,7 +59,7 @@ torch::Tensor target_score(const torch::Tensor& logits, const torch::Tensor& cla
     case CamTarget::logit_minus_mean:
       return (logits.gather(1, classes.view({-1, 1})).squeeze(1) - logits.mean(1)).sum();
   }
-  TORCH_CHECK(false, "unknown CAM target");
+  throw Error("grad_cam: unknown CAM target");
 }
 
 torch::Tensor rectify(const torch::Tensor& map, CamRectifier rectifier) {

@@ -8,6 +8,7 @@
 #include "reff/error.h"
 #include "reff/models/eval_mode.h"
 #include "reff/train/checkpoint.h"
+#include "reff/train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
@@ -191,9 +192,9 @@ nlohmann::json train_annotator(
                    share * losses.d.item<double>()});
     for (double v : values) {
       if (!std::isfinite(v)) {
-        throw std::runtime_error("annotator training diverged at iteration " + std::to_string(it) +
-                                 "; " + checkpoint + " still holds iteration " +
-                                 std::to_string(state["iteration"].get<int64_t>()));
+        throw TrainingDiverged("annotator training diverged at iteration " + std::to_string(it) +
+                               "; " + checkpoint + " still holds iteration " +
+                               std::to_string(state["iteration"].get<int64_t>()));
       }
     }
     g_gan_sum += values[0];
