@@ -163,8 +163,7 @@ nlohmann::json train_annotator(
     state = load_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer});
     set_rng_state(torch::tensor(state["rng"].get<std::vector<uint8_t>>(), torch::kUInt8));
   } else {
-    require(!fs::exists(checkpoint), run_dir,
-            "already holds an annotator; pass --resume or choose another --out");
+    require_no_checkpoint(checkpoint, run_dir, "an annotator");
     if (group.writes()) std::ofstream(metrics_path, std::ios::trunc);
   }
   group.broadcast(model);  // every rank starts from rank 0's networks

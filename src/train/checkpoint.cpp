@@ -44,6 +44,16 @@ uint64_t get_little(const std::string& in, size_t at, int bytes) {
 
 std::string previous_checkpoint(const std::string& path) { return path + ".prev"; }
 
+bool has_checkpoint(const std::string& path) {
+  return std::filesystem::exists(path) || std::filesystem::exists(previous_checkpoint(path));
+}
+
+void require_no_checkpoint(const std::string& path, const std::string& dir,
+                           const std::string& what) {
+  if (has_checkpoint(path))
+    throw Error(dir + ": already holds " + what + "; pass --resume or choose another --out");
+}
+
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const std::vector<const torch::optim::Optimizer*>& optimizers,
                      const nlohmann::json& state) {

@@ -34,9 +34,8 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
                               const TrainCallbacks& callbacks) {
   const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
   const auto last = (fs::path(out) / kLastCheckpoint).string();
-  const bool continuing = resume && (fs::exists(last) || fs::exists(previous_checkpoint(last)));
-  require(continuing || !fs::exists(last), out,
-          "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
+  const bool continuing = resume && has_checkpoint(last);
+  if (!continuing) require_no_checkpoint(last, out, "a run (checkpoint-last.pt)");
   const auto on = parse_device(config.device);  // a missing GPU fails before any work
   require(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
           "fp16 needs a CUDA device (bf16 runs on the CPU)");
@@ -118,9 +117,8 @@ nlohmann::json run_annotator(
     const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
   const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
   const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
-  const bool continuing = resume && fs::exists(checkpoint);
-  require(continuing || !fs::exists(checkpoint), out,
-          "already holds an annotator; pass --resume or choose another --out");
+  const bool continuing = resume && has_checkpoint(checkpoint.string());
+  if (!continuing) require_no_checkpoint(checkpoint.string(), out, "an annotator");
   require(config.annotated.n > 0 || is_own_folder(config), "--annotated-n",
           "the annotator learns from a few annotated images: give a count");
   const auto options = AnnotatorOptions::from_json(config.annotator);

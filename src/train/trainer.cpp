@@ -206,8 +206,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     state = load_checkpoint(last, model, {&optimizer});  // every rank reads rank 0's checkpoint
     if (group.writes()) write_metrics(dir / kMetrics, state["history"]);
   } else {
-    require(!fs::exists(last) && !fs::exists(previous_checkpoint(last)), run_dir,
-            "already holds a run (checkpoint-last.pt); pass --resume or choose another --out");
+    require_no_checkpoint(last, run_dir, "a run (checkpoint-last.pt)");
   }
 
   group.broadcast(model);  // every rank starts from rank 0's weights

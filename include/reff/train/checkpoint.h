@@ -14,6 +14,12 @@
 namespace reff::train {
 
 std::string previous_checkpoint(const std::string& path);  // PATH.prev
+// Whether PATH or PATH.prev exists.
+bool has_checkpoint(const std::string& path);
+// Throws reff::Error("<dir>: already holds <what>; pass --resume or choose another --out") when
+// has_checkpoint(path): a new run there would overwrite it.
+void require_no_checkpoint(const std::string& path, const std::string& dir,
+                           const std::string& what);
 
 // `optimizers` may be empty (a model-only checkpoint) or hold several (a GAN's two).
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
