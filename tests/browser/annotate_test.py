@@ -6,11 +6,8 @@ usage: annotate_test.py REFF WORK_DIR [SCREENSHOT.png]"""
 import atexit
 import math
 import os
-import shutil
 import signal
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -21,15 +18,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from browser import chromium, console_errors
+from browser import chromium, console_errors, test_setup
 
-reff, work = sys.argv[1], sys.argv[2]
-screenshot = sys.argv[3] if len(sys.argv) > 3 else None
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-data, masks = os.path.join(work, "data"), os.path.join(work, "masks")
-subprocess.run([reff, "data", "layout-example", "--dataset", "folder", "--out", data],
-               check=True, stdout=subprocess.DEVNULL)
+reff, work, data, screenshot = test_setup()
+masks = os.path.join(work, "masks")
 
 server = subprocess.Popen([reff, "annotate", "--data", data, "--n", "1", "--out", masks],
                           stdout=subprocess.PIPE, text=True)

@@ -2,6 +2,7 @@
 chromium-driver (no network: Selenium Manager is never asked for a driver)."""
 import os
 import shutil
+import subprocess
 import sys
 
 from selenium import webdriver
@@ -24,3 +25,16 @@ def chromium(width=1280, height=900):
 def console_errors(driver):
     """The page's console messages of level SEVERE (errors, failed requests)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_setup():
+    """The command line (REFF WORK_DIR [SCREENSHOT.png]) and the layout example, written into a
+    fresh WORK_DIR/data: returns (reff, work, data, screenshot)."""
+    reff, work = sys.argv[1], sys.argv[2]
+    screenshot = sys.argv[3] if len(sys.argv) > 3 else None
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    data = os.path.join(work, "data")
+    subprocess.run([reff, "data", "layout-example", "--dataset", "folder", "--out", data],
+                   check=True, stdout=subprocess.DEVNULL)
+    return reff, work, data, screenshot

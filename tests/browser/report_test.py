@@ -5,21 +5,14 @@ console stayed free of errors.
 usage: report_test.py REFF WORK_DIR [SCREENSHOT.png]"""
 import json
 import os
-import shutil
 import subprocess
-import sys
 
 from selenium.webdriver.common.by import By
 
-from browser import chromium, console_errors
+from browser import chromium, console_errors, test_setup
 
-reff, work = sys.argv[1], sys.argv[2]
-screenshot = sys.argv[3] if len(sys.argv) > 3 else None
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-data, run = os.path.join(work, "data"), os.path.join(work, "run")
-subprocess.run([reff, "data", "layout-example", "--dataset", "folder", "--out", data],
-               check=True, stdout=subprocess.DEVNULL)
+reff, work, data, screenshot = test_setup()
+run = os.path.join(work, "run")
 subprocess.run([reff, "train", "--dataset", "folder", "--data", data, "--canvas", "24",
                 "--width", "4", "--epochs", "3", "--batch-size", "8", "--method", "reff",
                 "--test", "test", "--test", os.path.join(data, "shifted"), "--out", run],
