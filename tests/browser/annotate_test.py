@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from browser import chromium, console_errors, test_setup
+from browser import chromium, no_console_errors_then_screenshot, test_setup
 
 reff, work, data, screenshot = test_setup()
 masks = os.path.join(work, "masks")
@@ -124,10 +124,7 @@ try:
         "the reloaded page does not show the saved mask"
     progress = driver.find_element(By.ID, "progress").text
     assert "1 of 3" in progress, progress  # all classes: 1 of the 3 chosen images saved
-    errors = console_errors(driver)
-    assert not errors, errors
-    if screenshot:
-        driver.save_screenshot(screenshot)
+    no_console_errors_then_screenshot(driver, screenshot)
 finally:
     driver.quit()
 

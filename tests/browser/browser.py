@@ -27,6 +27,14 @@ def console_errors(driver):
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+def no_console_errors_then_screenshot(driver, screenshot):
+    """Fails on any console error; keeps a screenshot of the page when a path is given."""
+    errors = console_errors(driver)
+    assert not errors, errors
+    if screenshot:
+        driver.save_screenshot(screenshot)
+
+
 def test_setup():
     """The command line (REFF WORK_DIR [SCREENSHOT.png]) and the layout example, written into a
     fresh WORK_DIR/data: returns (reff, work, data, screenshot)."""

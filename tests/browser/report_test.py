@@ -9,7 +9,7 @@ import subprocess
 
 from selenium.webdriver.common.by import By
 
-from browser import chromium, console_errors, test_setup
+from browser import chromium, no_console_errors_then_screenshot, test_setup
 
 reff, work, data, screenshot = test_setup()
 run = os.path.join(work, "run")
@@ -44,10 +44,7 @@ try:
         assert shown in text, f"{name} accuracy {shown} is not on the page"
     picture = driver.find_element(By.CSS_SELECTOR, "img")
     assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", picture) > 100
-    errors = console_errors(driver)
-    assert not errors, errors
-    if screenshot:
-        driver.save_screenshot(screenshot)
+    no_console_errors_then_screenshot(driver, screenshot)
 finally:
     driver.quit()
 print(f"report: {len(charts)} charts, {len(epochs)} epochs, numbers and picture present")
