@@ -11,7 +11,14 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(idx gimp_pattern image isic2017_csv pets_list run_config checkpoint pth csv coco labelme mask_upload)
 corpus="$build/fuzz-corpus"; findings="$build/fuzz-findings"
 mkdir -p "$findings"
-[ -d "$corpus/seeds" ] || "$here/seed-corpus.sh" "${REFF:-$build/reff}" "$corpus/seeds" > /dev/null
+# (Re)made when a target's seeds are missing: a corpus from before that target existed.
+for target in "${targets[@]}"; do
+  if [ ! -d "$corpus/seeds/$target" ]; then
+    rm -rf "$corpus/seeds"
+    "$here/seed-corpus.sh" "${REFF:-$build/reff}" "$corpus/seeds" > /dev/null
+    break
+  fi
+done
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
