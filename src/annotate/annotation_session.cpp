@@ -34,12 +34,15 @@ AnnotationSession::AnnotationSession(const AnnotateOptions& options)
   std::vector<int64_t> labels;
   for (const auto& image : listing.train) labels.push_back(image.label);
   const auto chosen = data::annotated_subset(torch::tensor(labels, torch::kInt64), options.subset);
-  for (const auto index : chosen) {
-    const auto& image = listing.train[static_cast<size_t>(index)];
+  std::vector<bool> in_subset(listing.train.size(), false);
+  for (const auto index : chosen) in_subset[static_cast<size_t>(index)] = true;
+  for (size_t i = 0; i < listing.train.size(); ++i) {
+    const auto& image = listing.train[i];
     const auto& class_name = classes_[static_cast<size_t>(image.label)];
     const auto out = fs::path(options.out_dir) / "train" / class_name /
                      (fs::path(image.image).stem().string() + ".png");
-    items_.push_back({image, class_name, out.string()});
+    // The subset, and every image drawn in an earlier session (another n draws another subset).
+    if (in_subset[i] || fs::exists(out)) items_.push_back({image, class_name, out.string()});
   }
   sizes_.assign(items_.size(), {0, 0});
   if (!options.annotator_dir.empty()) annotator_ = train::load_annotator(options.annotator_dir);

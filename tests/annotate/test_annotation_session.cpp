@@ -97,6 +97,15 @@ TEST(AnnotationSession, PicksTheAnnotatedSubsetAndSavesInTheFolderLayout) {
   EXPECT_TRUE(torch::equal(data::decode_png_values(*back, "saved"), values));
   // A new session over the same folder sees it (resume), and the folder's D1 now holds it.
   EXPECT_TRUE(AnnotationSession(options).listing()["items"][1]["saved"].get<bool>());
+  // Another n draws another subset, and still lists the image drawn before.
+  auto one = options;
+  one.subset.n = 1;
+  const auto items = AnnotationSession(one).listing()["items"];
+  EXPECT_GE(items.size(), 2u);
+  EXPECT_LE(items.size(), 3u);
+  int64_t found = 0;
+  for (const auto& entry : items) found += entry["name"] == listing["items"][1]["name"];
+  EXPECT_EQ(found, 1);
 
   // Bad uploads: an error, the saved file unchanged; no index outside the subset.
   test::expect_error_mentioning(

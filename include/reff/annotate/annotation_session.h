@@ -1,6 +1,7 @@
 // What `reff annotate` serves: the few images of an own folder (folder_dataset.h) that ReFF's
 // Algorithm 1 keeps annotated (D1), chosen by the same rule and seed as the annotated subset
-// (annotated_subset.h), each with its mask to draw. Masks are saved as 0/255 PNGs in the folder
+// (annotated_subset.h), each with its mask to draw, plus the images whose mask was saved in an
+// earlier session (with another n). Masks are saved as 0/255 PNGs in the folder
 // layout, OUT/train/<class>/<stem>.png, so with OUT = DIR/masks the folder's D1 is exactly the
 // images drawn. The browser never names a file: images are addressed by their index in D1.
 #pragma once
