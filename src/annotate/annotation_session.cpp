@@ -3,26 +3,20 @@
 #include "reff/annotate/mask_upload.h"
 #include "reff/data/image_file.h"
 #include "reff/error.h"
+#include "reff/file_bytes.h"
 #include "reff/json_file.h"
 
 #include <torch/nn/functional/upsampling.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace reff::annotate {
 namespace fs = std::filesystem;
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, "cannot read");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::vector<uint8_t> mask_as_png(const torch::Tensor& relevant, const std::string& where) {
-  return data::encode_png(relevant.to(torch::kUInt8) * 255, where);
+std::string mask_as_png(const torch::Tensor& relevant, const std::string& where) {
+  const auto png = data::encode_png(relevant.to(torch::kUInt8) * 255, where);
+  return {png.begin(), png.end()};
 }
 
 }  // namespace
@@ -66,7 +60,7 @@ const AnnotationSession::Item& AnnotationSession::item(int64_t index) const {
 
 ImageFile AnnotationSession::image(int64_t index) const {
   const auto& path = item(index).image.image;
-  auto bytes = read_bytes(path);
+  auto bytes = read_file_bytes(path);
   const bool png = bytes.size() >= 4 && bytes.compare(1, 3, "PNG") == 0;
   return {std::move(bytes), png ? "image/png" : "image/jpeg"};
 }
@@ -82,19 +76,16 @@ std::pair<int64_t, int64_t> AnnotationSession::image_size(int64_t index) {
   return size;
 }
 
-std::optional<std::vector<uint8_t>> AnnotationSession::mask_png(int64_t index) {
+std::optional<std::string> AnnotationSession::mask_png(int64_t index) {
   const auto& entry = item(index);
-  if (fs::exists(entry.out_mask)) {
-    const auto bytes = read_bytes(entry.out_mask);
-    return std::vector<uint8_t>(bytes.begin(), bytes.end());
-  }
+  if (fs::exists(entry.out_mask)) return read_file_bytes(entry.out_mask);
   if (entry.image.mask.empty()) return std::nullopt;
   const auto [height, width] = image_size(index);
   return mask_as_png(masks_.read(entry.image.mask, entry.image.name, height, width),
                      entry.image.mask);
 }
 
-std::vector<uint8_t> AnnotationSession::suggestion_png(int64_t index) {
+std::string AnnotationSession::suggestion_png(int64_t index) {
   require(annotator_.has_value(), "suggest", "start reff annotate with --annotator RUN");
   auto image = item(index).image;
   image.mask.clear();
@@ -122,7 +113,7 @@ void AnnotationSession::save(int64_t index, const std::string& body) {
   const auto png = mask_as_png(relevant, entry.out_mask);
   std::lock_guard<std::mutex> lock(mutex_);  // one writer of the temporary file at a time
   fs::create_directories(fs::path(entry.out_mask).parent_path());
-  write_text_file(entry.out_mask, std::string(png.begin(), png.end()));
+  write_text_file(entry.out_mask, png);
 }
 
 }  // namespace reff::annotate

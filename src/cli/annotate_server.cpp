@@ -22,10 +22,6 @@ bool same_token(const std::string& given, const std::string& token) {
   return difference == 0;
 }
 
-void send_png(httplib::Response& response, const std::vector<uint8_t>& png) {
-  response.set_content(std::string(png.begin(), png.end()), "image/png");
-}
-
 // Runs a handler on the image the path's number names: 404 for none, 400 for reff::Error.
 using ImageHandler = std::function<void(int64_t, const httplib::Request&, httplib::Response&)>;
 httplib::Server::Handler on_image(annotate::AnnotationSession& session, ImageHandler handler) {
@@ -85,12 +81,12 @@ void serve_annotations(annotate::AnnotationSession& session, const ServeOptions&
              }));
   server.Get(R"(/api/mask/(\d+))", on_image(session, [&](int64_t i, const Request&, Response& r) {
                const auto png = session.mask_png(i);
-               if (png) return send_png(r, *png);
+               if (png) return r.set_content(*png, "image/png");
                r.status = 204;  // no mask yet
              }));
   server.Get(R"(/api/suggest/(\d+))",
              on_image(session, [&](int64_t i, const Request&, Response& r) {
-               send_png(r, session.suggestion_png(i));
+               r.set_content(session.suggestion_png(i), "image/png");
              }));
   server.Put(R"(/api/mask/(\d+))",
              on_image(session, [&](int64_t i, const Request& request, Response& r) {

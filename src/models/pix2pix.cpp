@@ -82,7 +82,8 @@ UNetGenerator::UNetGenerator(int64_t image_size, int64_t base) : depth_(unet_dep
 }
 
 torch::Tensor UNetGenerator::forward(const torch::Tensor& images) {
-  require(images.dim() == 4 && images.size(1) == 3, "the annotator", "expects [B, 3, H, W]");
+  if (images.dim() != 4 || images.size(1) != 3)  // every forward: no message built on success
+    throw Error("the annotator: expects [B, 3, H, W]");
   std::vector<torch::Tensor> skips;
   auto x = images;
   for (const auto& step : *down_) {

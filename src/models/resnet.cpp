@@ -121,7 +121,8 @@ nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride
 }
 
 Tapped ResNet::forward(const torch::Tensor& images) {
-  require(images.dim() == 4 && images.size(1) == 3, "ResNet", "expects images [B, 3, H, W]");
+  if (images.dim() != 4 || images.size(1) != 3)  // every forward: no message built on success
+    throw Error("ResNet: expects images [B, 3, H, W]");
   auto x = torch::relu(bn1(conv1(images)));
   if (options_.imagenet_stem) {
     x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));

@@ -104,10 +104,12 @@ std::string experiment_report_html(const std::string& dir) {
 std::string write_html_report(const std::string& dir) {
   const auto out = (fs::path(dir) / kReportHtml).string();
   if (fs::exists(fs::path(dir) / experiment::kResultsJson)) {
+    // Each cell's run wrote its own report when it finished; cells from before reports get one.
     const auto runs = fs::path(dir) / "runs";
     if (fs::is_directory(runs))
       for (const auto& run : fs::directory_iterator(runs))
-        if (fs::exists(run.path() / "config.json")) write_html_report(run.path().string());
+        if (fs::exists(run.path() / "config.json") && !fs::exists(run.path() / kReportHtml))
+          write_html_report(run.path().string());
     write_text_file(out, experiment_report_html(dir));
   } else {
     require(fs::exists(fs::path(dir) / "config.json"), dir,

@@ -1,11 +1,9 @@
 #include "reff/report/html.h"
 
 #include "reff/data/base64.h"
-#include "reff/error.h"
+#include "reff/file_bytes.h"
 
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace reff::report {
@@ -53,10 +51,8 @@ std::string html_table(const std::vector<std::string>& header,
 }
 
 std::string inline_png(const std::string& path, const std::string& alt) {
-  std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, "cannot read");
-  const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in),
-                                   std::istreambuf_iterator<char>()};
+  const auto file = read_file_bytes(path);
+  const std::vector<uint8_t> bytes(file.begin(), file.end());
   return "<img alt=\"" + escape(alt) + "\" src=\"data:image/png;base64," +
          data::encode_base64(bytes) + "\">";
 }

@@ -94,7 +94,7 @@ TEST(AnnotationSession, PicksTheAnnotatedSubsetAndSavesInTheFolderLayout) {
   EXPECT_TRUE(session.listing()["items"][1]["saved"].get<bool>());
   const auto back = session.mask_png(1);
   ASSERT_TRUE(back.has_value());
-  EXPECT_TRUE(torch::equal(data::decode_png_values(*back, "saved"), values));
+  EXPECT_TRUE(torch::equal(data::decode_png_values({back->begin(), back->end()}, "saved"), values));
   // A new session over the same folder sees it (resume), and the folder's D1 now holds it.
   EXPECT_TRUE(AnnotationSession(options).listing()["items"][1]["saved"].get<bool>());
   // Another n draws another subset, and still lists the image drawn before.
@@ -137,7 +137,7 @@ TEST(AnnotationSession, ConcurrentSavesOfOneImageLeaveOneWholeFile) {
   for (auto& saver : savers) saver.join();
   const auto png = session.mask_png(0);
   ASSERT_TRUE(png.has_value());
-  const auto values = data::decode_png_values(*png, "saved");
+  const auto values = data::decode_png_values({png->begin(), png->end()}, "saved");
   EXPECT_TRUE(torch::equal(values, left) || torch::equal(values, right));
 }
 

@@ -48,9 +48,9 @@ class AnnotationSession {
   ImageFile image(int64_t index) const;
   // The mask to start from as a 0/255 PNG: the one saved in OUT, else the folder's own mask (any
   // format it reads), else none.
-  std::optional<std::vector<uint8_t>> mask_png(int64_t index);
+  std::optional<std::string> mask_png(int64_t index);
   // The pseudo-annotator's G(x) at the image's size, binarised at 0.5, as a 0/255 PNG.
-  std::vector<uint8_t> suggestion_png(int64_t index);
+  std::string suggestion_png(int64_t index);
   // Decodes the upload (mask_upload.h) and writes it atomically; concurrent saves of one image
   // leave one whole file. Throws reff::Error for a bad upload (nothing is written) and for a
   // labelme mask of the same image beside the PNG (the folder would see two masks).

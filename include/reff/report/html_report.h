@@ -16,8 +16,8 @@ std::string run_report_html(const std::string& run_dir);
 std::string experiment_report_html(const std::string& experiment_dir);
 
 // Writes DIR/report.html for a run folder (config.json) or an experiment folder
-// (experiment.json; its cells' run reports too) and returns its path. Throws reff::Error naming
-// the folder when it is neither, or a file in it that cannot be read.
+// (results.json; and each cell's run report where it has none) and returns its path. Throws
+// reff::Error naming the folder when it is neither, or a file in it that cannot be read.
 std::string write_html_report(const std::string& dir);
 
 }  // namespace reff::report
