@@ -8,6 +8,7 @@
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/models/state_dict.h"
+#include "reff/report/html_report.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/run_config.h"
 #include "reff/train/run_folders.h"
@@ -150,7 +151,7 @@ struct TrainCommand {
       std::cout << ", " << name << " accuracy " << result["accuracy"];
     }
     std::cout << "\nrun folder: " << out << " (config.json, metrics.jsonl, checkpoints, "
-              << train::kExplanationsPicture << ")\n";
+              << train::kExplanationsPicture << ", " << report::kReportHtml << ")\n";
   }
 };
 
