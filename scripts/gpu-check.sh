@@ -12,9 +12,13 @@
 #                                             ResNet-50 at 224 px, batch 32 (BENCH_BATCH),
 #                                             baseline and ReFF,
 #                                             fp32 / bf16 / fp16, NCHW and channels-last (the
-#                                             peer: fp32 and bf16); img/s and peak GPU memory;
+#                                             peer: fp32 and bf16; BENCH_VARIANTS, e.g.
+#                                             "fp32 false|bf16 true", picks reff's); img/s and
+#                                             peak GPU memory;
 #                                             then the cpu preset, 5 epochs, trained in fp32 and
 #                                             bf16 for 2 seeds each: accuracies)
+#              scripts/gpu-check.sh epoch OUT (the cpu preset's epochs against their steps, with
+#                                             and without the prefetching loader)
 #              scripts/gpu-check.sh paper OUT (issue #18's paper scale: a 224-px ResNet-50
 #                                             stand-in on textured garments, then baseline and
 #                                             ReFF fine-tuned from it; PAPER_* sizes them)
@@ -32,7 +36,8 @@ prepare() {
   set -e
   mkdir -p "$root/.deps/debs" "$root/.deps/root" "$root/.deps/gloo-include"
   (cd "$root/.deps/debs" && apt-get download libjpeg62-turbo-dev libjpeg62-turbo libpng-dev \
-    libpng16-16 zlib1g-dev libcli11-dev nlohmann-json3-dev libgloo-dev)
+    libpng16-16 zlib1g-dev libcli11-dev nlohmann-json3-dev libgloo-dev libfreetype-dev \
+    libfreetype6 libbrotli1 fonts-dejavu-core)
   for f in "$root"/.deps/debs/*.deb; do dpkg -x "$f" "$root/.deps/root"; done
   # Gloo's headers only where LibTorch lacks its own (-idirafter), never before them.
   rm -rf "$root/.deps/gloo-include/gloo"
@@ -64,9 +69,13 @@ torch.cuda.get_device_name(0))'
   echo "c10d backends exported by this LibTorch:" \
     $(grep -rho 'USE_C10D_[A-Z]*' "$prefix/Caffe2" "$prefix/Torch" 2>/dev/null | sort -u)
   export LD_LIBRARY_PATH="$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+  # The figures' captions read DejaVu Sans where Debian keeps it.
+  local font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  [ -f "$font" ] || { mkdir -p "$(dirname "$font")" && cp "$root/.deps/root$font" "$font"; }
   local start=$SECONDS
   cmake -S "$root" -B "$root/build-gpu" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$prefix;$deps" -DREFF_BUILD_TESTS=OFF -DREFF_BUILD_BENCH=OFF \
+    -DREFF_ANNOTATE_SERVER=OFF \
     -DCMAKE_CXX_FLAGS="-idirafter $root/.deps/gloo-include" > "$out/configure.log" 2>&1 ||
     { tail -30 "$out/configure.log"; return 1; }
   cmake --build "$root/build-gpu" -j "$(nproc)" -- -k 0 > "$out/build.log" 2>&1 ||
@@ -149,7 +158,8 @@ bench() {
   local steps=(--preset paper --device cuda --batch-size "$batch" --warmup 5 --steps 30)
   {
     for method in baseline reff; do
-      for variant in "fp32 false" "bf16 false" "bf16 true" "fp16 true"; do
+      IFS='|' read -ra variants <<< "${BENCH_VARIANTS:-fp32 false|bf16 false|bf16 true|fp16 true}"
+      for variant in "${variants[@]}"; do
         set -- $variant
         with_peak_memory timeout 120 "$reff" bench "${steps[@]}" --method "$method" \
           --precision "$1" --channels-last "$2"
@@ -174,6 +184,29 @@ bench() {
     --out "$1/cpu-$3-seed$2" > "$1/cpu-$3-seed$2.log" 2>&1' "$reff" "$runs"
   for log in "$runs"/cpu-*.log; do echo "$(basename "$log" .log): $(tail -2 "$log" | head -1)"; done
   (cd "$runs" && find . -name metrics.jsonl | tar czf "$out/training.tar.gz" -T -)
+}
+
+# An epoch against its steps on the GPU (issue #22, item 4): the cpu preset from scratch, baseline
+# and ReFF, with and without the prefetching loader; epoch_over_steps from each run's metrics.
+epoch() {
+  local out="$1" runs=/tmp/reff-gpu-epoch
+  mkdir -p "$out" "$runs"
+  build "$out" || return 1
+  local reff="$root/build-gpu/reff"
+  for method in baseline reff; do
+    for prefetch in true false; do
+      timeout 120 "$reff" train --preset cpu --device cuda --pretrained none --method "$method" \
+        --epochs 3 --train-count 4000 --val-count 500 --test-count 500 --prefetch "$prefetch" \
+        --out "$runs/$method-$prefetch" > "$out/$method-$prefetch.log" 2>&1
+      echo "$method, prefetch $prefetch: exit $?"
+      python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    print("  epoch", e["epoch"], "median step", e["train"].get("step_median_seconds"),
+          "epoch_over_steps", e["train"].get("epoch_over_steps"))' "$runs/$method-$prefetch/metrics.jsonl"
+      cp "$runs/$method-$prefetch/metrics.jsonl" "$out/$method-$prefetch.jsonl" 2>/dev/null
+    done
+  done
 }
 
 # Issue #18, item 5: the pretrained-start study at the paper's scale (ResNet-50, 224 px), sized by
@@ -213,7 +246,8 @@ case "${1:-}" in
   paper) paper "${2:?paper OUT}" ;;
   run) run "${2:?run OUT}" ;;
   bench) bench "${2:?bench OUT}" ;;
+  epoch) epoch "${2:?epoch OUT}" ;;
   sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${@:4}" ;;
-  *) echo "usage: $0 prepare | run OUT | bench OUT | paper OUT | sweep OUT LANES SEEDS:CONFIG..." >&2
+  *) echo "usage: $0 prepare | run OUT | bench OUT | epoch OUT | paper OUT | sweep OUT LANES SEEDS:CONFIG..." >&2
      exit 2 ;;
 esac

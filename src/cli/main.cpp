@@ -1,7 +1,9 @@
 // The reff command line: parses options into config structs and calls the library.
 // Exit status: 0 success, 2 bad input (options, files), 1 any other failure, 130 training stopped
 // by SIGINT/SIGTERM after writing its checkpoint.
+#ifdef REFF_ANNOTATE_SERVER
 #include "annotate_command.h"
+#endif
 #include "annotator_command.h"
 #include "bench_command.h"
 #include "data_command.h"
@@ -58,7 +60,9 @@ int main(int argc, char** argv) {
   });
   reff::cli::add_data_command(app);
   reff::cli::add_masks_command(app);
+#ifdef REFF_ANNOTATE_SERVER
   reff::cli::add_annotate_command(app);
+#endif
   reff::cli::add_report_command(app);
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);

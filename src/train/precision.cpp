@@ -2,6 +2,7 @@
 
 #include "reff/error.h"
 
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
@@ -81,8 +82,13 @@ AutocastScope::~AutocastScope() {
   set_autocast_dtype(device_, previous_dtype_);
 }
 
-void use_channels_last(torch::nn::Module& model) {
-  for (auto& p : model.parameters())
+void prepare_step_kernels(torch::nn::Module& model, bool channels_last) {
+  const auto parameters = model.parameters();
+  if (!parameters.empty() && parameters.front().is_cuda()) {
+    at::globalContext().setBenchmarkCuDNN(true);
+  }
+  if (!channels_last) return;
+  for (auto& p : parameters)
     if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
 }
 

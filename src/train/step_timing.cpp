@@ -27,7 +27,7 @@ StepTiming time_train_steps(models::TappedModel& model, const TrainOptions& opti
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
   model.train();
-  if (options.channels_last) use_channels_last(model);
+  prepare_step_kernels(model, options.channels_last);
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
                                                       .momentum(options.momentum)
                                                       .weight_decay(options.weight_decay));

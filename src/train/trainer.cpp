@@ -211,8 +211,7 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
 
   group.broadcast(model);  // every rank starts from rank 0's weights
   const auto device = device_of(model);
-  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);  // fixed shapes: autotune
-  if (options.channels_last) use_channels_last(model);
+  prepare_step_kernels(model, options.channels_last);
   LossScaler scaler(options.precision == Precision::fp16);
   if (state.contains("loss_scale")) {
     scaler.restore(state["loss_scale"].at("scale"), state["loss_scale"].at("good_steps"));

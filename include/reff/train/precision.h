@@ -32,8 +32,10 @@ class AutocastScope {
   torch::ScalarType previous_dtype_ = torch::kFloat32;
 };
 
-// Converts the model's convolution weights to channels-last (NHWC) memory layout, in place.
-void use_channels_last(torch::nn::Module& model);
+// Sets up the kernels a run of training steps uses, for the trainer and the benchmark alike: cuDNN
+// autotuning when the model is on a CUDA device (the shapes are fixed), and with `channels_last`
+// the convolution weights converted to channels-last (NHWC) memory layout, in place.
+void prepare_step_kernels(torch::nn::Module& model, bool channels_last);
 
 // Dynamic loss scaling for fp16: the loss is multiplied by `scale` before backward; the gradients
 // are divided by it again before the update. A step whose gradients overflowed (inf or NaN) is
