@@ -75,8 +75,10 @@ torch::Tensor pointing_hits(const torch::Tensor& maps, const torch::Tensor& mask
 torch::Tensor energy_inside(const torch::Tensor& maps, const torch::Tensor& masks);
 torch::Tensor iou_at_half_max(const torch::Tensor& maps, const torch::Tensor& masks);
 
-// Accuracy on all samples (eval mode, no autograd) and explanation metrics on the first
-// `explain_count` samples that have masks. Restores the model's training mode.
+// Accuracy on all samples (eval mode) and explanation metrics on those of the first
+// `explain_count` samples that have masks: one forward pass with gradients gives both the
+// predictions and the Grad-CAMs of the explained samples; the rest run without autograd.
+// Restores the model's training mode.
 // With `groups` (defined), also per-group accuracy.
 EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
                     const EvalOptions& options, const Groups& groups = {});
