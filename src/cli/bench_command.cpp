@@ -23,8 +23,7 @@ struct BenchCommand {
   void run() const {
     auto config = train::preset_config(preset);
     config.num_classes = 10;
-    config.train.method = train::parse_method(method);
-    if (config.train.method == train::Method::abn) config.train.lambda = 10;  // the seed's gamma
+    config.train.use_method(train::parse_method(method));
     given.set("--model", model, config.model);
     config.train.batch_size = batch_size;
     config.train.precision = train::parse_precision(precision);
@@ -63,11 +62,11 @@ void add_bench_command(CLI::App& app) {
   auto& g = b->given;
   g.add(*bench, "--preset", b->preset, "cpu | paper (the model and the image size)")
       ->capture_default_str();
-  g.add(*bench, "--method", b->method, "baseline | reff | reff-l1 | reff-l2 | rrr | abn")
-      ->capture_default_str();
+  g.add(*bench, "--method", b->method, train::method_names())->capture_default_str();
   g.add(*bench, "--model", b->model, "small | resnet18 | resnet34 | resnet50 (preset)");
   g.add(*bench, "--batch-size", b->batch_size, "Images per step")->capture_default_str();
-  g.add(*bench, "--precision", b->precision, "fp32 | bf16 | fp16")->capture_default_str();
+  g.add(*bench, "--precision", b->precision, names_of(train::kPrecisions, " | "))
+      ->capture_default_str();
   g.add(*bench, "--channels-last", b->channels_last, "true: NHWC layout")->capture_default_str();
   g.add(*bench, "--steps", b->steps, "Timed steps")->capture_default_str();
   g.add(*bench, "--warmup", b->warmup, "Untimed steps first")->capture_default_str();

@@ -40,8 +40,7 @@ struct TrainCommand {
 
   train::RunConfig resolve() const {
     auto c = data.resolve(given);
-    c.train.method = train::parse_method(method);
-    if (c.train.method == train::Method::abn) c.train.lambda = 10;  // the seed's gamma
+    c.train.use_method(train::parse_method(method));
     given.set("--model", model, c.model);
     given.set("--width", width, c.small.width);
     require(c.small.width > 0, "--width", "must be positive");
@@ -325,8 +324,7 @@ void add_train_commands(CLI::App& app) {
   auto* train = app.add_subcommand("train", "Train a classifier with or without ReFF");
   auto& g = t->given;
   train->add_option("--out", t->out, "Run folder")->required();
-  g.add(*train, "--method", t->method, "baseline | reff | reff-l1 | reff-l2 | rrr | abn")
-      ->capture_default_str();
+  g.add(*train, "--method", t->method, train::method_names())->capture_default_str();
   g.add_flag(*train, "--resume", t->resume,
              "Continue the run in --out with its config (a finished run: no-op)");
   g.add(*train, "--model", t->model, "small | resnet18 | resnet34 | resnet50 (preset)");

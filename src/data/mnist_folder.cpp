@@ -42,25 +42,6 @@ DigitSet subset(const DigitSet& set, const std::vector<int64_t>& indices) {
 
 }  // namespace
 
-Split parse_split(const std::string& name) {
-  if (name == "train") return Split::train;
-  if (name == "val") return Split::val;
-  if (name == "test") return Split::test;
-  throw Error("--split: '" + name + "' is not one of train, val, test");
-}
-
-std::string split_name(Split split) {
-  switch (split) {
-    case Split::train:
-      return "train";
-    case Split::val:
-      return "val";
-    case Split::test:
-      return "test";
-  }
-  return "?";
-}
-
 DigitSet load_mnist_split(const std::string& dir, Split split, const SplitOptions& options) {
   require(options.val_share >= 0.0 && options.val_share < 1.0, "--val-share", "must be in [0, 1)");
   if (split == Split::test) return load_file_pair(dir, "t10k");

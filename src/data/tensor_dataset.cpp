@@ -16,14 +16,6 @@ torch::Tensor normalise(const torch::Tensor& images_u8) {
          channel_constant(kStd);
 }
 
-torch::Tensor denormalise(const torch::Tensor& images) {
-  return (images * channel_constant(kStd) + channel_constant(kMean))
-      .mul(255.0)
-      .round()
-      .clamp(0, 255)
-      .to(torch::kUInt8);
-}
-
 TensorDataset::TensorDataset(torch::Tensor images, torch::Tensor labels, torch::Tensor masks,
                              torch::Tensor has_mask)
     : images_(std::move(images)),

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 namespace reff::experiment {
 namespace {
@@ -19,30 +20,23 @@ std::string number(double value) {
   return text;
 }
 
-// The columns; grids hold the values the selection rule chooses from.
-std::vector<MethodSpec> table2_methods(const std::vector<double>& reff_grid,
-                                       const std::vector<double>& l_norm_grid,
-                                       const std::vector<double>& abn_grid,
+// The columns: every registered method with a grid (train/methods.h), in the registry's order,
+// the baseline first; then the shortcut study's best variant (docs/results/shortcut-study.md): the
+// share of |map| outside the mask, maps of z_c - mean_j z_j. Grids hold the values the selection
+// rule chooses from.
+std::vector<MethodSpec> table2_methods(const std::map<Method, std::vector<double>>& grids,
                                        const std::vector<double>& focus_grid) {
-  return {
-      {"baseline",
-       "Baseline",
-       Method::baseline,
-       false,
-       CamRectifier::relu,
-       CamTarget::class_logit,
-       {}},
-      {"reff", "ReFF", Method::reff, false, CamRectifier::relu, CamTarget::class_logit, reff_grid},
-      {"reff-l1", "ReFF (L1)", Method::reff_l1, false, CamRectifier::relu, CamTarget::class_logit,
-       l_norm_grid},
-      {"reff-l2", "ReFF (L2)", Method::reff_l2, false, CamRectifier::relu, CamTarget::class_logit,
-       l_norm_grid},
-      {"abn", "ABN", Method::abn, false, CamRectifier::relu, CamTarget::class_logit, abn_grid},
-      // The shortcut study's best variant (docs/results/shortcut-study.md): the share of |map|
-      // outside the mask, maps of z_c - mean_j z_j.
-      {"reff-focus", "ReFF (focus)", Method::reff, true, CamRectifier::abs,
-       CamTarget::logit_minus_mean, focus_grid},
-  };
+  std::vector<MethodSpec> columns = {{"baseline", "Baseline", Method::baseline}};
+  for (const auto& info : train::methods()) {
+    const auto grid = grids.find(info.method);
+    if (grid != grids.end()) columns.push_back({info.name, info.label, info.method, grid->second});
+  }
+  MethodSpec focus{"reff-focus", "ReFF (focus)", Method::reff, focus_grid};
+  focus.normalise_maps = true;
+  focus.rectifier = CamRectifier::abs;
+  focus.target = CamTarget::logit_minus_mean;
+  columns.push_back(focus);
+  return columns;
 }
 
 std::vector<MethodSpec> table3_methods(const std::vector<MethodSpec>& table2) {
@@ -127,15 +121,21 @@ ExperimentPreset experiment_preset(const std::string& name) {
     auto annotator = train::annotator_preset("cpu");
     annotator.iterations = 600;
     preset.annotator = annotator.to_json();
-    preset.table2_methods =
-        table2_methods({1e-5, 1e-4, 1e-3}, {1e-6, 1e-5, 1e-4}, {1, 10, 100}, {1e-3, 1e-2, 1e-1});
+    preset.table2_methods = table2_methods({{Method::reff, {1e-5, 1e-4, 1e-3}},
+                                            {Method::reff_l1, {1e-6, 1e-5, 1e-4}},
+                                            {Method::reff_l2, {1e-6, 1e-5, 1e-4}},
+                                            {Method::abn, {1, 10, 100}}},
+                                           {1e-3, 1e-2, 1e-1});
   } else if (name == "paper") {
     preset.classifier = train::preset_config("paper");
     preset.annotator = train::annotator_preset("paper").to_json();
     // The seed's grids: L1/L2 in 1e-8..1e-5 (chose 1e-6), ABN's gamma in {1, 10, 100} (chose 10);
     // ReFF's lambda is not in the seed: around its 1e-6.
-    preset.table2_methods = table2_methods({1e-7, 1e-6, 1e-5}, {1e-8, 1e-7, 1e-6, 1e-5},
-                                           {1, 10, 100}, {1e-3, 1e-2, 1e-1});
+    preset.table2_methods = table2_methods({{Method::reff, {1e-7, 1e-6, 1e-5}},
+                                            {Method::reff_l1, {1e-8, 1e-7, 1e-6, 1e-5}},
+                                            {Method::reff_l2, {1e-8, 1e-7, 1e-6, 1e-5}},
+                                            {Method::abn, {1, 10, 100}}},
+                                           {1e-3, 1e-2, 1e-1});
   } else if (name == "micro") {
     preset.classifier = train::preset_config("cpu");
     preset.classifier.data.canvas = 24;     // the annotator's smallest
@@ -156,7 +156,11 @@ ExperimentPreset experiment_preset(const std::string& name) {
     preset.annotator = annotator.to_json();
     preset.table2_n = {1, 0};
     preset.table3_q = {0.0, 1.0};
-    preset.table2_methods = table2_methods({1e-4, 1e-3}, {1e-5, 1e-4}, {1, 10}, {1e-2, 1e-1});
+    preset.table2_methods = table2_methods({{Method::reff, {1e-4, 1e-3}},
+                                            {Method::reff_l1, {1e-5, 1e-4}},
+                                            {Method::reff_l2, {1e-5, 1e-4}},
+                                            {Method::abn, {1, 10}}},
+                                           {1e-2, 1e-1});
   } else {
     throw Error("--preset: '" + name + "' is not one of cpu, paper, micro");
   }
@@ -167,14 +171,6 @@ ExperimentPreset experiment_preset(const std::string& name) {
 std::string cell_folder(const std::string& experiment_dir, const std::string& cell_id) {
   return (std::filesystem::path(experiment_dir) / "runs" / cell_id).string();
 }
-
-Table parse_table(const std::string& name) {
-  if (name == "table2") return Table::table2;
-  if (name == "table3") return Table::table3;
-  throw Error("experiment: '" + name + "' is not one of table2, table3");
-}
-
-std::string table_name(Table table) { return table == Table::table2 ? "table2" : "table3"; }
 
 std::vector<Cell> selection_cells(Table table, const ExperimentPreset& preset,
                                   const std::vector<uint64_t>& seeds) {

@@ -8,45 +8,6 @@
 namespace reff::explain {
 namespace F = torch::nn::functional;
 
-CamTarget parse_cam_target(const std::string& name) {
-  if (name == "class-logit") return CamTarget::class_logit;
-  if (name == "logit-minus-mean") return CamTarget::logit_minus_mean;
-  throw Error("--cam-target: '" + name + "' is not one of class-logit, logit-minus-mean");
-}
-
-CamRectifier parse_cam_rectifier(const std::string& name) {
-  if (name == "relu") return CamRectifier::relu;
-  if (name == "none") return CamRectifier::none;
-  if (name == "abs") return CamRectifier::abs;
-  throw Error("--cam-rectifier: '" + name + "' is not one of relu, none, abs");
-}
-
-CamWeighting parse_cam_weighting(const std::string& name) {
-  if (name == "gradcam") return CamWeighting::gradcam;
-  if (name == "hirescam") return CamWeighting::hirescam;
-  throw Error("--cam-weighting: '" + name + "' is not one of gradcam, hirescam");
-}
-
-std::string cam_weighting_name(CamWeighting weighting) {
-  return weighting == CamWeighting::gradcam ? "gradcam" : "hirescam";
-}
-
-std::string cam_target_name(CamTarget target) {
-  return target == CamTarget::class_logit ? "class-logit" : "logit-minus-mean";
-}
-
-std::string cam_rectifier_name(CamRectifier rectifier) {
-  switch (rectifier) {
-    case CamRectifier::relu:
-      return "relu";
-    case CamRectifier::none:
-      return "none";
-    case CamRectifier::abs:
-      return "abs";
-  }
-  return "?";
-}
-
 namespace {
 
 // The explained score, summed over the batch: samples do not share a gradient path except

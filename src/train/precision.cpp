@@ -6,13 +6,8 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
-#include <utility>
-
 namespace reff::train {
 namespace {
-
-constexpr std::pair<Precision, const char*> kPrecisionNames[] = {
-    {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
 
 // LibTorch 2.4 replaced the per-device autocast switches by functions of the device type.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -47,21 +42,6 @@ void set_autocast_dtype(torch::DeviceType device, torch::ScalarType dtype) {
 #endif
 
 }  // namespace
-
-Precision parse_precision(const std::string& name) {
-  std::string known;
-  for (const auto& [precision, text] : kPrecisionNames) {
-    if (name == text) return precision;
-    known += (known.empty() ? "" : ", ") + std::string(text);
-  }
-  throw Error("--precision: '" + name + "' is not one of " + known);
-}
-
-std::string precision_name(Precision precision) {
-  for (const auto& [value, text] : kPrecisionNames)
-    if (value == precision) return text;
-  return "?";
-}
 
 AutocastScope::AutocastScope(Precision precision, torch::DeviceType device) : device_(device) {
   if (precision == Precision::fp32) return;

@@ -26,10 +26,36 @@ uint64_t fnv1a(const std::string& text) {
   return hash;
 }
 
-std::vector<data::LabelledImage> real_files(const RunConfig& config, data::Split split) {
-  return config.dataset == "isic2017"
-             ? data::isic2017_files(config.data_dir, split)
-             : data::oxford_pets_files(config.data_dir, split, config.split);
+// The published data sets reff reads in their own layouts, one line each.
+struct PublishedDataset {
+  const char* name;
+  int64_t classes;
+  std::vector<data::LabelledImage> (*files)(const RunConfig& config, data::Split split);
+  data::TensorDataset (*load)(const RunConfig& config, data::Split split);
+};
+const PublishedDataset kPublishedDatasets[] = {
+    {"isic2017", data::kIsic2017Classes,
+     [](const RunConfig& c, data::Split split) { return data::isic2017_files(c.data_dir, split); },
+     [](const RunConfig& c, data::Split split) {
+       return data::load_isic2017(c.data_dir, split, c.data.canvas);
+     }},
+    {"pets", data::kOxfordPetsClasses,
+     [](const RunConfig& c, data::Split split) {
+       return data::oxford_pets_files(c.data_dir, split, c.split);
+     },
+     [](const RunConfig& c, data::Split split) {
+       return data::load_oxford_pets(c.data_dir, split, c.data.canvas, c.split);
+     }},
+};
+
+// --dataset's entry in kPublishedDatasets; Error listing every data set when it is none of them.
+const PublishedDataset& published_dataset(const RunConfig& config) {
+  std::string names = "textured-mnist";
+  for (const auto& dataset : kPublishedDatasets) {
+    if (config.dataset == dataset.name) return dataset;
+    names += ", " + std::string(dataset.name);
+  }
+  throw Error("--dataset: '" + config.dataset + "' is not one of " + names + ", folder");
 }
 
 data::FolderListing own_listing(const RunConfig& config) {
@@ -73,9 +99,7 @@ NamedDataset real_set(const RunConfig& config, data::Split split, const std::str
     keep_first(images, count);
     return own_set(config, std::move(images), config.group_names, listing.train, name);
   }
-  auto set = config.dataset == "isic2017"
-                 ? data::load_isic2017(config.data_dir, split, config.data.canvas)
-                 : data::load_oxford_pets(config.data_dir, split, config.data.canvas, config.split);
+  auto set = published_dataset(config).load(config, split);
   if (count > 0 && count < set.size()) {
     std::vector<int64_t> first(static_cast<size_t>(count));
     std::iota(first.begin(), first.end(), 0);
@@ -168,16 +192,13 @@ void check_dataset_files(RunConfig& config) {
     return;
   }
   for (const auto split : {data::Split::train, data::Split::val, data::Split::test})
-    real_files(config, split);
+    published_dataset(config).files(config, split);
 }
 
 int64_t dataset_classes(const RunConfig& config) {
-  if (config.dataset == "textured-mnist") return 10;
-  if (config.dataset == "isic2017") return data::kIsic2017Classes;
-  if (config.dataset == "pets") return data::kOxfordPetsClasses;
+  if (is_textured_mnist(config)) return 10;
   if (is_own_folder(config)) return static_cast<int64_t>(config.class_names.size());
-  throw Error("--dataset: '" + config.dataset +
-              "' is not one of textured-mnist, isic2017, pets, folder");
+  return published_dataset(config).classes;
 }
 
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
@@ -346,7 +367,8 @@ std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
           "the data set has " + std::to_string(dataset_classes(config)) + " classes");
   torch::manual_seed(config.model_seed);
   auto model =
-      models::make_resnet(config.model, classes, config.small, config.train.method == Method::abn);
+      models::make_resnet(config.model, classes, config.small,
+                          method_info(config.train.method).needs == MethodNeeds::attention_branch);
   if (config.sync_batchnorm) models::synchronise_batchnorm(*model);
   return model;
 }

@@ -24,48 +24,9 @@
 namespace reff::train {
 namespace fs = std::filesystem;
 
-Method parse_method(const std::string& name) {
-  if (name == "baseline") return Method::baseline;
-  if (name == "reff") return Method::reff;
-  if (name == "reff-l1") return Method::reff_l1;
-  if (name == "reff-l2") return Method::reff_l2;
-  if (name == "rrr") return Method::rrr;
-  if (name == "abn") return Method::abn;
-  throw Error("--method: '" + name + "' is not one of baseline, reff, reff-l1, reff-l2, rrr, abn");
-}
-
-std::string method_name(Method method) {
-  switch (method) {
-    case Method::baseline:
-      return "baseline";
-    case Method::reff:
-      return "reff";
-    case Method::reff_l1:
-      return "reff-l1";
-    case Method::reff_l2:
-      return "reff-l2";
-    case Method::rrr:
-      return "rrr";
-    case Method::abn:
-      return "abn";
-  }
-  return "?";
-}
-
-std::optional<regularizers::ExplanationLoss> method_loss(Method method) {
-  switch (method) {
-    case Method::baseline:
-    case Method::rrr:
-    case Method::abn:
-      return std::nullopt;
-    case Method::reff:
-      return regularizers::ExplanationLoss::reff;
-    case Method::reff_l1:
-      return regularizers::ExplanationLoss::l1;
-    case Method::reff_l2:
-      return regularizers::ExplanationLoss::l2;
-  }
-  return std::nullopt;
+void TrainOptions::use_method(Method chosen) {
+  method = chosen;
+  if (const auto own = method_info(chosen).lambda) lambda = *own;
 }
 
 void TrainOptions::validate() const {
@@ -78,8 +39,10 @@ void TrainOptions::validate() const {
   require(eval.explain_count >= 0, "--explain-count", "must be >= 0");
   require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
   require(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
-  require(!normalise_maps || !method_loss(method) || method == Method::reff, "--cam-normalise",
-          "only with --method reff (Eq. 3)");
+  const auto& info = method_info(method);
+  require(!normalise_maps || info.needs != MethodNeeds::grad_cam ||
+              info.penalty == regularizers::outside_mask,
+          "--cam-normalise", "only with --method reff (Eq. 3)");
   for (double w : layer_weights)
     require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
 }
@@ -95,12 +58,13 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   const AutocastScope autocast(options.precision, batch.images.device().type());
   auto images = options.channels_last ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
                                       : batch.images;
-  const bool rrr = options.method == Method::rrr;
+  const auto& method = method_info(options.method);
+  const bool rrr = method.needs == MethodNeeds::input_gradients;
   if (rrr) images = images.detach().requires_grad_(true);
   const auto forward = model.forward(images);
   terms.logits = forward.logits;
   terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
-  if (options.method == Method::abn) {
+  if (method.needs == MethodNeeds::attention_branch) {
     require(forward.attention.defined(), "--method abn", "the model has no attention branch");
     terms.main =
         terms.main + torch::nn::functional::cross_entropy(forward.attention_scores, batch.labels);
@@ -115,22 +79,23 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
     terms.total = terms.main + options.lambda * terms.explanation;
     return terms;
   }
-  const auto loss = method_loss(options.method);
-  require(!loss || options.layer_weights.size() == forward.features.size(), "--layer-weights",
-          std::to_string(options.layer_weights.size()) + " weights for " +
-              std::to_string(forward.features.size()) + " explained layers");
+  const bool penalised = method.needs == MethodNeeds::grad_cam;
+  if (penalised && options.layer_weights.size() != forward.features.size()) {
+    throw Error("--layer-weights: " + std::to_string(options.layer_weights.size()) +
+                " weights for " + std::to_string(forward.features.size()) + " explained layers");
+  }
   // Only the layers with a weight are explained, and only batches with a mask (D2 without an
   // annotator has none): a skipped term is exactly the 0 its weight or mask would make it, at no
   // Grad-CAM and no double-backward graph.
   models::Tapped explained{forward.logits, {}, {}, {}};
   std::vector<double> weights;
-  for (size_t l = 0; loss && l < forward.features.size(); ++l) {
+  for (size_t l = 0; penalised && l < forward.features.size(); ++l) {
     if (options.layer_weights[l] == 0) continue;
     explained.features.push_back(forward.features[l]);
     weights.push_back(options.layer_weights[l]);
   }
   const bool any_mask = batch.masked >= 0 ? batch.masked > 0 : batch.has_mask.any().item<bool>();
-  if (!loss || weights.empty() || !any_mask) {
+  if (!penalised || weights.empty() || !any_mask) {
     terms.explanation = torch::zeros({}, terms.main.options());
     terms.total = terms.main;
     return terms;
@@ -139,7 +104,8 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   cam.create_graph = true;  // the maps feed the loss: double back-propagation
   const auto maps =
       explain::grad_cam(explained, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
-  regularizers::ExplanationLossOptions loss_options{*loss, weights, options.normalise_maps};
+  regularizers::ExplanationLossOptions loss_options{method.penalty, weights,
+                                                    options.normalise_maps};
   terms.explanation =
       regularizers::explanation_loss(maps, batch.masks, batch.has_mask, loss_options);
   terms.total = terms.main + options.lambda * terms.explanation;  // L = L_main + lambda L_ReFF

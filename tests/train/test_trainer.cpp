@@ -60,9 +60,15 @@ TEST_P(TrainerSmoke, LowersTheTrainingLossAndWritesTheRunFolder) {
   EXPECT_EQ(test::read_file(dir / kLastCheckpoint), before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, TrainerSmoke,
-                         ::testing::Values(Method::baseline, Method::reff, Method::reff_l1,
-                                           Method::reff_l2),
+// Every registered method that a model without an attention branch trains (methods.h).
+std::vector<Method> plain_model_methods() {
+  std::vector<Method> list;
+  for (const auto& info : methods())
+    if (info.needs != MethodNeeds::attention_branch) list.push_back(info.method);
+  return list;
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, TrainerSmoke, ::testing::ValuesIn(plain_model_methods()),
                          [](const auto& info) {
                            auto name = method_name(info.param);
                            name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
@@ -268,7 +274,7 @@ TEST(Trainer, SkippedLayersAndMaskFreeBatchesGiveTheLossOfWeightZero) {
     cam.create_graph = true;
     const auto maps = explain::grad_cam(forward, b.labels, {16, 16}, cam);
     const auto penalty = regularizers::explanation_loss(
-        maps, b.masks, b.has_mask, {regularizers::ExplanationLoss::reff, options.layer_weights});
+        maps, b.masks, b.has_mask, {regularizers::outside_mask, options.layer_weights});
     return torch::nn::functional::cross_entropy(forward.logits, b.labels) +
            options.lambda * penalty;
   };

@@ -8,6 +8,8 @@
 // t10k file as test.
 #pragma once
 
+#include "reff/names.h"
+
 #include <torch/types.h>
 
 #include <cstdint>
@@ -22,8 +24,10 @@ struct DigitSet {
 };
 
 enum class Split { train, val, test };
-Split parse_split(const std::string& name);
-std::string split_name(Split split);
+inline constexpr Named<Split> kSplits[] = {
+    {Split::train, "train"}, {Split::val, "val"}, {Split::test, "test"}};
+inline Split parse_split(const std::string& name) { return parse_named(kSplits, "--split", name); }
+inline std::string split_name(Split split) { return name_of(kSplits, split); }
 
 struct SplitOptions {
   double val_share = 0.1;  // share of the training file held out as val

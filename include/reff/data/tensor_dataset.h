@@ -26,7 +26,6 @@ struct Batch {
 constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
 constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
 torch::Tensor normalise(const torch::Tensor& images_u8);  // uint8 [B,3,H,W] -> float
-torch::Tensor denormalise(const torch::Tensor& images);   // float -> uint8
 
 class TensorDataset {
  public:

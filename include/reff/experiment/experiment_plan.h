@@ -19,6 +19,7 @@
 #pragma once
 
 #include "reff/explain/grad_cam.h"
+#include "reff/names.h"
 #include "reff/train/run_config.h"
 
 #include <nlohmann/json.hpp>
@@ -36,10 +37,10 @@ struct MethodSpec {
   std::string key;    // in folder names: baseline, reff, reff-l1, reff-l2, abn, reff-focus
   std::string label;  // in the report
   train::Method method = train::Method::baseline;
+  std::vector<double> grid;
   bool normalise_maps = false;
   explain::CamRectifier rectifier = explain::CamRectifier::relu;
   explain::CamTarget target = explain::CamTarget::class_logit;
-  std::vector<double> grid;
 };
 
 struct ExperimentPreset {
@@ -73,8 +74,11 @@ std::string cell_folder(const std::string& experiment_dir, const std::string& ce
 // table is planned in two steps: selection cells first, then (with `chosen` from
 // choose_hyper_parameters) the annotators and the table's cells.
 enum class Table { table2, table3 };
-Table parse_table(const std::string& name);  // table2 | table3
-std::string table_name(Table table);
+inline constexpr Named<Table> kTables[] = {{Table::table2, "table2"}, {Table::table3, "table3"}};
+inline Table parse_table(const std::string& name) {
+  return parse_named(kTables, "experiment", name);
+}
+inline std::string table_name(Table table) { return name_of(kTables, table); }
 
 std::vector<Cell> selection_cells(Table table, const ExperimentPreset& preset,
                                   const std::vector<uint64_t>& seeds);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "reff/models/tapped_model.h"
+#include "reff/names.h"
 
 #include <string>
 #include <vector>
@@ -46,12 +47,29 @@ struct GradCamOptions {
   bool upsample = true;       // to the input size; false keeps each layer's own size
 };
 
-CamTarget parse_cam_target(const std::string& name);
-CamRectifier parse_cam_rectifier(const std::string& name);
-CamWeighting parse_cam_weighting(const std::string& name);
-std::string cam_target_name(CamTarget target);
-std::string cam_rectifier_name(CamRectifier rectifier);
-std::string cam_weighting_name(CamWeighting weighting);
+// The names of --cam-target, --cam-rectifier and --cam-weighting (and config.json's).
+inline constexpr Named<CamTarget> kCamTargets[] = {
+    {CamTarget::class_logit, "class-logit"}, {CamTarget::logit_minus_mean, "logit-minus-mean"}};
+inline constexpr Named<CamRectifier> kCamRectifiers[] = {
+    {CamRectifier::relu, "relu"}, {CamRectifier::none, "none"}, {CamRectifier::abs, "abs"}};
+inline constexpr Named<CamWeighting> kCamWeightings[] = {{CamWeighting::gradcam, "gradcam"},
+                                                         {CamWeighting::hirescam, "hirescam"}};
+inline CamTarget parse_cam_target(const std::string& name) {
+  return parse_named(kCamTargets, "--cam-target", name);
+}
+inline CamRectifier parse_cam_rectifier(const std::string& name) {
+  return parse_named(kCamRectifiers, "--cam-rectifier", name);
+}
+inline CamWeighting parse_cam_weighting(const std::string& name) {
+  return parse_named(kCamWeightings, "--cam-weighting", name);
+}
+inline std::string cam_target_name(CamTarget target) { return name_of(kCamTargets, target); }
+inline std::string cam_rectifier_name(CamRectifier rectifier) {
+  return name_of(kCamRectifiers, rectifier);
+}
+inline std::string cam_weighting_name(CamWeighting weighting) {
+  return name_of(kCamWeightings, weighting);
+}
 
 // One map per explained layer, [B, H, W] (the input's H, W when upsampling). `classes` holds
 // the target class of each sample, int64 [B]: the label in training, the top class to explain a

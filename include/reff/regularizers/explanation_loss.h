@@ -11,19 +11,22 @@
 
 #include <torch/types.h>
 
-#include <string>
 #include <vector>
 
 namespace reff::regularizers {
 
-enum class ExplanationLoss { reff, l1, l2 };
-ExplanationLoss parse_explanation_loss(const std::string& name);  // reff | l1 | l2
-std::string explanation_loss_name(ExplanationLoss loss);
+// The per-pixel penalty of one layer's map I'_l against the masks s, both [B, H, W]; summed over
+// pixels it is that layer's norm above. A new form of the loss is one more such function, in a
+// file of its own, and its line in the method registry (train/methods.h).
+using PixelPenalty = torch::Tensor (*)(const torch::Tensor& map, const torch::Tensor& s);
+torch::Tensor outside_mask(const torch::Tensor& map, const torch::Tensor& s);  // ReFF, Eq. (3)
+torch::Tensor l1_to_mask(const torch::Tensor& map, const torch::Tensor& s);    // ReFF (L1)
+torch::Tensor l2_to_mask(const torch::Tensor& map, const torch::Tensor& s);    // ReFF (L2)
 
 struct ExplanationLossOptions {
-  ExplanationLoss kind = ExplanationLoss::reff;
+  PixelPenalty penalty = outside_mask;
   std::vector<double> layer_weights = {15, 60, 250, 1000};  // w_l, the seed's values for ResNet
-  bool normalise = false;
+  bool normalise = false;                                   // with outside_mask only
 };
 
 // Per-sample loss l, [B] (zero where has_mask is false). `has_mask`: bool [B].

@@ -5,6 +5,8 @@
 // keeps fp32's range and needs no scaling. fp32 (the default) changes nothing.
 #pragma once
 
+#include "reff/names.h"
+
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -14,8 +16,12 @@
 namespace reff::train {
 
 enum class Precision { fp32, bf16, fp16 };
-Precision parse_precision(const std::string& name);  // fp32 | bf16 | fp16
-std::string precision_name(Precision precision);
+inline constexpr Named<Precision> kPrecisions[] = {
+    {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
+inline Precision parse_precision(const std::string& name) {
+  return parse_named(kPrecisions, "--precision", name);
+}
+inline std::string precision_name(Precision precision) { return name_of(kPrecisions, precision); }
 
 // Autocast on `device` for the lifetime of the object (nothing for fp32).
 class AutocastScope {

@@ -10,6 +10,7 @@
 #include "reff/explain/grad_cam.h"
 #include "reff/models/tapped_model.h"
 #include "reff/regularizers/explanation_loss.h"
+#include "reff/train/methods.h"
 #include "reff/train/precision.h"
 
 #include <nlohmann/json.hpp>
@@ -22,17 +23,8 @@
 
 namespace reff::train {
 
-// rrr: the input-gradient penalty of Right for the Right Reasons (input_gradient_loss.h), a
-// further baseline of the shortcut study. abn: the Attention Branch Network with its map loss
-// (attention_map_loss.h; lambda is ABN's gamma), on a model built with an attention branch.
-enum class Method { baseline, reff, reff_l1, reff_l2, rrr, abn };
-Method parse_method(const std::string& name);  // baseline | reff | reff-l1 | reff-l2 | rrr | abn
-std::string method_name(Method method);
-// The explanation loss a method minimises (none for the baseline).
-std::optional<regularizers::ExplanationLoss> method_loss(Method method);
-
 struct TrainOptions {
-  Method method = Method::baseline;
+  Method method = Method::baseline;  // methods.h; set it with use_method
   int64_t epochs = 50;
   int64_t batch_size = 32;
   double lr = 0.01;
@@ -55,7 +47,8 @@ struct TrainOptions {
   // A run-time choice, not stored in config.json.
   std::optional<bool> prefetch;
   eval::EvalOptions eval;
-  void validate() const;  // throws reff::Error naming the option
+  void use_method(Method chosen);  // the method, with its own default lambda if it has one
+  void validate() const;           // throws reff::Error naming the option
 };
 
 struct LossTerms {
