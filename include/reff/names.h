@@ -1,10 +1,10 @@
-// Enumerations named by one table each: parsing, printing and the "is not one of" list of an error
-// all come from the table, so a new value is one line in it.
-//
+// Enumerations named by one table each: parsing, printing and the "is not one of" list of an
+// error all come from the table, so a new value is one line in it. For example, with
 //   constexpr reff::Named<Colour> kColours[] = {{Colour::red, "red"}, {Colour::blue, "blue"}};
-//   parse_named(kColours, "--colour", text)  // Colour, or Error("--colour: 'x' is not one of red,
-//   blue") name_of(kColours, Colour::red)           // "red" names_of(kColours, " | ") // "red |
-//   blue", for a help line
+// parse_named(kColours, "--colour", "red") is Colour::red, and "x" throws
+// Error("--colour: 'x' is not one of red, blue"); name_of(kColours, Colour::red) is "red";
+// names_of(kColours, " | ") is "red | blue", for a help line. find_named returns the entry itself,
+// for tables of richer entries (anything with a `name`, such as the method registry).
 #pragma once
 
 #include "reff/error.h"
@@ -20,20 +20,27 @@ struct Named {
   const char* name;
 };
 
-template <typename Value, std::size_t N>
-std::string names_of(const Named<Value> (&table)[N], const char* separator = ", ") {
+// The names of a table's entries (any range of entries with a `name`), joined by `separator`.
+template <typename Table>
+std::string names_of(const Table& table, const char* separator = ", ") {
   std::string names;
-  for (std::size_t i = 0; i < N; ++i) names += (i ? separator : "") + std::string(table[i].name);
+  for (const auto& entry : table)
+    names += (names.empty() ? "" : separator) + std::string(entry.name);
   return names;
 }
 
-// The value named `text`; Error("<where>: '<text>' is not one of <names>") otherwise.
+// The entry named `text`; Error("<where>: '<text>' is not one of <names>") otherwise.
+template <typename Table>
+const auto& find_named(const Table& table, const std::string& where, const std::string& text) {
+  for (const auto& entry : table)
+    if (text == entry.name) return entry;
+  throw Error(where + ": '" + text + "' is not one of " + names_of(table));
+}
+
 template <typename Value, std::size_t N>
 Value parse_named(const Named<Value> (&table)[N], const std::string& where,
                   const std::string& text) {
-  for (const auto& entry : table)
-    if (text == entry.name) return entry.value;
-  throw Error(where + ": '" + text + "' is not one of " + names_of(table));
+  return find_named(table, where, text).value;
 }
 
 template <typename Value, std::size_t N>

@@ -1,6 +1,7 @@
 #include "reff/train/methods.h"
 
 #include "reff/error.h"
+#include "reff/names.h"
 
 namespace reff::train {
 
@@ -33,17 +34,10 @@ const MethodInfo& method_info(Method method) {
   throw Error("method_info: a method missing from the registry");
 }
 
-std::string method_names(const char* separator) {
-  std::string names;
-  for (const auto& info : methods())
-    names += (names.empty() ? "" : separator) + std::string(info.name);
-  return names;
-}
+std::string method_names(const char* separator) { return names_of(methods(), separator); }
 
 Method parse_method(const std::string& name) {
-  for (const auto& info : methods())
-    if (name == info.name) return info.method;
-  throw Error("--method: '" + name + "' is not one of " + method_names(", "));
+  return find_named(methods(), "--method", name).method;
 }
 
 std::string method_name(Method method) { return method_info(method).name; }

@@ -1,5 +1,6 @@
 #include "reff/train/precision.h"
 
+#include "reff/device.h"
 #include "reff/error.h"
 
 #include <ATen/Context.h>
@@ -63,12 +64,9 @@ AutocastScope::~AutocastScope() {
 }
 
 void prepare_step_kernels(torch::nn::Module& model, bool channels_last) {
-  const auto parameters = model.parameters();
-  if (!parameters.empty() && parameters.front().is_cuda()) {
-    at::globalContext().setBenchmarkCuDNN(true);
-  }
+  if (device_of(model).is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   if (!channels_last) return;
-  for (auto& p : parameters)
+  for (auto& p : model.parameters())
     if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
 }
 

@@ -5,6 +5,7 @@
 #include "reff/data/oxford_pets.h"
 #include "reff/error.h"
 #include "reff/models/state_dict.h"
+#include "reff/names.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/stand_in.h"
@@ -50,12 +51,10 @@ const PublishedDataset kPublishedDatasets[] = {
 
 // --dataset's entry in kPublishedDatasets; Error listing every data set when it is none of them.
 const PublishedDataset& published_dataset(const RunConfig& config) {
-  std::string names = "textured-mnist";
-  for (const auto& dataset : kPublishedDatasets) {
+  for (const auto& dataset : kPublishedDatasets)
     if (config.dataset == dataset.name) return dataset;
-    names += ", " + std::string(dataset.name);
-  }
-  throw Error("--dataset: '" + config.dataset + "' is not one of " + names + ", folder");
+  throw Error("--dataset: '" + config.dataset + "' is not one of textured-mnist, " +
+              names_of(kPublishedDatasets) + ", folder");
 }
 
 data::FolderListing own_listing(const RunConfig& config) {
