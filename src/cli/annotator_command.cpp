@@ -10,6 +10,7 @@
 #include "reff/train/annotator.h"
 #include "reff/train/run_folders.h"
 #include "run_options.h"
+#include "stop_on_signal.h"
 
 #include <filesystem>
 #include <iostream>
@@ -44,10 +45,13 @@ struct AnnotatorTrainCommand {
       config.annotator = options.to_json();
     }
     Progress progress("annotator", "it");
-    const auto summary = train::run_annotator(
-        config, out, resume, device, [&](int64_t done, int64_t total, const std::string& status) {
-          progress.update(done, total, status);
-        });
+    const StopOnSignal stop_on_signal;  // a first Ctrl-C: annotator.pt, then exit 130
+    train::TrainCallbacks callbacks;
+    callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
+      progress.update(done, total, status);
+    };
+    callbacks.stop_requested = [] { return StopOnSignal::requested(); };
+    const auto summary = train::run_annotator(config, out, resume, device, callbacks);
     if (!distributed::world().writes()) return;
     std::cout << "annotator ";
     if (train::is_own_folder(config)) {

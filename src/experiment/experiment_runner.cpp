@@ -181,7 +181,7 @@ void write_annotations_picture(const ExperimentResults& results, const std::stri
 CellRunner training_runner(const std::string& device, const train::TrainCallbacks& callbacks) {
   return [device, callbacks](const Cell& cell, const std::string& folder) -> nlohmann::json {
     if (cell.kind == CellKind::annotator) {
-      return train::run_annotator(cell.config, folder, /*resume=*/true, device);
+      return train::run_annotator(cell.config, folder, /*resume=*/true, device, callbacks);
     }
     auto config = static_cast<const train::RunConfig&>(cell.config);
     config.device = device;

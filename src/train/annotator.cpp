@@ -137,10 +137,49 @@ AnnotatorLosses annotator_step(Pix2Pix& model, torch::optim::Optimizer& g_optimi
   return losses;
 }
 
-nlohmann::json train_annotator(
-    Pix2Pix& model, const AnnotatorOptions& options, const data::TensorDataset& annotated,
-    const std::string& run_dir, bool resume,
-    const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+namespace {
+
+// Batch `it` of D1, this process's shard of it, and the shard's share of the global batch. The
+// batch depends only on (seed, it): a resumed run draws the same batches.
+std::pair<data::Batch, double> annotator_batch(const AnnotatorOptions& options,
+                                               const data::TensorDataset& annotated, int64_t it,
+                                               torch::Device device) {
+  const auto& group = distributed::world();
+  data::Rng rng(options.seed, static_cast<uint64_t>(it));
+  std::vector<int64_t> picks(options.batch_size);
+  for (auto& k : picks) k = static_cast<int64_t>(rng.below(annotated.size()));
+  const auto shard =
+      distributed::batch_shard(picks, 0, options.batch_size, group.rank(), group.size());
+  return {annotated.batch(torch::tensor(shard, torch::kInt64)).to(device),
+          double(shard.size()) / double(options.batch_size)};
+}
+
+// The losses summed since the last metrics line. A run stopped between two lines keeps them in
+// its checkpoint, so the resumed run writes the same lines as an uninterrupted one.
+struct LossWindow {
+  double g_gan = 0, g_l1 = 0, d = 0;
+  int64_t iterations = 0;
+
+  nlohmann::json to_json() const {
+    return {{"g_gan", g_gan}, {"g_l1", g_l1}, {"d", d}, {"iterations", iterations}};
+  }
+  static LossWindow from_json(const nlohmann::json& j) {
+    return {j.at("g_gan"), j.at("g_l1"), j.at("d"), j.at("iterations")};
+  }
+  nlohmann::json metrics_line(int64_t it, double seconds) const {
+    return {{"iteration", it},
+            {"g_gan", g_gan / iterations},
+            {"g_l1", g_l1 / iterations},
+            {"d", d / iterations},
+            {"seconds", seconds}};
+  }
+};
+
+}  // namespace
+
+nlohmann::json train_annotator(Pix2Pix& model, const AnnotatorOptions& options,
+                               const data::TensorDataset& annotated, const std::string& run_dir,
+                               bool resume, const TrainCallbacks& callbacks) {
   options.validate();
   require(annotated.size() > 0, "annotator", "no annotated samples to train on");
   // Distributed as the classifier (trainer.h): the batch is global, split by stride, gradients
@@ -159,9 +198,11 @@ nlohmann::json train_annotator(
   torch::optim::Adam g_optimizer(g.parameters(), adam), d_optimizer(d.parameters(), adam);
 
   nlohmann::json state = {{"iteration", 0}};
+  LossWindow window;
   if (resume) {
     state = load_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer});
     set_rng_state(torch::tensor(state["rng"].get<std::vector<uint8_t>>(), torch::kUInt8));
+    if (state.contains("window")) window = LossWindow::from_json(state["window"]);
   } else {
     require_no_checkpoint(checkpoint, run_dir, "an annotator");
     if (group.writes()) std::ofstream(metrics_path, std::ios::trunc);
@@ -170,57 +211,56 @@ nlohmann::json train_annotator(
   model.train();
   std::ofstream metrics;
   if (group.writes()) metrics.open(metrics_path, std::ios::app);
-  double g_gan_sum = 0, g_l1_sum = 0, d_sum = 0;
-  int64_t since_log = 0;
+  // Iteration `it` done: annotator.pt holds it, with the window of losses not yet logged.
+  const auto save = [&](int64_t it) {
+    state["iteration"] = it;
+    const auto rng = rng_state().contiguous();
+    state["rng"] =
+        std::vector<uint8_t>(rng.data_ptr<uint8_t>(), rng.data_ptr<uint8_t>() + rng.numel());
+    if (window.iterations > 0) {
+      state["window"] = window.to_json();
+    } else {
+      state.erase("window");
+    }
+    if (group.writes()) save_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer}, state);
+  };
   const auto start = std::chrono::steady_clock::now();
   for (int64_t it = state["iteration"].get<int64_t>() + 1; it <= options.iterations; ++it) {
-    // Batch `it` depends only on (seed, it): a resumed run draws the same batches.
-    data::Rng rng(options.seed, static_cast<uint64_t>(it));
-    std::vector<int64_t> picks(options.batch_size);
-    for (auto& k : picks) k = static_cast<int64_t>(rng.below(annotated.size()));
-    const auto shard =
-        distributed::batch_shard(picks, 0, options.batch_size, group.rank(), group.size());
-    const double share = double(shard.size()) / double(options.batch_size);
-    const auto batch = annotated.batch(torch::tensor(shard, torch::kInt64)).to(device_of(g));
+    const auto [batch, share] = annotator_batch(options, annotated, it, device_of(g));
     const auto losses =
         annotator_step(model, g_optimizer, d_optimizer, batch, options.l1_weight, share);
-
-    // The global batch's means (a NaN on any rank reaches all, which then stop together).
+    // The global batch's means, and whether any rank was asked to stop, in one all-reduce (a
+    // NaN on any rank reaches all, which then stop together).
+    const bool stop = callbacks.stop_requested && callbacks.stop_requested();
     const auto values =
         group.sum({share * losses.g_gan.item<double>(), share * losses.g_l1.item<double>(),
-                   share * losses.d.item<double>()});
-    for (double v : values) {
-      if (!std::isfinite(v)) {
+                   share * losses.d.item<double>(), stop ? 1.0 : 0.0});
+    for (size_t k = 0; k < 3; ++k) {
+      if (!std::isfinite(values[k])) {
         throw TrainingDiverged("annotator training diverged at iteration " + std::to_string(it) +
                                "; " + checkpoint + " still holds iteration " +
                                std::to_string(state["iteration"].get<int64_t>()));
       }
     }
-    g_gan_sum += values[0];
-    g_l1_sum += values[1];
-    d_sum += values[2];
-    ++since_log;
-    if (progress && group.writes()) {
-      progress(it, options.iterations, "L1 " + std::to_string(values[1]).substr(0, 6));
+    window.g_gan += values[0];
+    window.g_l1 += values[1];
+    window.d += values[2];
+    ++window.iterations;
+    if (callbacks.progress && group.writes()) {
+      callbacks.progress(it, options.iterations, "L1 " + std::to_string(values[1]).substr(0, 6));
     }
-    if (group.writes() && (it % options.checkpoint_every == 0 || it == options.iterations)) {
+    const bool log = it % options.checkpoint_every == 0 || it == options.iterations;
+    if (log && group.writes()) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      metrics << nlohmann::json{{"iteration", it},
-                                {"g_gan", g_gan_sum / since_log},
-                                {"g_l1", g_l1_sum / since_log},
-                                {"d", d_sum / since_log},
-                                {"seconds", seconds}}
-                     .dump()
-              << "\n";
+      metrics << window.metrics_line(it, seconds).dump() << "\n";
       metrics.flush();
-      g_gan_sum = g_l1_sum = d_sum = 0;
-      since_log = 0;
-      state["iteration"] = it;
-      const auto rng = rng_state().contiguous();
-      state["rng"] =
-          std::vector<uint8_t>(rng.data_ptr<uint8_t>(), rng.data_ptr<uint8_t>() + rng.numel());
-      save_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer}, state);
+    }
+    if (log) window = {};
+    if (log || values[3] > 0) save(it);
+    if (values[3] > 0 && it < options.iterations) {
+      throw TrainingInterrupted("annotator interrupted after iteration " + std::to_string(it) +
+                                "; " + checkpoint + " holds that point: continue with --resume");
     }
   }
   return state;

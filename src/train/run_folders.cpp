@@ -111,10 +111,8 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count)
           {"per_class", annotator.config.annotated.per_class}};
 }
 
-nlohmann::json run_annotator(
-    const AnnotatorRunConfig& config, const std::string& out, bool resume,
-    const std::string& device,
-    const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string& out, bool resume,
+                             const std::string& device, const TrainCallbacks& callbacks) {
   const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
   const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
   const bool continuing = resume && has_checkpoint(checkpoint.string());
@@ -138,7 +136,7 @@ nlohmann::json run_annotator(
     write_json_file((fs::path(out) / kConfigFile).string(), json);
   }
   const auto start = std::chrono::steady_clock::now();
-  train_annotator(*model, options, generated.subset(d1), out, continuing, progress);
+  train_annotator(*model, options, generated.subset(d1), out, continuing, callbacks);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!writes) return {};                            // rank 0 evaluates and reports

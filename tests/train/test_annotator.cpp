@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace reff::train {
 namespace {
 
@@ -42,6 +44,54 @@ TEST(Annotator, TinyPix2PixLearnsBrightPixelsToHighIoU) {
                                     held_out.masks().to(torch::kFloat).div(255));
   EXPECT_GT(overlap.iou, 0.9);
   EXPECT_TRUE(std::filesystem::exists(dir / kAnnotatorCheckpoint));
+}
+
+// The metrics lines without their timings.
+std::vector<nlohmann::json> logged_losses(const std::filesystem::path& dir) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream text(test::read_file(dir / "metrics.jsonl"));
+  for (std::string line; std::getline(text, line);) {
+    auto record = nlohmann::json::parse(line);
+    record.erase("seconds");
+    lines.push_back(record);
+  }
+  return lines;
+}
+
+TEST(Annotator, AStopRequestKeepsTheRunAndTheResumedRunEndsAsAnUninterruptedOne) {
+  AnnotatorOptions options;
+  options.iterations = 12;
+  options.checkpoint_every = 5;
+  options.generator_base = 4;
+  options.discriminator_base = 4;
+  const auto data = bright_rectangles(8, 1);
+  const auto whole = test::fresh_dir("annotator-whole");
+  torch::manual_seed(0);
+  Pix2Pix uninterrupted(32, options);
+  train_annotator(uninterrupted, options, data, whole.string(), false);
+
+  const auto dir = test::fresh_dir("annotator-stopped");
+  torch::manual_seed(0);
+  Pix2Pix stopped(32, options);
+  int64_t asked = 0;
+  TrainCallbacks stop_at_7;
+  stop_at_7.stop_requested = [&] { return ++asked == 7; };  // between two checkpoints
+  EXPECT_THROW(train_annotator(stopped, options, data, dir.string(), false, stop_at_7),
+               TrainingInterrupted);
+  EXPECT_EQ(asked, 7);
+  torch::manual_seed(123);  // other initial weights: the checkpoint must restore everything
+  Pix2Pix resumed(32, options);
+  train_annotator(resumed, options, data, dir.string(), true);
+
+  const auto expected = uninterrupted.generator->parameters();
+  const auto got = resumed.generator->parameters();
+  ASSERT_EQ(expected.size(), got.size());
+  for (size_t k = 0; k < expected.size(); ++k) EXPECT_TRUE(torch::equal(expected[k], got[k])) << k;
+  const auto d_expected = uninterrupted.discriminator->parameters();
+  const auto d_got = resumed.discriminator->parameters();
+  for (size_t k = 0; k < d_expected.size(); ++k) EXPECT_TRUE(torch::equal(d_expected[k], d_got[k]));
+  EXPECT_EQ(logged_losses(dir), logged_losses(whole));
+  EXPECT_EQ(logged_losses(dir).size(), 3u);  // iterations 5, 10, 12
 }
 
 TEST(Annotator, MaskOverlapOnHandMadeMasks) {

@@ -32,7 +32,8 @@ struct CellOutcome {
 // Trains one cell in its folder and returns its result; throws on failure.
 using CellRunner = std::function<nlohmann::json(const Cell& cell, const std::string& folder)>;
 
-// The real thing (run_folders.h), on `device`, with `callbacks` for every classifier.
+// The real thing (run_folders.h), on `device`, with `callbacks` for every classifier and annotator
+// (progress and stop requests).
 CellRunner training_runner(const std::string& device, const train::TrainCallbacks& callbacks = {});
 
 struct ExperimentOptions {

@@ -7,6 +7,7 @@
 
 #include "reff/data/tensor_dataset.h"
 #include "reff/models/pix2pix.h"
+#include "reff/train/trainer.h"
 
 #include <torch/optim/optimizer.h>
 #include <nlohmann/json.hpp>
@@ -56,11 +57,13 @@ AnnotatorLosses annotator_step(Pix2Pix& model, torch::optim::Optimizer& g_optimi
                                double l1_weight, double share = 1.0);
 
 // Trains on `annotated` (D1) in `run_dir` (annotator.pt every checkpoint_every iterations and at
-// the end, metrics.jsonl); `resume` continues from annotator.pt. Returns the final state.
-nlohmann::json train_annotator(
-    Pix2Pix& model, const AnnotatorOptions& options, const data::TensorDataset& annotated,
-    const std::string& run_dir, bool resume,
-    const std::function<void(int64_t, int64_t, const std::string&)>& progress = {});
+// the end, metrics.jsonl); `resume` continues from annotator.pt. Returns the final state. Of the
+// callbacks, `progress` is called after every iteration and `stop_requested` asked: true writes
+// annotator.pt and throws TrainingInterrupted, and a resumed run then ends exactly as an
+// uninterrupted one.
+nlohmann::json train_annotator(Pix2Pix& model, const AnnotatorOptions& options,
+                               const data::TensorDataset& annotated, const std::string& run_dir,
+                               bool resume, const TrainCallbacks& callbacks = {});
 
 // G(x) for every sample, float [N, H, W] in [0, 1], in eval mode without autograd.
 torch::Tensor pseudo_annotate(models::UNetGenerator& generator, const data::TensorDataset& data,

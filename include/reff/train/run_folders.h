@@ -52,11 +52,10 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count 
 // Trains the annotator that `config` describes (config.annotator: AnnotatorOptions) in `out` on
 // `device`, then writes and returns its held-out overlap (eval.json, with the training seconds).
 // `resume` continues from the folder's annotator.pt when there is one. Distributed, the ranks
-// other than 0 return an empty object (rank 0 evaluates and writes).
-nlohmann::json run_annotator(
-    const AnnotatorRunConfig& config, const std::string& out, bool resume,
-    const std::string& device,
-    const std::function<void(int64_t, int64_t, const std::string&)>& progress = {});
+// other than 0 return an empty object (rank 0 evaluates and writes). `callbacks`: progress and
+// stop requests, as train_annotator takes them.
+nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string& out, bool resume,
+                             const std::string& device, const TrainCallbacks& callbacks = {});
 
 // Like the seed's Fig. 2: a row of `count` val images, a row of their masks, then one row of G(x)
 // per annotator (all made for the same data). uint8 [3, H, W].
