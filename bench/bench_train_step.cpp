@@ -8,6 +8,7 @@
 #include "reff/eval/evaluation.h"
 #include "reff/models/eval_mode.h"
 #include "reff/train/annotator.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/run_config.h"
 #include "reff/train/step_timing.h"
 

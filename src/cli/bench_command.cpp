@@ -2,6 +2,7 @@
 
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/run_config.h"
 #include "reff/train/step_timing.h"
 #include "run_options.h"

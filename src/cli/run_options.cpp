@@ -1,6 +1,7 @@
 #include "run_options.h"
 
 #include "reff/error.h"
+#include "reff/train/run_assembly.h"
 
 #include <filesystem>
 

@@ -10,6 +10,7 @@
 #include "reff/models/state_dict.h"
 #include "reff/report/html_report.h"
 #include "reff/train/checkpoint.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/run_config.h"
 #include "reff/train/run_folders.h"
 #include "reff/train/stand_in.h"

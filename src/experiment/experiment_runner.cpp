@@ -5,6 +5,7 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/run_folders.h"
 
 #include <algorithm>

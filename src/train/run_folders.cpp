@@ -9,6 +9,7 @@
 #include "reff/json_file.h"
 #include "reff/report/html_report.h"
 #include "reff/train/checkpoint.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/stand_in.h"
 #include "reff/viz/explained_samples.h"
 #include "reff/viz/image_grid.h"

@@ -4,6 +4,7 @@
 #include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
 #include "reff/models/state_dict.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/run_folders.h"
 
 #include <cstdlib>

@@ -1,5 +1,6 @@
 #include "fixtures.h"
 #include "reff/models/state_dict.h"
+#include "reff/train/run_assembly.h"
 #include "reff/train/run_config.h"
 #include "reff/train/stand_in.h"
 

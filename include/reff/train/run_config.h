@@ -1,5 +1,7 @@
 // Everything that defines a training run: data, model, optimisation. Stored as config.json in the
-// run folder, so `reff eval` and `reff explain` rebuild the same model and data.
+// run folder, so `reff eval` and `reff explain` rebuild the same model and data. What a run *is*:
+// the config, its presets and its JSON; how a run is *assembled* from it (model, data sets, the
+// annotator's masks) is run_assembly.h.
 //
 // Data sets: textured-mnist (generated, the default), isic2017 and pets (folders in their official
 // layouts, isic2017.h and oxford_pets.h) and folder (the user's own images and masks,
@@ -83,40 +85,9 @@ RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff
 
 bool is_textured_mnist(const RunConfig& config);
 bool is_own_folder(const RunConfig& config);  // --dataset folder
-// 10, 3 (isic2017), 37 (pets) or the folder's class count
-int64_t dataset_classes(const RunConfig& config);
 // A --test value: NAME:P:Q for textured-mnist; "test" (the test split) for the other data sets
 // and, for a folder, another folder of images (named by its last path component).
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text);
-// For a real data set, lists every split's files (cheap: no decoding), so a folder that does not
-// look like the data set fails with a reff::Error naming the file before any work starts. For
-// an own folder, also sets class_names and group_names, and the test split as the test set.
-void check_dataset_files(RunConfig& config);
-
-// The model, seeded by model_seed, on CPU (to be loaded from a checkpoint).
-std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
-// Copies the pretrained weights the config names into `model` (nothing when it names none).
-// The head (fc) keeps its seeded initial values when the file's has another class count or none.
-void load_pretrained(models::ResNet& model, const RunConfig& config);
-// build_model + load_pretrained: the model a run starts from.
-std::shared_ptr<models::ResNet> initial_model(const RunConfig& config);
-
-// The Textured MNIST generator of the set `name` (its seed: data.seed and the name).
-data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
-                                   const std::string& name, double p, double q);
-
-// Which training samples keep their masks (D1): the annotated subset of Algorithm 1, or, for an
-// own folder, the images that come with a mask.
-std::vector<int64_t> annotated_indices(const RunConfig& config, const data::TensorDataset& train);
-
-// Data sets, each generated with its own seed derived from data.seed and the set's name.
-// The training set as generated (every mask present):
-data::TensorDataset build_train_set(const RunConfig& config);
-// ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
-data::TensorDataset build_algorithm1_train_set(const RunConfig& config);
-NamedDataset build_val_set(const RunConfig& config);
-NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
-
 // DIR/config.json of a run folder. Throws reff::Error naming the file.
 RunConfig load_run_config(const std::string& dir);
 

@@ -1,0 +1,48 @@
+// How a run is assembled from its configuration (run_config.h): the model it starts from, its
+// data sets (generated, published or the user's own folder) and, for Algorithm 1, the training
+// set with D1's masks and the annotator's G(x) for D2.
+#pragma once
+
+#include "reff/data/tensor_dataset.h"
+#include "reff/data/textured_mnist.h"
+#include "reff/models/resnet.h"
+#include "reff/train/run_config.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace reff::train {
+
+// 10, 3 (isic2017), 37 (pets) or the folder's class count
+int64_t dataset_classes(const RunConfig& config);
+// For a real data set, lists every split's files (cheap: no decoding), so a folder that does not
+// look like the data set fails with a reff::Error naming the file before any work starts. For
+// an own folder, also sets class_names and group_names, and the test split as the test set.
+void check_dataset_files(RunConfig& config);
+
+// The model, seeded by model_seed, on CPU (to be loaded from a checkpoint).
+std::shared_ptr<models::ResNet> build_model(const RunConfig& config);
+// Copies the pretrained weights the config names into `model` (nothing when it names none).
+// The head (fc) keeps its seeded initial values when the file's has another class count or none.
+void load_pretrained(models::ResNet& model, const RunConfig& config);
+// build_model + load_pretrained: the model a run starts from.
+std::shared_ptr<models::ResNet> initial_model(const RunConfig& config);
+
+// The Textured MNIST generator of the set `name` (its seed: data.seed and the name).
+data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
+                                   const std::string& name, double p, double q);
+
+// Which training samples keep their masks (D1): the annotated subset of Algorithm 1, or, for an
+// own folder, the images that come with a mask.
+std::vector<int64_t> annotated_indices(const RunConfig& config, const data::TensorDataset& train);
+
+// Data sets, each generated with its own seed derived from data.seed and the set's name.
+// The training set as generated (every mask present):
+data::TensorDataset build_train_set(const RunConfig& config);
+// ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
+data::TensorDataset build_algorithm1_train_set(const RunConfig& config);
+NamedDataset build_val_set(const RunConfig& config);
+NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
+
+}  // namespace reff::train
