@@ -20,6 +20,8 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <optional>
+#include <utility>
 
 namespace reff::train {
 namespace fs = std::filesystem;
@@ -143,6 +145,124 @@ nlohmann::json NamedDataset::evaluate(models::TappedModel& model,
   return result.to_json();
 }
 
+namespace {
+
+// The losses and hits of an epoch so far.
+struct EpochSums {
+  double main = 0, explanation = 0;
+  int64_t correct = 0, seen = 0;
+
+  void add(const LossTerms& terms, const data::Batch& batch) {
+    const int64_t b = batch.size();
+    main += terms.main.item<double>() * b;
+    explanation += terms.explanation.item<double>() * b;
+    correct += terms.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    seen += b;
+  }
+  EpochSums over_all_ranks() const {
+    const auto sums = distributed::world().sum({main, explanation, double(correct), double(seen)});
+    return {sums[0], sums[1], static_cast<int64_t>(sums[2]), static_cast<int64_t>(sums[3])};
+  }
+};
+
+// What a checkpoint holds besides the weights, and what `train` returns (as JSON).
+struct TrainerState {
+  int64_t epoch = 0;  // the last finished epoch
+  double best_val_accuracy = -1;
+  int64_t best_epoch = 0;
+  nlohmann::json history = nlohmann::json::array();      // one metrics record per epoch
+  int64_t steps = 0;                                     // in all (--max-steps)
+  std::optional<std::pair<double, int64_t>> loss_scale;  // fp16: scale, good steps
+  // An interrupted epoch: the step to continue at, and the sums of all ranks so far.
+  std::optional<std::pair<int64_t, EpochSums>> partial;
+
+  nlohmann::json to_json() const {
+    nlohmann::json j = {{"epoch", epoch},
+                        {"best_val_accuracy", best_val_accuracy},
+                        {"best_epoch", best_epoch},
+                        {"history", history}};
+    if (steps > 0) j["steps"] = steps;
+    if (loss_scale)
+      j["loss_scale"] = {{"scale", loss_scale->first}, {"good_steps", loss_scale->second}};
+    if (partial) {
+      const auto& [step, sums] = *partial;
+      j["partial"] = {{"step", step},
+                      {"main_sum", sums.main},
+                      {"explanation_sum", sums.explanation},
+                      {"correct", sums.correct},
+                      {"seen", sums.seen}};
+    }
+    return j;
+  }
+  static TrainerState from_json(const nlohmann::json& j) {
+    TrainerState state;
+    state.epoch = j.at("epoch");
+    state.best_val_accuracy = j.at("best_val_accuracy");
+    state.best_epoch = j.at("best_epoch");
+    state.history = j.at("history");
+    state.steps = j.value("steps", int64_t(0));
+    if (j.contains("loss_scale")) {
+      state.loss_scale = {j["loss_scale"].at("scale"), j["loss_scale"].at("good_steps")};
+    }
+    if (j.contains("partial")) {
+      const auto& p = j["partial"];
+      state.partial = {p.at("step"),
+                       {p.at("main_sum"), p.at("explanation_sum"), p.at("correct"), p.at("seen")}};
+    }
+    return state;
+  }
+};
+
+// A non-finite loss on this rank (or, with `here` finite, on another): the run stops before the
+// step, with the last checkpoint kept.
+[[noreturn]] void diverged(int64_t epoch, int64_t step, const LossTerms& terms, double here,
+                           const std::string& last, int64_t kept_epoch) {
+  const auto where =
+      "training diverged at epoch " + std::to_string(epoch) + ", step " + std::to_string(step + 1);
+  const auto kept = "; " + last + " still holds epoch " + std::to_string(kept_epoch);
+  if (std::isfinite(here)) throw TrainingDiverged(where + " on another rank" + kept);
+  throw TrainingDiverged(where + ": loss is " + std::to_string(here) + " (main " +
+                         std::to_string(terms.main.item<double>()) + ", explanation " +
+                         std::to_string(terms.explanation.item<double>()) + ")" + kept);
+}
+
+// The epoch's metrics record before evaluation: its losses and accuracy over all ranks, its
+// speed, the epoch against its steps, and, distributed, what the all-reduces took.
+nlohmann::json epoch_record(int64_t epoch, double lambda, const EpochSums& sums, double seconds,
+                            std::vector<double> step_seconds,
+                            const distributed::CommunicationStats& communication_before) {
+  nlohmann::json record = {{"epoch", epoch},
+                           {"train",
+                            {{"main_loss", sums.main / sums.seen},
+                             {"explanation_loss", sums.explanation / sums.seen},
+                             {"total_loss", (sums.main + lambda * sums.explanation) / sums.seen},
+                             {"lambda", lambda},
+                             {"accuracy", double(sums.correct) / sums.seen},
+                             {"images_per_s", sums.seen / seconds},
+                             {"seconds", seconds}}}};
+  if (!step_seconds.empty()) {
+    // The epoch against its steps alone: what loading, logging and the loop add.
+    std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2,
+                     step_seconds.end());
+    const double median = step_seconds[step_seconds.size() / 2];
+    record["train"]["step_median_seconds"] = median;
+    record["train"]["epoch_over_steps"] = seconds / (median * double(step_seconds.size()));
+  }
+  const auto& group = distributed::world();
+  if (group.size() > 1) {  // this rank's gradient all-reduces in the epoch
+    const auto now = group.communication();
+    record["train"]["allreduce"] = {
+        {"processes", group.size()},
+        {"seconds", now.seconds - communication_before.seconds},
+        {"share_of_epoch", (now.seconds - communication_before.seconds) / seconds},
+        {"bytes_per_step", (now.bytes - communication_before.bytes) /
+                               std::max<int64_t>(1, now.calls - communication_before.calls)}};
+  }
+  return record;
+}
+
+}  // namespace
+
 nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                      const data::TensorDataset& train_set, const NamedDataset& val,
                      const std::vector<NamedDataset>& tests, const std::string& run_dir,
@@ -164,13 +284,11 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
                                                       .momentum(options.momentum)
                                                       .weight_decay(options.weight_decay));
-  nlohmann::json state = {{"epoch", 0},
-                          {"best_val_accuracy", -1.0},
-                          {"best_epoch", 0},
-                          {"history", nlohmann::json::array()}};
+  TrainerState state;
   if (resume) {
-    state = load_checkpoint(last, model, {&optimizer});  // every rank reads rank 0's checkpoint
-    if (group.writes()) write_metrics(dir / kMetrics, state["history"]);
+    // every rank reads rank 0's checkpoint
+    state = TrainerState::from_json(load_checkpoint(last, model, {&optimizer}));
+    if (group.writes()) write_metrics(dir / kMetrics, state.history);
   } else {
     require_no_checkpoint(last, run_dir, "a run (checkpoint-last.pt)");
   }
@@ -179,38 +297,30 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
   const auto device = device_of(model);
   prepare_step_kernels(model, options.channels_last);
   LossScaler scaler(options.precision == Precision::fp16);
-  if (state.contains("loss_scale")) {
-    scaler.restore(state["loss_scale"].at("scale"), state["loss_scale"].at("good_steps"));
-  }
+  if (state.loss_scale) scaler.restore(state.loss_scale->first, state.loss_scale->second);
   const auto limit_reached = [&] {
-    return options.max_steps > 0 && state.value("steps", int64_t(0)) >= options.max_steps;
+    return options.max_steps > 0 && state.steps >= options.max_steps;
   };
   const int64_t n = train_set.size();
   const int64_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
-  for (int64_t epoch = state["epoch"].get<int64_t>() + 1;
-       epoch <= options.epochs && !limit_reached(); ++epoch) {
+  for (int64_t epoch = state.epoch + 1; epoch <= options.epochs && !limit_reached(); ++epoch) {
     model.train();
     auto epoch_options = options;  // lambda of this epoch (warm-up)
     epoch_options.lambda = options.lambda_at(epoch);
-    const auto order = shuffled(n, options.seed, epoch);
-    double main_sum = 0, explanation_sum = 0;
-    int64_t correct = 0, seen = 0, step = 0;
-    if (state.contains("partial")) {  // an interrupted epoch continues at its next step
-      const auto& partial = state["partial"];
-      step = partial.at("step");
-      main_sum = partial.at("main_sum");
-      explanation_sum = partial.at("explanation_sum");
-      correct = partial.at("correct");
-      seen = partial.at("seen");
-      state.erase("partial");
-      if (!group.writes()) main_sum = explanation_sum = correct = seen = 0;  // sums of all ranks
+    EpochSums sums;
+    int64_t step = 0;
+    if (state.partial) {  // an interrupted epoch continues at its next step
+      step = state.partial->first;
+      if (group.writes()) sums = state.partial->second;  // sums of all ranks: counted once
+      state.partial.reset();
     }
     const auto start = std::chrono::steady_clock::now();
     std::vector<double> step_seconds;  // each step's compute, without building its batch
     const auto communication_before = group.communication();
-    BatchLoader loader({&train_set, order, options.batch_size, step, group.rank(), group.size(),
-                        device, options.augment, options.swap_backgrounds, options.seed, epoch},
-                       options.prefetch.value_or(device.is_cuda()));
+    BatchLoader loader(
+        {&train_set, shuffled(n, options.seed, epoch), options.batch_size, step, group.rank(),
+         group.size(), device, options.augment, options.swap_backgrounds, options.seed, epoch},
+        options.prefetch.value_or(device.is_cuda()));
     while (!limit_reached()) {
       auto loaded = loader.next();
       if (!loaded) break;
@@ -224,49 +334,30 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       const auto flags =
           group.sum({std::isfinite(total) ? 0.0 : 1.0,
                      callbacks.stop_requested && callbacks.stop_requested() ? 1.0 : 0.0});
-      if (flags[0] > 0) {
-        const auto where = "training diverged at epoch " + std::to_string(epoch) + ", step " +
-                           std::to_string(step + 1);
-        const auto kept =
-            "; " + last + " still holds epoch " + std::to_string(state["epoch"].get<int64_t>());
-        if (std::isfinite(total)) throw TrainingDiverged(where + " on another rank" + kept);
-        throw TrainingDiverged(where + ": loss is " + std::to_string(total) + " (main " +
-                               std::to_string(terms.main.item<double>()) + ", explanation " +
-                               std::to_string(terms.explanation.item<double>()) + ")" + kept);
-      }
+      if (flags[0] > 0) diverged(epoch, step, terms, total, last, state.epoch);
       optimizer.zero_grad();
       scaler.scale(terms.total).backward();
       group.reduce_gradients(model.parameters(),
                              double(batch.size()) / double(loaded->global_size));
       if (scaler.unscale(model.parameters())) optimizer.step();  // fp16: skipped on overflow
       if (options.precision == Precision::fp16) {
-        state["loss_scale"] = {{"scale", scaler.current()}, {"good_steps", scaler.good_steps()}};
+        state.loss_scale = {scaler.current(), scaler.good_steps()};
       }
 
-      const int64_t b = batch.size();
-      main_sum += terms.main.item<double>() * b;
-      explanation_sum += terms.explanation.item<double>() * b;
-      correct += terms.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
-      seen += b;
+      sums.add(terms, batch);
       step_seconds.push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
-      state["steps"] = state.value("steps", int64_t(0)) + 1;
+      ++state.steps;
       if (callbacks.progress) {
         callbacks.progress(step + 1, steps_per_epoch,
                            "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs) +
-                               " loss " + fixed(main_sum / seen, 3) + " reg " +
-                               fixed(explanation_sum / seen, 1));
+                               " loss " + fixed(sums.main / sums.seen, 3) + " reg " +
+                               fixed(sums.explanation / sums.seen, 1));
       }
       if (flags[1] > 0) {
-        // The epoch so far (all ranks' sums), so that --resume continues at the next step with
-        // the same result.
-        const auto sums = group.sum({main_sum, explanation_sum, double(correct), double(seen)});
-        state["partial"] = {{"step", step + 1},
-                            {"main_sum", sums[0]},
-                            {"explanation_sum", sums[1]},
-                            {"correct", static_cast<int64_t>(sums[2])},
-                            {"seen", static_cast<int64_t>(sums[3])}};
-        if (group.writes()) save_checkpoint(last, model, {&optimizer}, state);
+        // The epoch so far, so that --resume continues at the next step with the same result.
+        state.partial = {step + 1, sums.over_all_ranks()};
+        if (group.writes()) save_checkpoint(last, model, {&optimizer}, state.to_json());
         throw TrainingInterrupted("interrupted in epoch " + std::to_string(epoch) + " after step " +
                                   std::to_string(step + 1) + "; " + last +
                                   " holds that point: continue with --resume");
@@ -274,58 +365,28 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const auto sums = group.sum({main_sum, explanation_sum, double(correct), double(seen)});
-    main_sum = sums[0];
-    explanation_sum = sums[1];
-    correct = static_cast<int64_t>(sums[2]);
-    seen = static_cast<int64_t>(sums[3]);
-
-    nlohmann::json record = {
-        {"epoch", epoch},
-        {"train",
-         {{"main_loss", main_sum / seen},
-          {"explanation_loss", explanation_sum / seen},
-          {"total_loss", (main_sum + epoch_options.lambda * explanation_sum) / seen},
-          {"lambda", epoch_options.lambda},
-          {"accuracy", double(correct) / seen},
-          {"images_per_s", seen / seconds},
-          {"seconds", seconds}}}};
-    if (!step_seconds.empty()) {
-      // The epoch against its steps alone: what loading, logging and the loop add.
-      std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2,
-                       step_seconds.end());
-      const double median = step_seconds[step_seconds.size() / 2];
-      record["train"]["step_median_seconds"] = median;
-      record["train"]["epoch_over_steps"] = seconds / (median * double(step_seconds.size()));
-    }
-    if (group.size() > 1) {  // this rank's gradient all-reduces in the epoch
-      const auto now = group.communication();
-      record["train"]["allreduce"] = {
-          {"processes", group.size()},
-          {"seconds", now.seconds - communication_before.seconds},
-          {"share_of_epoch", (now.seconds - communication_before.seconds) / seconds},
-          {"bytes_per_step", (now.bytes - communication_before.bytes) /
-                                 std::max<int64_t>(1, now.calls - communication_before.calls)}};
-    }
-    state["epoch"] = epoch;
+    auto record = epoch_record(epoch, epoch_options.lambda, sums.over_all_ranks(), seconds,
+                               std::move(step_seconds), communication_before);
+    state.epoch = epoch;
     if (!group.writes()) continue;
+    // Rank 0: evaluation, the best and last checkpoints, metrics.jsonl.
     record["val"] = val.evaluate(model, options.eval);
     record["val"]["name"] = val.name;
     for (const auto& test : tests) {
       record["tests"][test.name] = test.evaluate(model, options.eval);
     }
-    state["history"].push_back(record);
+    state.history.push_back(record);
     const double val_accuracy = record["val"]["accuracy"].get<double>();
-    if (val_accuracy > state["best_val_accuracy"].get<double>()) {
-      state["best_val_accuracy"] = val_accuracy;
-      state["best_epoch"] = epoch;
-      save_checkpoint(best, model, {}, state);
+    if (val_accuracy > state.best_val_accuracy) {
+      state.best_val_accuracy = val_accuracy;
+      state.best_epoch = epoch;
+      save_checkpoint(best, model, {}, state.to_json());
     }
-    save_checkpoint(last, model, {&optimizer}, state);
-    write_metrics(dir / kMetrics, state["history"]);
+    save_checkpoint(last, model, {&optimizer}, state.to_json());
+    write_metrics(dir / kMetrics, state.history);
     if (callbacks.epoch_end) callbacks.epoch_end(record);
   }
-  return state;
+  return state.to_json();
 }
 
 }  // namespace reff::train
