@@ -20,15 +20,15 @@ torch::Device local_gpu() {
 torch::Device parse_device(const std::string& name) {
   if (name == "auto") return torch::cuda::is_available() ? local_gpu() : torch::kCPU;
   if (name == "cpu") return torch::kCPU;
-  require(name == "cuda" || name.rfind("cuda:", 0) == 0, "--device",
-          "'" + name + "' is not one of auto, cpu, cuda, cuda:N");
-  require(torch::cuda::is_available(), "--device",
-          name +
-              " asked for, but this LibTorch build sees no CUDA device (build against a CUDA "
-              "LibTorch on a GPU machine: README, GPU builds)");
+  REFF_REQUIRE(name == "cuda" || name.rfind("cuda:", 0) == 0, "--device",
+               "'" + name + "' is not one of auto, cpu, cuda, cuda:N");
+  REFF_REQUIRE(torch::cuda::is_available(), "--device",
+               name +
+                   " asked for, but this LibTorch build sees no CUDA device (build against a CUDA "
+                   "LibTorch on a GPU machine: README, GPU builds)");
   try {
     const torch::Device device = name == "cuda" ? local_gpu() : torch::Device(name);
-    require(
+    REFF_REQUIRE(
         !device.has_index() || device.index() < static_cast<int>(torch::cuda::device_count()),
         "--device",
         name + ": only " + std::to_string(torch::cuda::device_count()) + " CUDA device(s) here");

@@ -2,8 +2,6 @@
 
 namespace reff {
 
-void require(bool condition, const std::string& where, const std::string& what) {
-  if (!condition) throw Error(where + ": " + what);
-}
+void fail(const std::string& where, const std::string& what) { throw Error(where + ": " + what); }
 
 }  // namespace reff

@@ -9,9 +9,9 @@ namespace reff {
 
 std::string read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, "cannot read");
+  REFF_REQUIRE(in.good(), path, "cannot read");
   std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  require(!in.bad(), path, "read failed");
+  REFF_REQUIRE(!in.bad(), path, "read failed");
   return bytes;
 }
 

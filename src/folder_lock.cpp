@@ -106,12 +106,12 @@ std::optional<FolderLock> lock_if_writer(bool writes, const std::string& dir,
 
 FolderLock::FolderLock(const std::string& dir, const std::vector<std::string>& own_files)
     : dir_(dir) {
-  require(!is_foreign(dir, own_files), dir,
-          "holds files that reff did not write; choose another folder (a new or empty one)");
+  REFF_REQUIRE(!is_foreign(dir, own_files), dir,
+               "holds files that reff did not write; choose another folder (a new or empty one)");
   std::error_code error;
   made_folder_ = !fs::exists(dir, error);
   fs::create_directories(dir, error);
-  require(!error, dir, "cannot create the folder (" + error.message() + ")");
+  REFF_REQUIRE(!error, dir, "cannot create the folder (" + error.message() + ")");
   const auto path = (fs::path(dir) / kLockFile).string();
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {

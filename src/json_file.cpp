@@ -22,7 +22,7 @@ void write_text_file(const std::string& path, const std::string& text) {
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
-  require(!error, path, "cannot write (" + error.message() + ")");
+  REFF_REQUIRE(!error, path, "cannot write (" + error.message() + ")");
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& json) {
@@ -31,17 +31,17 @@ void write_json_file(const std::string& path, const nlohmann::json& json) {
 
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream in(path);
-  require(in.good(), path, "cannot read");
+  REFF_REQUIRE(in.good(), path, "cannot read");
   auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  require(!json.is_discarded(), path, "not valid JSON");
+  REFF_REQUIRE(!json.is_discarded(), path, "not valid JSON");
   return json;
 }
 
 int64_t json_integer(const nlohmann::json& value, const std::string& where) {
-  require(value.is_number_integer() &&
-              !(value.is_number_unsigned() &&
-                value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())),
-          where, "expected an integer, not " + value.dump().substr(0, 40));
+  REFF_REQUIRE(value.is_number_integer() &&
+                   !(value.is_number_unsigned() &&
+                     value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())),
+               where, "expected an integer, not " + value.dump().substr(0, 40));
   return value.get<int64_t>();
 }
 

@@ -25,7 +25,7 @@ void single_threaded_blas() {
 }  // namespace
 
 int use_threads(int threads, int processes) {
-  require(threads >= 0, "--threads", "must be 0 (all cores) or positive");
+  REFF_REQUIRE(threads >= 0, "--threads", "must be 0 (all cores) or positive");
   single_threaded_blas();
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   const int count = threads > 0 ? threads : std::max(1, cores / std::max(1, processes));

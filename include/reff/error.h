@@ -12,7 +12,14 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
-// Throws Error("<where>: <what>") unless `condition` holds. Stays on in release builds.
-void require(bool condition, const std::string& where, const std::string& what);
+// Throws Error("<where>: <what>").
+[[noreturn]] void fail(const std::string& where, const std::string& what);
 
 }  // namespace reff
+
+// Throws reff::Error("<where>: <what>") unless `condition` holds. `where` and `what` are evaluated
+// only then, so a check on a hot path costs its comparison alone. Stays on in release builds.
+#define REFF_REQUIRE(condition, where, what)         \
+  do {                                               \
+    if (!(condition)) ::reff::fail((where), (what)); \
+  } while (false)

@@ -4,7 +4,9 @@
 // parse_named(kColours, "--colour", "red") is Colour::red, and "x" throws
 // Error("--colour: 'x' is not one of red, blue"); name_of(kColours, Colour::red) is "red";
 // names_of(kColours, " | ") is "red | blue", for a help line. find_named returns the entry itself,
-// for tables of richer entries (anything with a `name`, such as the method registry).
+// for tables of richer entries (anything with a `name`, such as the method registry). Declaring
+// `const auto& name_table(Colour) { return kColours; }` beside the table lets generic code find it
+// by the type alone: parse_enum<Colour>(where, text), enum_name(Colour::red).
 #pragma once
 
 #include "reff/error.h"
@@ -48,6 +50,16 @@ const char* name_of(const Named<Value> (&table)[N], Value value) {
   for (const auto& entry : table)
     if (entry.value == value) return entry.name;
   throw Error("name_of: a value missing from its table");
+}
+
+// For enumerations that declare their table with name_table (above).
+template <typename Enum>
+Enum parse_enum(const std::string& where, const std::string& text) {
+  return parse_named(name_table(Enum{}), where, text);
+}
+template <typename Enum>
+const char* enum_name(Enum value) {
+  return name_of(name_table(value), value);
 }
 
 }  // namespace reff

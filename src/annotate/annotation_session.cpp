@@ -53,8 +53,8 @@ nlohmann::json AnnotationSession::listing() const {
 }
 
 const AnnotationSession::Item& AnnotationSession::item(int64_t index) const {
-  require(index >= 0 && index < size(), "image " + std::to_string(index),
-          "no such image (the annotated subset has " + std::to_string(size()) + ")");
+  REFF_REQUIRE(index >= 0 && index < size(), "image " + std::to_string(index),
+               "no such image (the annotated subset has " + std::to_string(size()) + ")");
   return items_[static_cast<size_t>(index)];
 }
 
@@ -86,7 +86,7 @@ std::optional<std::string> AnnotationSession::mask_png(int64_t index) {
 }
 
 std::string AnnotationSession::suggestion_png(int64_t index) {
-  require(annotator_.has_value(), "suggest", "start reff annotate with --annotator RUN");
+  REFF_REQUIRE(annotator_.has_value(), "suggest", "start reff annotate with --annotator RUN");
   auto image = item(index).image;
   image.mask.clear();
   const auto [height, width] = image_size(index);
@@ -108,8 +108,8 @@ void AnnotationSession::save(int64_t index, const std::string& body) {
   const auto [height, width] = image_size(index);
   const auto relevant = decode_mask_upload(body, height, width);
   const auto labelme = fs::path(entry.out_mask).replace_extension(".json");
-  require(!fs::exists(labelme), labelme.string(),
-          "holds this image's mask already: remove it or save to another --out");
+  REFF_REQUIRE(!fs::exists(labelme), labelme.string(),
+               "holds this image's mask already: remove it or save to another --out");
   const auto png = mask_as_png(relevant, entry.out_mask);
   std::lock_guard<std::mutex> lock(mutex_);  // one writer of the temporary file at a time
   fs::create_directories(fs::path(entry.out_mask).parent_path());

@@ -18,17 +18,17 @@ struct AnnotateCommand {
   int port = 0;
 
   void run() {
-    require(dataset == "folder", "--dataset " + dataset,
-            "reff annotate draws masks for your own images: use --dataset folder --data DIR "
-            "(the other data sets come with masks)");
-    require(std::filesystem::is_directory(options.data_dir), "--data",
-            options.data_dir + ": folder not found");
-    require(port >= 0 && port <= 65535, "--port", "must be in [0, 65535] (0: a free port)");
+    REFF_REQUIRE(dataset == "folder", "--dataset " + dataset,
+                 "reff annotate draws masks for your own images: use --dataset folder --data DIR "
+                 "(the other data sets come with masks)");
+    REFF_REQUIRE(std::filesystem::is_directory(options.data_dir), "--data",
+                 options.data_dir + ": folder not found");
+    REFF_REQUIRE(port >= 0 && port <= 65535, "--port", "must be in [0, 65535] (0: a free port)");
     options.subset.n = data::parse_annotated_n(n, "--n");
     options.subset.per_class = !total;
     options.masks.validate();
-    require(options.split.val_share > 0 && options.split.val_share < 1, "--val-share",
-            "must be in (0, 1)");
+    REFF_REQUIRE(options.split.val_share > 0 && options.split.val_share < 1, "--val-share",
+                 "must be in (0, 1)");
     if (options.out_dir.empty())
       options.out_dir = (std::filesystem::path(options.data_dir) / "masks").string();
     annotate::AnnotationSession session(options);

@@ -103,8 +103,8 @@ void serve_annotations(annotate::AnnotationSession& session, const ServeOptions&
   const int port = options.port == 0
                        ? server.bind_to_any_port(host)
                        : (server.bind_to_port(host, options.port) ? options.port : -1);
-  require(port > 0, "--port " + std::to_string(options.port),
-          "cannot listen on 127.0.0.1 (port in use?)");
+  REFF_REQUIRE(port > 0, "--port " + std::to_string(options.port),
+               "cannot listen on 127.0.0.1 (port in use?)");
   std::atomic<bool> finished{false};
   std::thread stopper([&] {
     while (!stop_requested() && !finished)

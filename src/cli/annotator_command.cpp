@@ -34,8 +34,8 @@ struct AnnotatorTrainCommand {
       config = train::load_annotator_config(out);
     } else {
       static_cast<train::RunConfig&>(config) = data.resolve(given);
-      require(config.annotated.n > 0 || train::is_own_folder(config), "--annotated-n",
-              "the annotator learns from a few annotated images: give a count");
+      REFF_REQUIRE(config.annotated.n > 0 || train::is_own_folder(config), "--annotated-n",
+                   "the annotator learns from a few annotated images: give a count");
       auto options = train::annotator_preset(config.preset);
       given.set("--iterations", iterations, options.iterations);
       given.set("--generator-base", generator_base, options.generator_base);

@@ -30,8 +30,8 @@ struct BenchCommand {
     config.train.precision = train::parse_precision(precision);
     config.train.channels_last = channels_last;
     config.train.validate();  // --batch-size; fp16 off CUDA fails in the first (untimed) step
-    require(warmup >= 0, "--warmup", "must be >= 0");
-    require(steps >= 1, "--steps", "must be at least 1");
+    REFF_REQUIRE(warmup >= 0, "--warmup", "must be >= 0");
+    REFF_REQUIRE(steps >= 1, "--steps", "must be at least 1");
     const auto on = parse_device(device);
     torch::manual_seed(0);
     auto net = train::build_model(config);
@@ -64,7 +64,7 @@ void add_bench_command(CLI::App& app) {
   g.add(*bench, "--preset", b->preset, "cpu | paper (the model and the image size)")
       ->capture_default_str();
   g.add(*bench, "--method", b->method, train::method_names())->capture_default_str();
-  g.add(*bench, "--model", b->model, "small | resnet18 | resnet34 | resnet50 (preset)");
+  g.add(*bench, "--model", b->model, models::model_names() + " (preset)");
   g.add(*bench, "--batch-size", b->batch_size, "Images per step")->capture_default_str();
   g.add(*bench, "--precision", b->precision, names_of(train::kPrecisions, " | "))
       ->capture_default_str();

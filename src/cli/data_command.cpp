@@ -77,8 +77,8 @@ struct TexturesCommand {
 
   // One row per class: `per_class` patches side by side. Prints the classes in row order.
   void run() const {
-    require(size >= 8 && size <= 1024, "--size", "must be in [8, 1024]");
-    require(per_class >= 1 && per_class <= 32, "--per-class", "must be in [1, 32]");
+    REFF_REQUIRE(size >= 8 && size <= 1024, "--size", "must be in [8, 1024]");
+    REFF_REQUIRE(per_class >= 1 && per_class <= 32, "--per-class", "must be in [1, 32]");
     auto bank = data::open_texture_bank(textures);
     std::vector<torch::Tensor> tiles;
     for (int64_t c = 0; c < bank->num_classes(); ++c) {
@@ -177,7 +177,8 @@ void add_data_command(CLI::App& app) {
   auto* count = example->add_option("--count", ex->count, "folder: training images per class")
                     ->capture_default_str();
   example->callback([ex, count] {
-    require(ex->dataset == "folder" || count->count() == 0, "--count", "applies to folder only");
+    REFF_REQUIRE(ex->dataset == "folder" || count->count() == 0, "--count",
+                 "applies to folder only");
     data::write_layout_example(ex->dataset, ex->out, 0, ex->count);
     std::cout << "wrote a " << ex->dataset << " example in its "
               << (ex->dataset == "folder" ? "ImageFolder" : "official") << " layout to " << ex->out

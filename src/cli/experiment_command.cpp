@@ -23,7 +23,7 @@ struct ExperimentCommand {
   bool retry_failed = false;
 
   void run() const {
-    require(seeds >= 1 && seeds <= 100, "--seeds", "must be in [1, 100]");
+    REFF_REQUIRE(seeds >= 1 && seeds <= 100, "--seeds", "must be in [1, 100]");
     experiment::ExperimentOptions options;
     options.table = experiment::parse_table(table);
     options.preset = experiment::experiment_preset(preset);
@@ -59,7 +59,8 @@ struct ExperimentCommand {
     const auto html = report::write_html_report(out);
     const auto cells = experiment::all_cells(results);
     int64_t failed = 0;
-    for (const auto& [cell, outcome] : cells) failed += outcome.status != "done";
+    for (const auto& [cell, outcome] : cells)
+      failed += outcome.status != experiment::CellStatus::done;
     std::cout << table << ": " << results.cells_run << " cells run now, " << cells.size()
               << " in all, " << failed << " not done; report: "
               << (std::filesystem::path(out) / experiment::kReport).string() << " (+ "
@@ -78,7 +79,8 @@ void add_experiment_command(CLI::App& app) {
   auto* experiment =
       app.add_subcommand("experiment", "Rerun the seed's Table 2 or Table 3 and write a report");
   experiment->add_option("table", e->table, "table2 | table3")->required();
-  experiment->add_option("--preset", e->preset, "cpu | paper | micro")->capture_default_str();
+  experiment->add_option("--preset", e->preset, experiment::experiment_preset_names())
+      ->capture_default_str();
   experiment->add_option("--seeds", e->seeds, "Seeds per cell (0, 1, ...)")->capture_default_str();
   experiment->add_option("--out", e->out, "Experiment folder")->required();
   experiment->add_flag("--retry-failed", e->retry_failed, "Run failed cells again");

@@ -29,7 +29,7 @@ constexpr int kInterrupted = 130;  // reff train's status after a graceful stop
 // A free TCP port on this machine for a one-machine run's rendezvous.
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  require(fd >= 0, "--master-port", "cannot open a socket to find a free port");
+  REFF_REQUIRE(fd >= 0, "--master-port", "cannot open a socket to find a free port");
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -37,7 +37,7 @@ int free_port() {
   const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
                   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
   close(fd);
-  require(ok, "--master-port", "no free port found: give one");
+  REFF_REQUIRE(ok, "--master-port", "no free port found: give one");
   return ntohs(address.sin_port);
 }
 
@@ -104,22 +104,25 @@ struct LaunchCommand {
       std::fprintf(stderr, "reff launch: cannot start %s: %s\n", argv[0], std::strerror(errno));
       _exit(127);
     }
-    require(pid > 0, "reff launch", std::string("cannot start a process: ") + std::strerror(errno));
+    REFF_REQUIRE(pid > 0, "reff launch",
+                 std::string("cannot start a process: ") + std::strerror(errno));
     return pid;
   }
 
   int run() const {
-    require(nproc_per_node >= 1 && nproc_per_node <= 1024, "--nproc-per-node",
-            "must be in [1, 1024]");
-    require(nnodes >= 1, "--nnodes", "must be positive");
-    require(node_rank >= 0 && node_rank < nnodes, "--node-rank", "must be in [0, --nnodes - 1]");
-    require(master_port >= 0 && master_port <= 65535, "--master-port", "must be in [0, 65535]");
-    require(nnodes == 1 || master_port > 0, "--master-port",
-            "give one port for all machines of a multi-machine run");
-    require(nnodes == 1 || master_addr != "127.0.0.1", "--master-addr",
-            "give rank 0's host for a multi-machine run");
-    require(!args.empty(), "reff launch", "no command: reff launch [options] -- train ...");
-    require(grace_seconds >= 0, "--grace", "must be >= 0");
+    REFF_REQUIRE(nproc_per_node >= 1 && nproc_per_node <= 1024, "--nproc-per-node",
+                 "must be in [1, 1024]");
+    REFF_REQUIRE(nnodes >= 1, "--nnodes", "must be positive");
+    REFF_REQUIRE(node_rank >= 0 && node_rank < nnodes, "--node-rank",
+                 "must be in [0, --nnodes - 1]");
+    REFF_REQUIRE(master_port >= 0 && master_port <= 65535, "--master-port",
+                 "must be in [0, 65535]");
+    REFF_REQUIRE(nnodes == 1 || master_port > 0, "--master-port",
+                 "give one port for all machines of a multi-machine run");
+    REFF_REQUIRE(nnodes == 1 || master_addr != "127.0.0.1", "--master-addr",
+                 "give rank 0's host for a multi-machine run");
+    REFF_REQUIRE(!args.empty(), "reff launch", "no command: reff launch [options] -- train ...");
+    REFF_REQUIRE(grace_seconds >= 0, "--grace", "must be >= 0");
     const int port = master_port > 0 ? master_port : free_port();
 
     struct sigaction action {};

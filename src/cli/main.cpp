@@ -15,6 +15,7 @@
 
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
+#include "reff/notice.h"
 #include "reff/threads.h"
 #include "reff/train/trainer.h"
 
@@ -22,6 +23,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 
 namespace {
 
@@ -35,6 +37,8 @@ bool runs_distributed(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  reff::set_notice_sink(
+      [](const std::string& message) { std::cerr << "reff: " << message << "\n"; });
   CLI::App app{"reff: train image classifiers that ignore spurious backgrounds (ReFF)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("reff ") + REFF_VERSION);
@@ -52,9 +56,9 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("launch")) return;  // the launcher is no rank; its workers are
     group_options.timeout = std::chrono::seconds(static_cast<int64_t>(std::ceil(dist_timeout)));
     const auto env = reff::distributed::read_launch_environment();
-    reff::require(!env.distributed() || runs_distributed(app), "WORLD_SIZE",
-                  "this command runs in one process; only reff train, annotator train and "
-                  "experiment run distributed");
+    REFF_REQUIRE(!env.distributed() || runs_distributed(app), "WORLD_SIZE",
+                 "this command runs in one process; only reff train, annotator train and "
+                 "experiment run distributed");
     const auto& group = reff::distributed::join_world(env, group_options);
     reff::use_threads(threads, group.local_size());
   });

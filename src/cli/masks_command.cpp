@@ -78,8 +78,8 @@ void validate(const MasksOptions& options) {
   std::cout << checks.size() << " masks: " << checks.size() - problems << " read, " << problems
             << " unreadable or of the wrong size, " << empty << " empty, " << full
             << " covering the whole image\n";
-  require(problems == 0, options.dir,
-          std::to_string(problems) + " mask(s) cannot be used (ERROR lines above)");
+  REFF_REQUIRE(problems == 0, options.dir,
+               std::to_string(problems) + " mask(s) cannot be used (ERROR lines above)");
 }
 
 void convert(const MasksOptions& options) {

@@ -2,6 +2,7 @@
 
 #include "reff/error.h"
 #include "reff/train/run_assembly.h"
+#include "reff/train/train_option_table.h"
 
 #include <filesystem>
 
@@ -36,12 +37,40 @@ constexpr const char* kNotForOfficialLayouts[] = {"--test", "--mask-threshold"};
 
 }  // namespace
 
+void TrainOptionFlags::add_to(CLI::App& command, GivenOptions& given) {
+  train::for_each_train_option([&](const train::TrainOption& option, auto field) {
+    if (option.flag == nullptr) return;
+    auto& value = field(values);
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<Value>) {
+      given.add(command, option.flag, names[option.flag], option.help);
+    } else if constexpr (std::is_same_v<Value, std::vector<double>>) {
+      given.add(command, option.flag, value, option.help)->delimiter(',');
+    } else {
+      given.add(command, option.flag, value, option.help);
+    }
+  });
+}
+
+void TrainOptionFlags::apply(const GivenOptions& given, train::TrainOptions& options) const {
+  train::for_each_train_option([&](const train::TrainOption& option, auto field) {
+    if (option.flag == nullptr || !given.given(option.flag)) return;
+    auto& value = field(options);
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<Value>) {
+      value = parse_enum<Value>(option.flag, names.at(option.flag));
+    } else {
+      value = field(values);
+    }
+  });
+}
+
 void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options) {
   if (!given.given("--digit-size") && options.digit_size > options.canvas) options.digit_size = 0;
 }
 
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
-  given.add(command, "--preset", preset, "cpu | paper")->capture_default_str();
+  given.add(command, "--preset", preset, train::preset_names())->capture_default_str();
   given.add(command, "--dataset", dataset,
             "textured-mnist (generated) | isic2017 | pets (folders in their official layouts) | "
             "folder (your own images: docs/own-data.md)");
@@ -87,36 +116,32 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
 
 train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   auto c = train::preset_config(preset);
-  given.set("--dataset", dataset, c.dataset);
+  if (given.given("--dataset")) train::use_dataset(c, dataset);
   train::dataset_classes(c);  // a known name
-  require(train::is_own_folder(c) || !given.given("--mask-values"), "--mask-values",
-          "reads the masks of --dataset folder");
+  REFF_REQUIRE(train::is_own_folder(c) || !given.given("--mask-values"), "--mask-values",
+               "reads the masks of --dataset folder");
   if (train::is_textured_mnist(c)) {
-    require(!given.given("--data"), "--data",
-            "is the folder of isic2017, pets or your own images (--dataset); see --mnist");
+    REFF_REQUIRE(!given.given("--data"), "--data",
+                 "is the folder of isic2017, pets or your own images (--dataset); see --mnist");
   } else {
     for (const char* option : kTexturedMnistOnly) {
-      require(!given.given(option), option,
-              "shapes generated Textured MNIST, not the " + c.dataset + " data set");
+      REFF_REQUIRE(!given.given(option), option,
+                   "shapes generated Textured MNIST, not the " + c.dataset + " data set");
     }
     if (!train::is_own_folder(c)) {
       for (const char* option : kNotForOfficialLayouts)
-        require(!given.given(option), option, "does not apply to " + c.dataset);
+        REFF_REQUIRE(!given.given(option), option, "does not apply to " + c.dataset);
     }
-    require(!train::is_own_folder(c) || !given.given("--annotated-n"), "--annotated-n",
-            "a folder's annotated images are those that come with a mask");
-    require(given.given("--data"), "--data", "the " + c.dataset + " folder is required");
-    require(std::filesystem::is_directory(data_dir), "--data", data_dir + ": folder not found");
+    REFF_REQUIRE(!train::is_own_folder(c) || !given.given("--annotated-n"), "--annotated-n",
+                 "a folder's annotated images are those that come with a mask");
+    REFF_REQUIRE(given.given("--data"), "--data", "the " + c.dataset + " folder is required");
+    REFF_REQUIRE(std::filesystem::is_directory(data_dir), "--data",
+                 data_dir + ": folder not found");
     // An own folder's path is kept absolute, so eval and explain find it from anywhere.
     c.data_dir = train::is_own_folder(c)
                      ? std::filesystem::absolute(data_dir).lexically_normal().string()
                      : data_dir;
-    c.tests = {{"test", 1.0, 1.0, ""}};     // the official test split
-    c.train.augment = c.preset == "paper";  // ImageNet fine-tuning's crops and flips
-    if (train::is_own_folder(c)) {
-      c.data.mask_threshold = 0.5;  // gray masks: relevant from half intensity on
-      c.mask_values = mask_values;
-    }
+    c.mask_values = mask_values;
     train::check_dataset_files(c);
   }
   given.set("--textures", textures, c.textures.kind);
@@ -137,7 +162,7 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   given.set("--annotation-seed", annotation_seed, c.annotated.seed);
   given.set("--split-seed", split_seed, c.split.seed);
   given.set("--val-share", val_share, c.split.val_share);
-  require(c.split.val_share > 0 && c.split.val_share < 1, "--val-share", "must be in (0, 1)");
+  REFF_REQUIRE(c.split.val_share > 0 && c.split.val_share < 1, "--val-share", "must be in (0, 1)");
   if (given.given("--annotated-n"))
     c.annotated.n = data::parse_annotated_n(annotated_n, "--annotated-n");
   c.annotated.per_class = !annotated_total;
@@ -145,7 +170,7 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   if (train::is_own_folder(c)) data::MaskOptions{c.data.mask_threshold, c.mask_values}.validate();
   c.data.validate();
   for (const auto& t : {c.train_count, c.val_count, c.test_count}) {
-    require(t >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");
+    REFF_REQUIRE(t >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");
   }
   return c;
 }

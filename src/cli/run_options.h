@@ -55,6 +55,15 @@ struct DataOptions {
   train::RunConfig resolve(const GivenOptions& given) const;
 };
 
+// The training options of the option table (train/train_option_table.h) as flags, and the given
+// ones applied over a preset's.
+struct TrainOptionFlags {
+  train::TrainOptions values;                // where the flags store what they are given
+  std::map<std::string, std::string> names;  // an enumeration's flag: the name given
+  void add_to(CLI::App& command, GivenOptions& given);
+  void apply(const GivenOptions& given, train::TrainOptions& options) const;
+};
+
 // A canvas smaller than the preset's digit (no --digit-size given): the digit fills the canvas.
 void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options);
 

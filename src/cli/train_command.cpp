@@ -27,15 +27,12 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TrainCommand {
-  std::string out, method = "baseline", precision, model, cam_rectifier, cam_target, cam_weighting,
-                   annotator, pretrained, device = "auto";
-  std::vector<double> layer_weights;
-  int64_t epochs = 0, batch_size = 0, width = 0, explain_count = 0, num_classes = 0, max_steps = 0,
-          lambda_warmup = 0;
-  double lr = 0, momentum = 0, weight_decay = 0, lambda = 0, pseudo_threshold = 0;
+  std::string out, method = "baseline", model, annotator, pretrained, device = "auto";
+  int64_t width = 0, num_classes = 0;
+  double pseudo_threshold = 0;
   uint64_t seed = 0;
-  bool resume = false, augment = false, cam_normalise = false, sync_batchnorm = false,
-       background_swap = false, channels_last = false, prefetch = false;
+  bool resume = false, sync_batchnorm = false, prefetch = false;
+  TrainOptionFlags train_options;
   DataOptions data;
   GivenOptions given;
 
@@ -44,29 +41,18 @@ struct TrainCommand {
     c.train.use_method(train::parse_method(method));
     given.set("--model", model, c.model);
     given.set("--width", width, c.small.width);
-    require(c.small.width > 0, "--width", "must be positive");
-    given.set("--epochs", epochs, c.train.epochs);
-    given.set("--batch-size", batch_size, c.train.batch_size);
-    given.set("--lr", lr, c.train.lr);
-    given.set("--momentum", momentum, c.train.momentum);
-    given.set("--weight-decay", weight_decay, c.train.weight_decay);
-    given.set("--lambda", lambda, c.train.lambda);
-    given.set("--layer-weights", layer_weights, c.train.layer_weights);
-    require(c.train.layer_weights.size() == 4, "--layer-weights",
-            "needs one weight per explained layer (layer1..layer4), not " +
-                std::to_string(c.train.layer_weights.size()));
-    given.set("--explain-count", explain_count, c.train.eval.explain_count);
+    REFF_REQUIRE(c.small.width > 0, "--width", "must be positive");
+    train_options.apply(given, c.train);
+    REFF_REQUIRE(c.train.explanation.layer_weights.size() == 4, "--layer-weights",
+                 "needs one weight per explained layer (layer1..layer4), not " +
+                     std::to_string(c.train.explanation.layer_weights.size()));
     given.set("--annotator", annotator, c.annotator_dir);
     given.set("--pseudo-threshold", pseudo_threshold, c.pseudo_threshold);
-    require(!given.given("--pseudo-threshold") || (pseudo_threshold > 0 && pseudo_threshold < 1),
-            "--pseudo-threshold", "must be in (0, 1)");
+    REFF_REQUIRE(
+        !given.given("--pseudo-threshold") || (pseudo_threshold > 0 && pseudo_threshold < 1),
+        "--pseudo-threshold", "must be in (0, 1)");
     given.set("--num-classes", num_classes, c.num_classes);
-    given.set("--max-steps", max_steps, c.train.max_steps);
-    given.set("--augment", augment, c.train.augment);
-    given.set("--background-swap", background_swap, c.train.swap_backgrounds);
     given.set("--device", device, c.device);
-    if (given.given("--precision")) c.train.precision = train::parse_precision(precision);
-    given.set("--channels-last", channels_last, c.train.channels_last);
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
     if (!given.given("--pretrained")) {
       // The preset's stand-in is a backbone of the preset's model only.
@@ -74,28 +60,19 @@ struct TrainCommand {
     } else if (pretrained == "none" || pretrained == train::kStandIn) {
       c.pretrained = pretrained == "none" ? "" : train::kStandIn;
     } else {
-      require(std::filesystem::is_regular_file(pretrained), "--pretrained",
-              pretrained + ": file not found");
+      REFF_REQUIRE(std::filesystem::is_regular_file(pretrained), "--pretrained",
+                   pretrained + ": file not found");
       c.pretrained = fs::absolute(pretrained).string();
     }
     if (given.given("--annotator")) {
       // The annotated subset is the annotator's: its n, counting and seed.
       const auto made_for = train::load_annotator_config(annotator);
-      require(!given.given("--annotated-n") || made_for.annotated.n == c.annotated.n,
-              "--annotated-n",
-              "differs from the annotator's n (" + std::to_string(made_for.annotated.n) + ")");
+      REFF_REQUIRE(!given.given("--annotated-n") || made_for.annotated.n == c.annotated.n,
+                   "--annotated-n",
+                   "differs from the annotator's n (" + std::to_string(made_for.annotated.n) + ")");
       c.annotated = made_for.annotated;
       train::require_annotator_fits(c, made_for);
     }
-    if (given.given("--cam-rectifier")) {
-      c.train.cam.rectifier = explain::parse_cam_rectifier(cam_rectifier);
-    }
-    if (given.given("--cam-target")) c.train.cam.target = explain::parse_cam_target(cam_target);
-    if (given.given("--cam-weighting")) {
-      c.train.cam.weighting = explain::parse_cam_weighting(cam_weighting);
-    }
-    given.set("--cam-normalise", cam_normalise, c.train.normalise_maps);
-    given.set("--lambda-warmup", lambda_warmup, c.train.lambda_warmup_epochs);
     if (given.given("--seed")) c.model_seed = c.train.seed = seed;
     c.train.validate();
     return c;
@@ -106,8 +83,8 @@ struct TrainCommand {
     if (resume) {  // a run stopped before its first checkpoint starts again from its config
       if (distributed::world().writes()) require_not_in_use(out);  // rank 0 locks
       config = train::load_run_config(out);
-      given.set("--epochs", epochs, config.train.epochs);
-      given.set("--max-steps", max_steps, config.train.max_steps);
+      given.set("--epochs", train_options.values.epochs, config.train.epochs);
+      given.set("--max-steps", train_options.values.max_steps, config.train.max_steps);
       given.set("--device", device, config.device);
       config.train.validate();
     } else {
@@ -217,14 +194,15 @@ struct ExplainCommand {
 
   void run() const {
     const auto config = train::load_run_config(run_dir);
-    require(count >= 1 && count <= 256, "--count", "must be in [1, 256]");
+    REFF_REQUIRE(count >= 1 && count <= 256, "--count", "must be in [1, 256]");
     const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1, ""}
                                                            : config.tests.front())
                                    : train::test_set_for(config, test);
     auto model = train::trained_model(run_dir, config, checkpoint, device);
     train::write_explanations(*model, config, spec, count, out);
     std::cout << "wrote " << out << ": rows of input, mask, Grad-CAM of layer1..layer"
-              << config.train.layer_weights.size() << " (top class) on " << spec.name << "\n";
+              << config.train.explanation.layer_weights.size() << " (top class) on " << spec.name
+              << "\n";
   }
 };
 
@@ -265,7 +243,7 @@ struct PretrainCommand {
     given.set("--max-steps", max_steps, config.train.max_steps);
     config.device = device;
     config.train.validate();
-    require(config.train_count > 0, "--train-count", "must be positive");
+    REFF_REQUIRE(config.train_count > 0, "--train-count", "must be positive");
     const auto dir = out.empty() ? train::stand_in_dir(preset) : out;
     const auto backbone = fs::path(dir) / train::kBackboneFile;
     if (fs::exists(backbone)) {
@@ -328,31 +306,10 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--method", t->method, train::method_names())->capture_default_str();
   g.add_flag(*train, "--resume", t->resume,
              "Continue the run in --out with its config (a finished run: no-op)");
-  g.add(*train, "--model", t->model, "small | resnet18 | resnet34 | resnet50 (preset)");
+  g.add(*train, "--model", t->model, models::model_names() + " (preset)");
   g.add(*train, "--width", t->width, "Channels of the small ResNet's first stage (preset: 16)");
-  g.add(*train, "--epochs", t->epochs, "Epochs (preset: cpu 10, paper 50)");
-  g.add(*train, "--batch-size", t->batch_size, "Mini-batch size (32)");
-  g.add(*train, "--lr", t->lr, "SGD learning rate (0.01)");
-  g.add(*train, "--momentum", t->momentum, "SGD momentum (0.8)");
-  g.add(*train, "--weight-decay", t->weight_decay, "Weight decay (1e-5)");
-  g.add(*train, "--lambda", t->lambda,
-        "Weight of the explanation loss (preset: cpu 1e-3, paper 1e-6; abn: gamma, 10)");
-  g.add(*train, "--layer-weights", t->layer_weights, "w_l per explained layer (15,60,250,1000)")
-      ->delimiter(',');
-  g.add(*train, "--cam-rectifier", t->cam_rectifier,
-        "Penalised maps: relu (paper) | none (signed) | abs");
-  g.add(*train, "--cam-target", t->cam_target,
-        "Penalised maps explain: class-logit (paper) | logit-minus-mean");
-  g.add(*train, "--cam-weighting", t->cam_weighting,
-        "Penalised maps weigh features by: gradcam (channel-mean gradient, paper) | hirescam "
-        "(element-wise gradient)");
-  g.add(*train, "--cam-normalise", t->cam_normalise,
-        "Penalise each map's share outside the mask, not its mass (reff only)");
-  g.add(*train, "--lambda-warmup", t->lambda_warmup,
-        "Epochs over which lambda ramps up linearly from lambda/E (0: none)");
+  t->train_options.add_to(*train, g);
   g.add(*train, "--seed", t->seed, "Seed of the initial weights and the batch order (0)");
-  g.add(*train, "--explain-count", t->explain_count,
-        "Images per set for explanation metrics (256)");
   g.add(*train, "--annotator", t->annotator,
         "Folder of reff annotator train: its G(x) annotates D2 (Algorithm 1)");
   g.add(*train, "--pseudo-threshold", t->pseudo_threshold,
@@ -364,19 +321,7 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--num-classes", t->num_classes,
         "Classes of the model's head (default: the data set's; a pretrained fc of another size "
         "is replaced)");
-  g.add(*train, "--max-steps", t->max_steps, "Stop after this many steps in all (0: no limit)");
-  g.add(*train, "--augment", t->augment,
-        "Random resized crops and flips of image and mask (default: on for real data sets with "
-        "the paper preset)");
-  g.add(*train, "--background-swap", t->background_swap,
-        "true: paste each annotated foreground onto another sample's digit-free background (any "
-        "method; it edits the images, so it is a method of its own beside ReFF; default false)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
-  g.add(*train, "--precision", t->precision,
-        "fp32 | bf16 | fp16 (CUDA only, with loss scaling): the training step's arithmetic "
-        "(default fp32)");
-  g.add(*train, "--channels-last", t->channels_last,
-        "true: NHWC images and convolution weights (faster on some GPUs; default false)");
   g.add(*train, "--prefetch", t->prefetch,
         "true: build each batch during the step before, false: when its step starts (the batches "
         "are the same; default: true on a CUDA device, false on the CPU)");
@@ -418,7 +363,7 @@ void add_train_commands(CLI::App& app) {
       "pretrain",
       "Build a preset's pretrained stand-in backbone from textured Fashion-MNIST (once; cached)");
   auto& rg = r->given;
-  pre->add_option("--preset", r->preset, "cpu | paper")->capture_default_str();
+  pre->add_option("--preset", r->preset, train::preset_names())->capture_default_str();
   pre->add_option("--out", r->out, "Run folder (default: the cache, where reff train looks)");
   pre->add_option("--corpus", r->corpus, "Garments in MNIST's layout")->capture_default_str();
   rg.add(*pre, "--epochs", r->epochs, "Epochs (3)");

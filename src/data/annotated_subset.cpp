@@ -13,8 +13,8 @@ int64_t parse_annotated_n(const std::string& text, const std::string& option) {
   if (text == "all" || text == "All") return 0;
   char* end = nullptr;
   const long long n = std::strtoll(text.c_str(), &end, 10);
-  require(!text.empty() && *end == '\0' && n > 0, option,
-          "'" + text + "' is not a positive count or 'all'");
+  REFF_REQUIRE(!text.empty() && *end == '\0' && n > 0, option,
+               "'" + text + "' is not a positive count or 'all'");
   return n;
 }
 
@@ -24,7 +24,7 @@ std::vector<int64_t> annotated_subset(const torch::Tensor& labels,
   std::vector<int64_t> all(count);
   for (int64_t i = 0; i < count; ++i) all[i] = i;
   if (options.n == 0) return all;
-  require(options.n > 0, "--annotated-n", "must be positive or 'all'");
+  REFF_REQUIRE(options.n > 0, "--annotated-n", "must be positive or 'all'");
 
   Rng rng(options.seed, /*stream=*/0xD1);
   auto take = [&](std::vector<int64_t> pool, int64_t n, std::vector<int64_t>& out) {
@@ -35,18 +35,18 @@ std::vector<int64_t> annotated_subset(const torch::Tensor& labels,
   };
   std::vector<int64_t> chosen;
   if (!options.per_class) {
-    require(count >= options.n, "--annotated-n",
-            std::to_string(options.n) + " annotated samples asked, " + std::to_string(count) +
-                " available");
+    REFF_REQUIRE(count >= options.n, "--annotated-n",
+                 std::to_string(options.n) + " annotated samples asked, " + std::to_string(count) +
+                     " available");
     take(all, options.n, chosen);
   } else {
     std::map<int64_t, std::vector<int64_t>> by_class;
     const auto l = labels.to(torch::kInt64).contiguous();
     for (int64_t i = 0; i < count; ++i) by_class[l.data_ptr<int64_t>()[i]].push_back(i);
     for (auto& [label, pool] : by_class) {
-      require(static_cast<int64_t>(pool.size()) >= options.n, "--annotated-n",
-              std::to_string(options.n) + " per class asked, class " + std::to_string(label) +
-                  " has " + std::to_string(pool.size()));
+      REFF_REQUIRE(static_cast<int64_t>(pool.size()) >= options.n, "--annotated-n",
+                   std::to_string(options.n) + " per class asked, class " + std::to_string(label) +
+                       " has " + std::to_string(pool.size()));
       take(pool, options.n, chosen);
     }
   }

@@ -18,14 +18,14 @@ std::vector<uint8_t> decode_base64(const std::string& text, const std::string& w
       ++padding;
       continue;
     }
-    require(padding == 0, where, "base64 data continues after '='");
+    REFF_REQUIRE(padding == 0, where, "base64 data continues after '='");
     int value = -1;
     if (c >= 'A' && c <= 'Z') value = c - 'A';
     if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
     if (c >= '0' && c <= '9') value = c - '0' + 52;
     if (c == '+' || c == '-') value = 62;
     if (c == '/' || c == '_') value = 63;
-    require(value >= 0, where, "not base64 (character " + std::to_string(int(c)) + ")");
+    REFF_REQUIRE(value >= 0, where, "not base64 (character " + std::to_string(int(c)) + ")");
     bits = (bits << 6) | uint32_t(value);
     held += 6;
     if (held >= 8) {
@@ -33,7 +33,7 @@ std::vector<uint8_t> decode_base64(const std::string& text, const std::string& w
       bytes.push_back(static_cast<uint8_t>(bits >> held));
     }
   }
-  require(held < 6 && padding <= 2, where, "base64 data ends in the middle of a byte");
+  REFF_REQUIRE(held < 6 && padding <= 2, where, "base64 data ends in the middle of a byte");
   return bytes;
 }
 

@@ -19,8 +19,8 @@ void draw_segmentation(torch::Tensor& mask, const nlohmann::json& segmentation,
                        const std::string& where) {
   if (segmentation.is_array()) {  // polygons
     for (const auto& flat : segmentation) {
-      require(flat.is_array() && flat.size() % 2 == 0, where,
-              "a polygon is not a flat list [x1, y1, x2, y2, ...]");
+      REFF_REQUIRE(flat.is_array() && flat.size() % 2 == 0, where,
+                   "a polygon is not a flat list [x1, y1, x2, y2, ...]");
       std::vector<Point> points;
       for (size_t i = 0; i < flat.size(); i += 2)
         points.emplace_back(flat[i].get<double>(), flat[i + 1].get<double>());
@@ -28,18 +28,19 @@ void draw_segmentation(torch::Tensor& mask, const nlohmann::json& segmentation,
     }
     return;
   }
-  require(segmentation.is_object() && segmentation.contains("counts"), where,
-          "a segmentation is neither polygons nor RLE {\"counts\", \"size\"}");
+  REFF_REQUIRE(segmentation.is_object() && segmentation.contains("counts"), where,
+               "a segmentation is neither polygons nor RLE {\"counts\", \"size\"}");
   const auto& size = segmentation.at("size");
-  require(size.is_array() && size.size() == 2 && json_integer(size[0], where) == mask.size(0) &&
-              json_integer(size[1], where) == mask.size(1),
-          where, "RLE size differs from the image's [height, width]");
+  REFF_REQUIRE(size.is_array() && size.size() == 2 &&
+                   json_integer(size[0], where) == mask.size(0) &&
+                   json_integer(size[1], where) == mask.size(1),
+               where, "RLE size differs from the image's [height, width]");
   const auto& counts = segmentation["counts"];
   std::vector<int64_t> runs;
   if (counts.is_string()) {
     runs = parse_rle_string(counts, where);
   } else {
-    require(counts.is_array(), where, "RLE counts are neither a list nor a string");
+    REFF_REQUIRE(counts.is_array(), where, "RLE counts are neither a list nor a string");
     for (const auto& count : counts) runs.push_back(json_integer(count, where));
   }
   mask.logical_or_(decode_rle(runs, mask.size(0), mask.size(1), where));
@@ -49,7 +50,7 @@ void draw_segmentation(torch::Tensor& mask, const nlohmann::json& segmentation,
 
 CocoFile CocoFile::read(const std::string& path) {
   std::ifstream in(path);
-  require(in.good(), path, "cannot open");
+  REFF_REQUIRE(in.good(), path, "cannot open");
   std::stringstream text;
   text << in.rdbuf();
   return parse(text.str(), path);
@@ -65,7 +66,7 @@ bool CocoFile::is_coco(const nlohmann::json& json) {
 }
 
 CocoFile CocoFile::from_json(const nlohmann::json& json, const std::string& where) {
-  require(is_coco(json), where, "not a COCO file (no \"images\" and \"annotations\")");
+  REFF_REQUIRE(is_coco(json), where, "not a COCO file (no \"images\" and \"annotations\")");
   CocoFile coco;
   coco.where_ = where;
   try {
@@ -73,10 +74,10 @@ CocoFile CocoFile::from_json(const nlohmann::json& json, const std::string& wher
     for (const auto& image : json.at("images")) {
       const int64_t id = json_integer(image.at("id"), where);
       const std::string name = image.at("file_name");
-      require(by_id.emplace(id, coco.images_.size()).second, where,
-              "image id " + std::to_string(id) + " is listed twice");
-      require(coco.by_name_.emplace(name, coco.images_.size()).second, where,
-              "file_name " + name + " is listed twice");
+      REFF_REQUIRE(by_id.emplace(id, coco.images_.size()).second, where,
+                   "image id " + std::to_string(id) + " is listed twice");
+      REFF_REQUIRE(coco.by_name_.emplace(name, coco.images_.size()).second, where,
+                   "file_name " + name + " is listed twice");
       coco.by_base_name_[base_name(name)].push_back(coco.images_.size());
       coco.images_.push_back({name,
                               json_integer(image.at("height"), where),
@@ -86,8 +87,8 @@ CocoFile CocoFile::from_json(const nlohmann::json& json, const std::string& wher
     for (const auto& annotation : json.at("annotations")) {
       const int64_t id = json_integer(annotation.at("image_id"), where);
       const auto image = by_id.find(id);
-      require(image != by_id.end(), where,
-              "an annotation names image id " + std::to_string(id) + ", which is not listed");
+      REFF_REQUIRE(image != by_id.end(), where,
+                   "an annotation names image id " + std::to_string(id) + ", which is not listed");
       coco.images_[image->second].segmentations.push_back(annotation.at("segmentation"));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -112,12 +113,12 @@ std::vector<std::string> CocoFile::file_names() const {
 
 torch::Tensor CocoFile::mask(const std::string& file, int64_t height, int64_t width) const {
   const auto* image = find(file);
-  require(image != nullptr, where_, "holds no image with file_name " + file);
+  REFF_REQUIRE(image != nullptr, where_, "holds no image with file_name " + file);
   const auto at = where_ + ": " + image->file_name;
-  require(image->height == height && image->width == width, at,
-          "is " + std::to_string(image->width) + "x" + std::to_string(image->height) +
-              " in the COCO file but " + std::to_string(width) + "x" + std::to_string(height) +
-              " on disk");
+  REFF_REQUIRE(image->height == height && image->width == width, at,
+               "is " + std::to_string(image->width) + "x" + std::to_string(image->height) +
+                   " in the COCO file but " + std::to_string(width) + "x" + std::to_string(height) +
+                   " on disk");
   auto mask = torch::zeros({height, width}, torch::kBool);
   try {
     for (const auto& segmentation : image->segmentations) draw_segmentation(mask, segmentation, at);

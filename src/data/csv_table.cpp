@@ -25,7 +25,8 @@ CsvTable parse_csv(const std::string& text, const std::string& where) {
     bool quoted = false, was_quoted = false;
     for (; at < text.size(); ++at) {
       const char c = text[at];
-      require(c != '\0', where, "line " + std::to_string(line) + ": NUL byte (not a text file?)");
+      REFF_REQUIRE(c != '\0', where,
+                   "line " + std::to_string(line) + ": NUL byte (not a text file?)");
       if (quoted) {
         if (c == '"' && at + 1 < text.size() && text[at + 1] == '"') {
           fields.back() += '"';
@@ -48,28 +49,28 @@ CsvTable parse_csv(const std::string& text, const std::string& where) {
       } else if (c == '\r' && at + 1 < text.size() && text[at + 1] == '\n') {
         continue;
       } else {
-        require(!was_quoted, where,
-                "line " + std::to_string(line) + ": text after a closing quote");
+        REFF_REQUIRE(!was_quoted, where,
+                     "line " + std::to_string(line) + ": text after a closing quote");
         fields.back() += c;
       }
     }
-    require(!quoted, where, "line " + std::to_string(start) + ": quote not closed");
+    REFF_REQUIRE(!quoted, where, "line " + std::to_string(start) + ": quote not closed");
     if (fields.size() == 1 && fields[0].empty() && !was_quoted) continue;  // blank line
     records.push_back(std::move(fields));
     starts.push_back(start);
   }
-  require(!records.empty(), where, "empty (no header line)");
+  REFF_REQUIRE(!records.empty(), where, "empty (no header line)");
   CsvTable table;
   table.header = std::move(records.front());
   std::set<std::string> seen;
   for (const auto& name : table.header) {
-    require(!name.empty(), where, "line 1: a column has no name");
-    require(seen.insert(name).second, where, "line 1: column '" + name + "' appears twice");
+    REFF_REQUIRE(!name.empty(), where, "line 1: a column has no name");
+    REFF_REQUIRE(seen.insert(name).second, where, "line 1: column '" + name + "' appears twice");
   }
   for (size_t i = 1; i < records.size(); ++i) {
-    require(records[i].size() == table.header.size(), where,
-            "line " + std::to_string(starts[i]) + ": " + std::to_string(records[i].size()) +
-                " fields, the header has " + std::to_string(table.header.size()));
+    REFF_REQUIRE(records[i].size() == table.header.size(), where,
+                 "line " + std::to_string(starts[i]) + ": " + std::to_string(records[i].size()) +
+                     " fields, the header has " + std::to_string(table.header.size()));
     table.rows.push_back(std::move(records[i]));
     table.lines.push_back(starts[i]);
   }
@@ -78,7 +79,7 @@ CsvTable parse_csv(const std::string& text, const std::string& where) {
 
 CsvTable read_csv(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, "cannot open");
+  REFF_REQUIRE(in.good(), path, "cannot open");
   std::stringstream text;
   text << in.rdbuf();
   return parse_csv(text.str(), path);

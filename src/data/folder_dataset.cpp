@@ -26,18 +26,18 @@ bool is_image_file(const fs::path& path) {
 // DIR/relative, refused unless it stays inside DIR once links are followed.
 std::string inside(const fs::path& dir, const std::string& relative, const std::string& where) {
   const fs::path path(relative);
-  require(!relative.empty(), where, "empty path");
-  require(path.is_relative() && !path.has_root_name(), where,
-          "'" + relative + "' is absolute: paths are relative to the data folder");
+  REFF_REQUIRE(!relative.empty(), where, "empty path");
+  REFF_REQUIRE(path.is_relative() && !path.has_root_name(), where,
+               "'" + relative + "' is absolute: paths are relative to the data folder");
   for (const auto& part : path)
-    require(part != "..", where, "'" + relative + "' leaves the data folder (..)");
+    REFF_REQUIRE(part != "..", where, "'" + relative + "' leaves the data folder (..)");
   std::error_code root_error, error;
   const auto root = fs::weakly_canonical(dir, root_error);
   const auto full = fs::weakly_canonical(dir / path, error);
-  require(!root_error && !error, where,
-          "'" + relative + "': " + (error ? error : root_error).message());
+  REFF_REQUIRE(!root_error && !error, where,
+               "'" + relative + "': " + (error ? error : root_error).message());
   const auto [end, _] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
-  require(
+  REFF_REQUIRE(
       end == root.end(), where,
       "'" + relative + "' leads out of the data folder (a symbolic link to " + full.string() + ")");
   return (dir / path).string();
@@ -56,16 +56,16 @@ std::vector<std::string> sorted_subfolders(const fs::path& dir) {
 int64_t class_index(const std::vector<std::string>& classes, const std::string& name,
                     const std::string& where) {
   const auto it = std::find(classes.begin(), classes.end(), name);
-  require(it != classes.end(), where,
-          "class '" + name + "' is not among the training classes (" +
-              std::to_string(classes.size()) + ": " + classes.front() + ", ...)");
+  REFF_REQUIRE(it != classes.end(), where,
+               "class '" + name + "' is not among the training classes (" +
+                   std::to_string(classes.size()) + ": " + classes.front() + ", ...)");
   return it - classes.begin();
 }
 
 void require_classes(const std::vector<std::string>& classes, const std::string& where) {
-  require(classes.size() >= 2, where,
-          "holds " + std::to_string(classes.size()) +
-              " class: a classifier needs at least two (one folder or label per class)");
+  REFF_REQUIRE(classes.size() >= 2, where,
+               "holds " + std::to_string(classes.size()) +
+                   " class: a classifier needs at least two (one folder or label per class)");
 }
 
 // Where one folder of <class>/<image> keeps its images and masks, relative to the data folder.
@@ -89,7 +89,8 @@ std::string imagefolder_mask(const fs::path& dir, const ClassFolders& folders,
   for (const char* ext : {".png", ".json"}) {
     const auto relative = base.string() + ext;
     if (!fs::exists(dir / relative)) continue;
-    require(found.empty(), (dir / base).string(), "has both a .png and a .json mask: keep one");
+    REFF_REQUIRE(found.empty(), (dir / base).string(),
+                 "has both a .png and a .json mask: keep one");
     found = inside(dir, relative, (dir / relative).string());
   }
   if (found.empty() && coco != nullptr && coco->holds(name)) found = (dir / folders.coco).string();
@@ -116,10 +117,10 @@ std::vector<FolderImage> list_class_folders(const fs::path& dir, const ClassFold
     for (const auto& file : files) {
       const auto name = (fs::path(folders.images) / class_name / file).lexically_normal().string();
       const auto stem_path = fs::path(class_name) / file.stem();
-      require(stems.insert(stem_path.string()).second, (dir / name).string(),
-              "another image of " + class_name +
-                  " has the same name before its extension, so "
-                  "their masks would be one file");
+      REFF_REQUIRE(stems.insert(stem_path.string()).second, (dir / name).string(),
+                   "another image of " + class_name +
+                       " has the same name before its extension, so "
+                       "their masks would be one file");
       images.push_back({inside(dir, name, (dir / name).string()), name,
                         imagefolder_mask(dir, folders, name, stem_path, coco.get()), label, -1});
     }
@@ -130,9 +131,9 @@ std::vector<FolderImage> list_class_folders(const fs::path& dir, const ClassFold
 FolderListing list_imagefolder(const fs::path& dir) {
   FolderListing listing;
   listing.layout = "imagefolder";
-  require(fs::is_directory(dir / "train"), dir.string(),
-          "holds neither labels.csv nor a train/ folder of <class>/<image> (see `reff data "
-          "layout-example --dataset folder`)");
+  REFF_REQUIRE(fs::is_directory(dir / "train"), dir.string(),
+               "holds neither labels.csv nor a train/ folder of <class>/<image> (see `reff data "
+               "layout-example --dataset folder`)");
   listing.classes = sorted_subfolders(dir / "train");
   require_classes(listing.classes, (dir / "train").string());
   listing.train = list_class_folders(dir, split_folders("train"), listing.classes);
@@ -147,14 +148,14 @@ struct CsvColumns {
 
 CsvColumns csv_columns(const CsvTable& table, const std::string& where) {
   for (const auto& name : table.header) {
-    require(
+    REFF_REQUIRE(
         name == "image" || name == "label" || name == "split" || name == "mask" || name == "group",
         where, "column '" + name + "' is not one of image, label, split, mask, group");
   }
   const CsvColumns columns{table.column("image"), table.column("label"), table.column("split"),
                            table.column("mask"), table.column("group")};
-  require(columns.image >= 0 && columns.label >= 0, where,
-          "needs the columns image and label (header: image,label[,split][,mask][,group])");
+  REFF_REQUIRE(columns.image >= 0 && columns.label >= 0, where,
+               "needs the columns image and label (header: image,label[,split][,mask][,group])");
   return columns;
 }
 
@@ -170,9 +171,9 @@ FolderListing list_csv(const fs::path& dir) {
   std::set<std::string> train_classes, groups;
   for (size_t r = 0; r < table.rows.size(); ++r) {
     const auto split = field(r, columns.split);
-    require(split.empty() || split == "train" || split == "val" || split == "test",
-            csv + ":" + std::to_string(table.lines[r]),
-            "split '" + split + "' is not train, val or test");
+    REFF_REQUIRE(split.empty() || split == "train" || split == "val" || split == "test",
+                 csv + ":" + std::to_string(table.lines[r]),
+                 "split '" + split + "' is not train, val or test");
     if (split.empty() || split == "train") train_classes.insert(field(r, columns.label));
     if (columns.group >= 0) groups.insert(field(r, columns.group));
   }
@@ -186,12 +187,12 @@ FolderListing list_csv(const fs::path& dir) {
     const auto name = field(r, columns.image);
     FolderImage image{inside(dir, name, where), name, "",
                       class_index(listing.classes, field(r, columns.label), where), -1};
-    require(seen.insert(fs::path(name).lexically_normal()).second, where,
-            "image " + name + " is listed twice");
-    require(fs::is_regular_file(image.image), where, "image " + image.image + " not found");
+    REFF_REQUIRE(seen.insert(fs::path(name).lexically_normal()).second, where,
+                 "image " + name + " is listed twice");
+    REFF_REQUIRE(fs::is_regular_file(image.image), where, "image " + image.image + " not found");
     if (const auto mask = field(r, columns.mask); !mask.empty()) {
       image.mask = inside(dir, mask, where);
-      require(fs::is_regular_file(image.mask), where, "mask " + image.mask + " not found");
+      REFF_REQUIRE(fs::is_regular_file(image.mask), where, "mask " + image.mask + " not found");
     }
     if (columns.group >= 0) {
       const auto g = field(r, columns.group);
@@ -251,12 +252,12 @@ const std::vector<FolderImage>& FolderListing::split(Split split) const {
 }
 
 FolderListing list_folder(const std::string& dir, const SplitOptions& split) {
-  require(fs::is_directory(dir), dir, "folder not found");
+  REFF_REQUIRE(fs::is_directory(dir), dir, "folder not found");
   auto listing = list_any_layout(dir);
   std::vector<int64_t> per_class(listing.classes.size(), 0);
   for (const auto& image : listing.train) ++per_class[static_cast<size_t>(image.label)];
   for (size_t c = 0; c < per_class.size(); ++c) {
-    require(per_class[c] > 0, dir, "class '" + listing.classes[c] + "' has no training image");
+    REFF_REQUIRE(per_class[c] > 0, dir, "class '" + listing.classes[c] + "' has no training image");
   }
   if (listing.val.empty()) split_val_from_train(listing, split);
   return listing;
@@ -265,7 +266,7 @@ FolderListing list_folder(const std::string& dir, const SplitOptions& split) {
 std::vector<FolderImage> list_test_folder(const std::string& dir,
                                           const std::vector<std::string>& classes,
                                           std::vector<std::string>& groups) {
-  require(fs::is_directory(dir), dir, "test folder not found");
+  REFF_REQUIRE(fs::is_directory(dir), dir, "test folder not found");
   const fs::path root(dir);
   FolderListing listing;
   if (fs::exists(root / kCsv) || fs::is_directory(root / "test")) {
@@ -282,7 +283,7 @@ std::vector<FolderImage> list_test_folder(const std::string& dir,
                           listing.classes.end());
     listing.train = list_class_folders(root, {".", "masks", "masks.json"}, listing.classes);
   }
-  require(!listing.train.empty(), dir, "holds no .png or .jpg images");
+  REFF_REQUIRE(!listing.train.empty(), dir, "holds no .png or .jpg images");
   for (auto& image : listing.train) {
     image.label =
         class_index(classes, listing.classes[static_cast<size_t>(image.label)], image.image);

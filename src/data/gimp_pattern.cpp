@@ -20,23 +20,23 @@ uint32_t big_endian(const std::string& bytes, size_t offset) {
 }  // namespace
 
 GimpPattern parse_gimp_pattern(const std::string& bytes, const std::string& where) {
-  require(bytes.size() >= kFixedHeader, where, "too short for a GIMP pattern header");
+  REFF_REQUIRE(bytes.size() >= kFixedHeader, where, "too short for a GIMP pattern header");
   const uint32_t header_size = big_endian(bytes, 0);
   const uint32_t version = big_endian(bytes, 4);
   const uint32_t width = big_endian(bytes, 8);
   const uint32_t height = big_endian(bytes, 12);
   const uint32_t bpp = big_endian(bytes, 16);
-  require(bytes.compare(20, 4, "GPAT") == 0, where, "not a GIMP pattern (magic is not GPAT)");
-  require(version == 1, where, "unsupported pattern version " + std::to_string(version));
-  require(header_size >= kFixedHeader && header_size <= bytes.size(), where,
-          "header size " + std::to_string(header_size) + " outside the file");
-  require(width > 0 && height > 0 && width <= kMaxSide && height <= kMaxSide, where,
-          "bad size " + std::to_string(width) + "x" + std::to_string(height));
-  require(bpp >= 1 && bpp <= 4, where, "bad bytes per pixel " + std::to_string(bpp));
+  REFF_REQUIRE(bytes.compare(20, 4, "GPAT") == 0, where, "not a GIMP pattern (magic is not GPAT)");
+  REFF_REQUIRE(version == 1, where, "unsupported pattern version " + std::to_string(version));
+  REFF_REQUIRE(header_size >= kFixedHeader && header_size <= bytes.size(), where,
+               "header size " + std::to_string(header_size) + " outside the file");
+  REFF_REQUIRE(width > 0 && height > 0 && width <= kMaxSide && height <= kMaxSide, where,
+               "bad size " + std::to_string(width) + "x" + std::to_string(height));
+  REFF_REQUIRE(bpp >= 1 && bpp <= 4, where, "bad bytes per pixel " + std::to_string(bpp));
   const uint64_t pixel_bytes = uint64_t{width} * height * bpp;
-  require(bytes.size() - header_size >= pixel_bytes, where,
-          "truncated: " + std::to_string(pixel_bytes) + " pixel bytes expected, " +
-              std::to_string(bytes.size() - header_size) + " present");
+  REFF_REQUIRE(bytes.size() - header_size >= pixel_bytes, where,
+               "truncated: " + std::to_string(pixel_bytes) + " pixel bytes expected, " +
+                   std::to_string(bytes.size() - header_size) + " present");
 
   GimpPattern pattern;
   const auto name_end = bytes.find('\0', kFixedHeader);
@@ -58,7 +58,7 @@ GimpPattern parse_gimp_pattern(const std::string& bytes, const std::string& wher
 
 GimpPattern read_gimp_pattern(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, std::string("cannot open (") + std::strerror(errno) + ")");
+  REFF_REQUIRE(in.good(), path, std::string("cannot open (") + std::strerror(errno) + ")");
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return parse_gimp_pattern(bytes.str(), path);

@@ -51,29 +51,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 torch::Tensor read_idx(const std::string& path) {
   GzFile in(path, "rb");
-  require(in.file != nullptr, path, std::string("cannot open (") + std::strerror(errno) + ")");
+  REFF_REQUIRE(in.file != nullptr, path, std::string("cannot open (") + std::strerror(errno) + ")");
 
   std::array<uint8_t, 4> magic{};
-  require(read_bytes(in, magic.data(), 4, path) == 4, path, "truncated: no IDX header");
-  require(magic[0] == 0 && magic[1] == 0, path, "not an IDX file (bad magic number)");
-  require(
+  REFF_REQUIRE(read_bytes(in, magic.data(), 4, path) == 4, path, "truncated: no IDX header");
+  REFF_REQUIRE(magic[0] == 0 && magic[1] == 0, path, "not an IDX file (bad magic number)");
+  REFF_REQUIRE(
       magic[2] == kUnsignedByte, path,
       "unsupported IDX value type " + std::to_string(magic[2]) + " (expected 8, unsigned byte)");
   const int ndims = magic[3];
-  require(ndims >= 1 && ndims <= kMaxDims, path,
-          "bad IDX dimension count " + std::to_string(ndims) + " (expected 1 to 4)");
+  REFF_REQUIRE(ndims >= 1 && ndims <= kMaxDims, path,
+               "bad IDX dimension count " + std::to_string(ndims) + " (expected 1 to 4)");
 
   std::array<uint8_t, 4 * kMaxDims> header{};
-  require(read_bytes(in, header.data(), 4 * ndims, path) == size_t(4 * ndims), path,
-          "truncated IDX header");
+  REFF_REQUIRE(read_bytes(in, header.data(), 4 * ndims, path) == size_t(4 * ndims), path,
+               "truncated IDX header");
   std::vector<int64_t> dims;
   uint64_t count = 1;
   for (int d = 0; d < ndims; ++d) {
     const uint32_t size = big_endian(header.data() + 4 * d);
-    require(size > 0, path, "IDX dimension " + std::to_string(d) + " is zero");
+    REFF_REQUIRE(size > 0, path, "IDX dimension " + std::to_string(d) + " is zero");
     dims.push_back(size);
     count *= size;
-    require(count < (uint64_t{1} << 40), path, "IDX sizes are implausibly large");
+    REFF_REQUIRE(count < (uint64_t{1} << 40), path, "IDX sizes are implausibly large");
   }
 
   // Grow the buffer as data actually arrives, so a lying header cannot allocate terabytes.
@@ -86,12 +86,12 @@ torch::Tensor read_idx(const std::string& path) {
     done += got;
     if (got < chunk) break;
   }
-  require(done == count, path,
-          "truncated: header promises " + std::to_string(count) + " values, file holds " +
-              std::to_string(done));
+  REFF_REQUIRE(done == count, path,
+               "truncated: header promises " + std::to_string(count) + " values, file holds " +
+                   std::to_string(done));
   uint8_t extra = 0;
-  require(read_bytes(in, &extra, 1, path) == 0, path,
-          "longer than its header says (" + std::to_string(count) + " values)");
+  REFF_REQUIRE(read_bytes(in, &extra, 1, path) == 0, path,
+               "longer than its header says (" + std::to_string(count) + " values)");
 
   auto tensor = torch::empty(dims, torch::kUInt8);
   std::memcpy(tensor.data_ptr<uint8_t>(), values.data(), count);
@@ -99,8 +99,8 @@ torch::Tensor read_idx(const std::string& path) {
 }
 
 void write_idx(const std::string& path, const torch::Tensor& values) {
-  require(values.scalar_type() == torch::kUInt8, path, "IDX writer takes uint8 tensors");
-  require(values.dim() >= 1 && values.dim() <= kMaxDims, path, "IDX needs 1 to 4 dimensions");
+  REFF_REQUIRE(values.scalar_type() == torch::kUInt8, path, "IDX writer takes uint8 tensors");
+  REFF_REQUIRE(values.dim() >= 1 && values.dim() <= kMaxDims, path, "IDX needs 1 to 4 dimensions");
   std::vector<uint8_t> bytes = {0, 0, kUnsignedByte, static_cast<uint8_t>(values.dim())};
   for (int64_t size : values.sizes()) {
     for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(uint8_t(uint64_t(size) >> shift));
@@ -109,11 +109,12 @@ void write_idx(const std::string& path, const torch::Tensor& values) {
   bytes.insert(bytes.end(), flat.data_ptr<uint8_t>(), flat.data_ptr<uint8_t>() + flat.numel());
 
   GzFile out(path, ends_with(path, ".gz") ? "wb9" : "wbT");
-  require(out.file != nullptr, path, std::string("cannot write (") + std::strerror(errno) + ")");
-  require(gzwrite(out.file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
-              static_cast<int>(bytes.size()),
-          path, "write failed");
-  require(gzclose(out.file) == Z_OK, path, "write failed");
+  REFF_REQUIRE(out.file != nullptr, path,
+               std::string("cannot write (") + std::strerror(errno) + ")");
+  REFF_REQUIRE(gzwrite(out.file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+                   static_cast<int>(bytes.size()),
+               path, "write failed");
+  REFF_REQUIRE(gzclose(out.file) == Z_OK, path, "write failed");
   out.file = nullptr;
 }
 

@@ -73,7 +73,7 @@ const char* decode_jpeg(std::FILE* file, std::vector<uint8_t>& pixels, int64_t& 
 
 torch::Tensor read_jpeg(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-  require(file != nullptr, path, "cannot open");
+  REFF_REQUIRE(file != nullptr, path, "cannot open");
   std::vector<uint8_t> pixels;
   int64_t width = 0, height = 0;
   JpegErrors errors{};
@@ -116,7 +116,7 @@ torch::Tensor read_image(const std::string& path) {
   unsigned char magic[8] = {};
   {
     std::ifstream in(path, std::ios::binary);
-    require(in.good(), path, "cannot open");
+    REFF_REQUIRE(in.good(), path, "cannot open");
     in.read(reinterpret_cast<char*>(magic), sizeof magic);
   }
   if (png_sig_cmp(magic, 0, sizeof magic) == 0) return read_png(path);
@@ -128,19 +128,19 @@ namespace {
 
 void write_bytes(const std::string& path, const void* bytes, size_t length) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  require(out.good(), path, std::string("cannot write (") + std::strerror(errno) + ")");
+  REFF_REQUIRE(out.good(), path, std::string("cannot write (") + std::strerror(errno) + ")");
   out.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(length));
   out.close();
-  require(out.good(), path, "write failed (disk full?)");
+  REFF_REQUIRE(out.good(), path, "write failed (disk full?)");
 }
 
 }  // namespace
 
 std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& where) {
-  require(image.scalar_type() == torch::kUInt8, where, "PNG writer takes uint8 images");
+  REFF_REQUIRE(image.scalar_type() == torch::kUInt8, where, "PNG writer takes uint8 images");
   torch::Tensor chw = image.dim() == 2 ? image.unsqueeze(0) : image;
-  require(chw.dim() == 3 && (chw.size(0) == 1 || chw.size(0) == 3), where,
-          "PNG writer takes [H, W], [1, H, W] or [3, H, W]");
+  REFF_REQUIRE(chw.dim() == 3 && (chw.size(0) == 1 || chw.size(0) == 3), where,
+               "PNG writer takes [H, W], [1, H, W] or [3, H, W]");
   const auto hwc = chw.permute({1, 2, 0}).contiguous();
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
@@ -148,13 +148,13 @@ std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& w
   png.height = static_cast<png_uint_32>(hwc.size(0));
   png.format = hwc.size(2) == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   png_alloc_size_t length = 0;  // first the size, then the bytes
-  require(png_image_write_to_memory(&png, nullptr, &length, 0, hwc.data_ptr<uint8_t>(), 0,
-                                    nullptr) != 0,
-          where, std::string("PNG encoding failed (") + png.message + ")");
+  REFF_REQUIRE(png_image_write_to_memory(&png, nullptr, &length, 0, hwc.data_ptr<uint8_t>(), 0,
+                                         nullptr) != 0,
+               where, std::string("PNG encoding failed (") + png.message + ")");
   std::vector<uint8_t> bytes(length);
-  require(png_image_write_to_memory(&png, bytes.data(), &length, 0, hwc.data_ptr<uint8_t>(), 0,
-                                    nullptr) != 0,
-          where, std::string("PNG encoding failed (") + png.message + ")");
+  REFF_REQUIRE(png_image_write_to_memory(&png, bytes.data(), &length, 0, hwc.data_ptr<uint8_t>(), 0,
+                                         nullptr) != 0,
+               where, std::string("PNG encoding failed (") + png.message + ")");
   bytes.resize(length);
   return bytes;
 }
@@ -198,8 +198,8 @@ const char* encode_jpeg(const uint8_t* rgb, int64_t width, int64_t height, unsig
 }  // namespace
 
 void write_jpeg(const std::string& path, const torch::Tensor& image) {
-  require(image.scalar_type() == torch::kUInt8 && image.dim() == 3 && image.size(0) == 3, path,
-          "JPEG writer takes uint8 [3, H, W]");
+  REFF_REQUIRE(image.scalar_type() == torch::kUInt8 && image.dim() == 3 && image.size(0) == 3, path,
+               "JPEG writer takes uint8 [3, H, W]");
   const auto hwc = image.permute({1, 2, 0}).contiguous();
   unsigned char* bytes = nullptr;
   unsigned long length = 0;
@@ -207,8 +207,8 @@ void write_jpeg(const std::string& path, const torch::Tensor& image) {
   const char* failure =
       encode_jpeg(hwc.data_ptr<uint8_t>(), hwc.size(1), hwc.size(0), &bytes, &length, errors);
   std::unique_ptr<unsigned char, void (*)(void*)> owned(bytes, std::free);
-  require(failure == nullptr, path,
-          std::string("JPEG encoding failed (") + (failure ? failure : "") + ")");
+  REFF_REQUIRE(failure == nullptr, path,
+               std::string("JPEG encoding failed (") + (failure ? failure : "") + ")");
   write_bytes(path, owned.get(), length);
 }
 

@@ -52,13 +52,13 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::vector<std::s
 ImageTextureBank::ImageTextureBank(std::vector<std::string> names,
                                    std::vector<std::vector<torch::Tensor>> images, bool tileable)
     : names_(std::move(names)), tileable_(tileable) {
-  require(names_.size() == images.size(), "texture bank", "one image list per class name");
+  REFF_REQUIRE(names_.size() == images.size(), "texture bank", "one image list per class name");
   for (size_t c = 0; c < images.size(); ++c) {
-    require(!images[c].empty(), names_[c], "texture class has no images");
+    REFF_REQUIRE(!images[c].empty(), names_[c], "texture class has no images");
     std::vector<torch::Tensor> floats;
     for (const auto& image : images[c]) {
-      require(image.dim() == 3 && image.size(0) == 3, "texture bank",
-              "texture images are [3, H, W]");
+      REFF_REQUIRE(image.dim() == 3 && image.size(0) == 3, "texture bank",
+                   "texture images are [3, H, W]");
       floats.push_back(image.to(torch::kFloat32).div_(255.0).contiguous());
     }
     images_.push_back(std::move(floats));
@@ -96,13 +96,13 @@ const std::vector<std::string> kGimpDigitTextures = {
     "Plant/leaves", "Fabric/burlap", "Stone/pink_marble", "Legacy/redcube",  "Water/pool"};
 
 std::shared_ptr<ImageTextureBank> load_gimp_patterns(const std::string& dir) {
-  require(fs::is_directory(dir), dir, "GIMP pattern folder not found (install gimp-data)");
+  REFF_REQUIRE(fs::is_directory(dir), dir, "GIMP pattern folder not found (install gimp-data)");
   std::vector<std::pair<std::string, torch::Tensor>> patterns;
   for (const auto& path : sorted_files(dir, {".pat"}, /*recursive=*/true)) {
     auto name = fs::relative(path, dir).replace_extension().generic_string();
     patterns.emplace_back(name, read_gimp_pattern(path.string()).pixels);
   }
-  require(!patterns.empty(), dir, "no .pat files");
+  REFF_REQUIRE(!patterns.empty(), dir, "no .pat files");
   // The digit textures first, in kGimpDigitTextures order (when all are present), then the rest.
   auto rank = [](const std::string& name) {
     const auto it = std::find(kGimpDigitTextures.begin(), kGimpDigitTextures.end(), name);
@@ -122,22 +122,23 @@ std::shared_ptr<ImageTextureBank> load_gimp_patterns(const std::string& dir) {
 std::shared_ptr<ImageTextureBank> load_dtd_folder(const std::string& root,
                                                   const DtdFolderOptions& options) {
   const fs::path images_dir = fs::path(root) / "images";
-  require(fs::is_directory(images_dir), images_dir.string(),
-          "not found: a DTD folder holds images/<class>/*.jpg");
-  require(options.max_per_class > 0 && options.max_side > 0, root,
-          "max_per_class and max_side must be positive");
+  REFF_REQUIRE(fs::is_directory(images_dir), images_dir.string(),
+               "not found: a DTD folder holds images/<class>/*.jpg");
+  REFF_REQUIRE(options.max_per_class > 0 && options.max_side > 0, root,
+               "max_per_class and max_side must be positive");
   std::vector<fs::path> class_dirs;
   for (const auto& entry : fs::directory_iterator(images_dir)) {
     if (entry.is_directory()) class_dirs.push_back(entry.path());
   }
   std::sort(class_dirs.begin(), class_dirs.end());
-  require(!class_dirs.empty(), images_dir.string(), "no class folders");
+  REFF_REQUIRE(!class_dirs.empty(), images_dir.string(), "no class folders");
 
   std::vector<std::string> names;
   std::vector<std::vector<torch::Tensor>> images;
   for (const auto& class_dir : class_dirs) {
     auto files = sorted_files(class_dir, {".jpg", ".jpeg", ".png"}, /*recursive=*/false);
-    require(!files.empty(), class_dir.string(), "texture class folder has no .jpg/.png images");
+    REFF_REQUIRE(!files.empty(), class_dir.string(),
+                 "texture class folder has no .jpg/.png images");
     if (static_cast<int64_t>(files.size()) > options.max_per_class) {
       files.resize(options.max_per_class);
     }

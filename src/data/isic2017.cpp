@@ -30,8 +30,8 @@ bool flag(const std::string& text, const std::string& where) {
     value = std::stod(text, &used);
   } catch (const std::exception&) {
   }
-  require(used == text.size() && (value == 0.0 || value == 1.0), where,
-          "'" + text + "' is not 0 or 1");
+  REFF_REQUIRE(used == text.size() && (value == 0.0 || value == 1.0), where,
+               "'" + text + "' is not 0 or 1");
   return value == 1.0;
 }
 
@@ -45,8 +45,8 @@ std::vector<LabelledImage> isic2017_files(const std::string& dir, Split split) {
   std::string line;
   std::getline(in, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  require(line == "image_id,melanoma,seborrheic_keratosis", csv + ":1",
-          "expected the header image_id,melanoma,seborrheic_keratosis");
+  REFF_REQUIRE(line == "image_id,melanoma,seborrheic_keratosis", csv + ":1",
+               "expected the header image_id,melanoma,seborrheic_keratosis");
   std::vector<LabelledImage> files;
   for (int number = 2; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -54,13 +54,13 @@ std::vector<LabelledImage> isic2017_files(const std::string& dir, Split split) {
     const auto where = csv + ":" + std::to_string(number);
     std::stringstream fields(line);
     std::string id, melanoma, keratosis, extra;
-    require(std::getline(fields, id, ',') && std::getline(fields, melanoma, ',') &&
-                std::getline(fields, keratosis, ',') && !std::getline(fields, extra, ','),
-            where, "expected image_id,melanoma,seborrheic_keratosis");
-    require(!id.empty() && id.find_first_of("/\\") == std::string::npos && id[0] != '.', where,
-            "'" + id + "' is not an image id");
+    REFF_REQUIRE(std::getline(fields, id, ',') && std::getline(fields, melanoma, ',') &&
+                     std::getline(fields, keratosis, ',') && !std::getline(fields, extra, ','),
+                 where, "expected image_id,melanoma,seborrheic_keratosis");
+    REFF_REQUIRE(!id.empty() && id.find_first_of("/\\") == std::string::npos && id[0] != '.', where,
+                 "'" + id + "' is not an image id");
     const bool is_melanoma = flag(melanoma, where), is_keratosis = flag(keratosis, where);
-    require(!(is_melanoma && is_keratosis), where, "both melanoma and seborrheic keratosis");
+    REFF_REQUIRE(!(is_melanoma && is_keratosis), where, "both melanoma and seborrheic keratosis");
     LabelledImage file{prefix + "_Data/" + id + ".jpg",
                        prefix + "_Part1_GroundTruth/" + id + "_segmentation.png",
                        is_melanoma    ? 1
@@ -70,7 +70,7 @@ std::vector<LabelledImage> isic2017_files(const std::string& dir, Split split) {
     require_file(file.mask, "the lesion segmentation of " + id, kName);
     files.push_back(std::move(file));
   }
-  require(!files.empty(), csv, "lists no images");
+  REFF_REQUIRE(!files.empty(), csv, "lists no images");
   return files;
 }
 

@@ -29,8 +29,8 @@ torch::Tensor relevant_pixels(const torch::Tensor& mask, MaskEncoding encoding) 
 }  // namespace
 
 void require_file(const std::string& path, const std::string& what, const std::string& data_set) {
-  require(std::filesystem::is_regular_file(path), path,
-          "expected " + what + " (is the folder given the " + data_set + " layout?)");
+  REFF_REQUIRE(std::filesystem::is_regular_file(path), path,
+               "expected " + what + " (is the folder given the " + data_set + " layout?)");
 }
 
 TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int64_t size,
@@ -38,19 +38,19 @@ TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int6
   return load_labelled_images(files, size, [&](size_t i, int64_t height, int64_t width) {
     const auto& file = files[i];
     const auto mask = read_image(file.mask)[0];
-    require(mask.size(0) == height && mask.size(1) == width, file.mask,
-            "is " + std::to_string(mask.size(1)) + "x" + std::to_string(mask.size(0)) +
-                " but its image " + file.image + " is " + std::to_string(width) + "x" +
-                std::to_string(height));
+    REFF_REQUIRE(mask.size(0) == height && mask.size(1) == width, file.mask,
+                 "is " + std::to_string(mask.size(1)) + "x" + std::to_string(mask.size(0)) +
+                     " but its image " + file.image + " is " + std::to_string(width) + "x" +
+                     std::to_string(height));
     return relevant_pixels(mask, encoding);
   });
 }
 
 TensorDataset load_labelled_images(const std::vector<LabelledImage>& files, int64_t size,
                                    const RelevantPixels& relevant) {
-  require(size >= 8 && size <= 4096, "--image-size", "must be in [8, 4096]");
+  REFF_REQUIRE(size >= 8 && size <= 4096, "--image-size", "must be in [8, 4096]");
   const auto n = static_cast<int64_t>(files.size());
-  require(n > 0, "data set", "no images listed");
+  REFF_REQUIRE(n > 0, "data set", "no images listed");
   auto images = torch::empty({n, 3, size, size}, torch::kUInt8);
   auto masks = torch::zeros({n, size, size}, torch::kUInt8);
   auto labels = torch::empty({n}, torch::kInt64);

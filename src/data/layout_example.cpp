@@ -53,7 +53,7 @@ void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   out.close();
-  require(out.good(), path.string(), "cannot write");
+  REFF_REQUIRE(out.good(), path.string(), "cannot write");
 }
 
 void write_isic2017(const fs::path& dir, Rng& rng) {
@@ -208,21 +208,21 @@ void write_own_folder(const fs::path& dir, Rng& rng, int count) {
 
 void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed,
                           int64_t per_class) {
-  require(dataset == "isic2017" || dataset == "pets" || dataset == "folder", "--dataset",
-          "'" + dataset + "' is not one of isic2017, pets, folder");
+  REFF_REQUIRE(dataset == "isic2017" || dataset == "pets" || dataset == "folder", "--dataset",
+               "'" + dataset + "' is not one of isic2017, pets, folder");
   std::error_code error;
   fs::create_directories(dir, error);
-  require(!error, dir, "cannot create the folder (" + error.message() + ")");
-  require(!fs::exists(fs::path(dir) / "images") && !fs::exists(fs::path(dir) / "train") &&
-              !fs::exists(fs::path(dir) / "ISIC-2017_Training_Part3_GroundTruth.csv"),
-          dir, "already holds a data set; choose an empty folder");
+  REFF_REQUIRE(!error, dir, "cannot create the folder (" + error.message() + ")");
+  REFF_REQUIRE(!fs::exists(fs::path(dir) / "images") && !fs::exists(fs::path(dir) / "train") &&
+                   !fs::exists(fs::path(dir) / "ISIC-2017_Training_Part3_GroundTruth.csv"),
+               dir, "already holds a data set; choose an empty folder");
   Rng rng(seed, 0x1A70);
   if (dataset == "isic2017") {
     write_isic2017(dir, rng);
   } else if (dataset == "pets") {
     write_oxford_pets(dir, rng);
   } else {
-    require(per_class >= 3 && per_class <= 10000, "--count", "must be in [3, 10000]");
+    REFF_REQUIRE(per_class >= 3 && per_class <= 10000, "--count", "must be in [3, 10000]");
     write_own_folder(dir, rng, static_cast<int>(per_class));
   }
 }

@@ -64,7 +64,8 @@ std::vector<MaskCheck> check_masks(const FolderListing& listing, MaskReader& mas
 
 int64_t convert_masks(const FolderListing& listing, MaskReader& masks, const std::string& out,
                       const MaskProgress& progress) {
-  require(!fs::exists(out), out, "already exists; choose a new folder for the converted masks");
+  REFF_REQUIRE(!fs::exists(out), out,
+               "already exists; choose a new folder for the converted masks");
   const auto masked = masked_images(listing);
   std::set<fs::path> targets;
   std::vector<fs::path> paths;
@@ -72,9 +73,9 @@ int64_t convert_masks(const FolderListing& listing, MaskReader& masks, const std
     const auto target = fs::path(split_name(split)) /
                         listing.classes[static_cast<size_t>(image->label)] /
                         (fs::path(image->name).stem().string() + ".png");
-    require(targets.insert(target).second, image->image,
-            "another image of its class and split has the stem " + target.stem().string() +
-                ": their masks would be one file");
+    REFF_REQUIRE(targets.insert(target).second, image->image,
+                 "another image of its class and split has the stem " + target.stem().string() +
+                     ": their masks would be one file");
     paths.push_back(target);
   }
   const auto partial = fs::path(out + ".partial");

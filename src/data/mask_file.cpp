@@ -21,7 +21,7 @@ std::string extension(const std::string& path) {
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, "mask file not found");
+  REFF_REQUIRE(in.good(), path, "mask file not found");
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -30,8 +30,9 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 void MaskOptions::validate() const {
-  require(threshold > 0 && threshold <= 1, "--mask-threshold", "must be in (0, 1]");
-  for (const auto v : values) require(v >= 0 && v <= 255, "--mask-values", "must be in [0, 255]");
+  REFF_REQUIRE(threshold > 0 && threshold <= 1, "--mask-threshold", "must be in (0, 1]");
+  for (const auto v : values)
+    REFF_REQUIRE(v >= 0 && v <= 255, "--mask-values", "must be in [0, 255]");
 }
 
 std::shared_ptr<const CocoFile> MaskReader::coco(const std::string& path) {
@@ -59,14 +60,14 @@ torch::Tensor MaskReader::read(const std::string& mask_path, const std::string& 
     return CocoFile::is_coco(json) ? keep_coco(mask_path, json)->mask(image, height, width)
                                    : labelme_mask(json, height, width, mask_path);
   }
-  require(ext == ".png", mask_path,
-          "a mask is a .png (binary, grayscale or indexed) or a .json "
-          "(labelme or COCO)");
+  REFF_REQUIRE(ext == ".png", mask_path,
+               "a mask is a .png (binary, grayscale or indexed) or a .json "
+               "(labelme or COCO)");
   const auto values = read_png_values(mask_path);
-  require(values.size(0) == height && values.size(1) == width, mask_path,
-          "is " + std::to_string(values.size(1)) + "x" + std::to_string(values.size(0)) +
-              " but its image " + image + " is " + std::to_string(width) + "x" +
-              std::to_string(height));
+  REFF_REQUIRE(values.size(0) == height && values.size(1) == width, mask_path,
+               "is " + std::to_string(values.size(1)) + "x" + std::to_string(values.size(0)) +
+                   " but its image " + image + " is " + std::to_string(width) + "x" +
+                   std::to_string(height));
   if (options_.values.empty()) return values.ge(options_.threshold * 255.0);
   auto relevant = torch::zeros_like(values, torch::kBool);
   for (const auto v : options_.values) relevant.logical_or_(values.eq(v));

@@ -26,12 +26,12 @@ DigitSet load_file_pair(const std::string& dir, const std::string& prefix) {
   const auto labels_path = find_file(dir, prefix + "-labels-idx1-ubyte");
   auto images = read_idx(images_path);
   auto labels = read_idx(labels_path);
-  require(images.dim() == 3, images_path, "expected 3 dimensions (count, rows, columns)");
-  require(labels.dim() == 1, labels_path, "expected 1 dimension (count)");
-  require(
+  REFF_REQUIRE(images.dim() == 3, images_path, "expected 3 dimensions (count, rows, columns)");
+  REFF_REQUIRE(labels.dim() == 1, labels_path, "expected 1 dimension (count)");
+  REFF_REQUIRE(
       images.size(0) == labels.size(0), labels_path,
       std::to_string(labels.size(0)) + " labels for " + std::to_string(images.size(0)) + " images");
-  require(labels.max().item<uint8_t>() < 10, labels_path, "label outside 0..9");
+  REFF_REQUIRE(labels.max().item<uint8_t>() < 10, labels_path, "label outside 0..9");
   return {images, labels.to(torch::kInt64)};
 }
 
@@ -43,7 +43,8 @@ DigitSet subset(const DigitSet& set, const std::vector<int64_t>& indices) {
 }  // namespace
 
 DigitSet load_mnist_split(const std::string& dir, Split split, const SplitOptions& options) {
-  require(options.val_share >= 0.0 && options.val_share < 1.0, "--val-share", "must be in [0, 1)");
+  REFF_REQUIRE(options.val_share >= 0.0 && options.val_share < 1.0, "--val-share",
+               "must be in [0, 1)");
   if (split == Split::test) return load_file_pair(dir, "t10k");
 
   const auto pool = load_file_pair(dir, "train");
@@ -56,7 +57,7 @@ DigitSet load_mnist_split(const std::string& dir, Split split, const SplitOption
   std::vector<int64_t> chosen(split == Split::val ? order.begin() : order.begin() + val_count,
                               split == Split::val ? order.begin() + val_count : order.end());
   std::sort(chosen.begin(), chosen.end());
-  require(!chosen.empty(), dir, "the " + split_name(split) + " split is empty");
+  REFF_REQUIRE(!chosen.empty(), dir, "the " + split_name(split) + " split is empty");
   return subset(pool, chosen);
 }
 

@@ -24,19 +24,19 @@ std::vector<LabelledImage> read_list(const std::string& dir, const std::string& 
     std::stringstream fields(line);
     std::string name;
     int64_t class_id = 0, species = 0, breed = 0;
-    require(static_cast<bool>(fields >> name >> class_id >> species >> breed), where,
-            "expected 'NAME CLASS-ID SPECIES BREED-ID'");
-    require(class_id >= 1 && class_id <= kOxfordPetsClasses, where,
-            "class id " + std::to_string(class_id) + " is not in 1..37");
-    require(name.find_first_of("/\\") == std::string::npos && name[0] != '.', where,
-            "'" + name + "' is not an image name");
+    REFF_REQUIRE(static_cast<bool>(fields >> name >> class_id >> species >> breed), where,
+                 "expected 'NAME CLASS-ID SPECIES BREED-ID'");
+    REFF_REQUIRE(class_id >= 1 && class_id <= kOxfordPetsClasses, where,
+                 "class id " + std::to_string(class_id) + " is not in 1..37");
+    REFF_REQUIRE(name.find_first_of("/\\") == std::string::npos && name[0] != '.', where,
+                 "'" + name + "' is not an image name");
     LabelledImage file{dir + "/images/" + name + ".jpg",
                        dir + "/annotations/trimaps/" + name + ".png", class_id - 1};
     require_file(file.image, "the image of " + name + " listed in " + where, kName);
     require_file(file.mask, "the trimap of " + name, kName);
     files.push_back(std::move(file));
   }
-  require(!files.empty(), list, "lists no images");
+  REFF_REQUIRE(!files.empty(), list, "lists no images");
   return files;
 }
 
@@ -60,8 +60,8 @@ std::vector<LabelledImage> oxford_pets_files(const std::string& dir, Split split
   std::vector<LabelledImage> files;
   for (size_t i = 0; i < all.size(); ++i)
     if (is_val[i] == (split == Split::val)) files.push_back(all[i]);
-  require(!files.empty(), dir + "/annotations/trainval.txt",
-          "too few images for a " + split_name(split) + " split");
+  REFF_REQUIRE(!files.empty(), dir + "/annotations/trainval.txt",
+               "too few images for a " + split_name(split) + " split");
   return files;
 }
 

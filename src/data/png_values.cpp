@@ -73,7 +73,7 @@ const char* decode(MemoryInput& input, std::vector<uint8_t>& rows, std::vector<u
 }  // namespace
 
 torch::Tensor decode_png_values(const std::vector<uint8_t>& bytes, const std::string& where) {
-  require(bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, where, "not a PNG");
+  REFF_REQUIRE(bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, where, "not a PNG");
   MemoryInput input{bytes.data(), bytes.size(), 0, {}};
   std::vector<uint8_t> rows, pixels;
   int64_t width = 0, height = 0;
@@ -84,7 +84,7 @@ torch::Tensor decode_png_values(const std::vector<uint8_t>& bytes, const std::st
 
 torch::Tensor read_png_values(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  require(in.good(), path, "cannot open");
+  REFF_REQUIRE(in.good(), path, "cannot open");
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                    std::istreambuf_iterator<char>());
   return decode_png_values(bytes, path);

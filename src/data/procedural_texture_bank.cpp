@@ -133,8 +133,8 @@ ProceduralTextureBank::ProceduralTextureBank(Colouring colouring) : colouring_(c
 }
 
 torch::Tensor ProceduralTextureBank::sample(int64_t cls, int64_t size, Rng& rng) const {
-  if (cls < 0 || cls >= num_classes())  // per sample: the message is made only on failure
-    throw Error("texture class " + std::to_string(cls) + ": out of range");
+  REFF_REQUIRE(cls >= 0 && cls < num_classes(), "texture class " + std::to_string(cls),
+               "out of range");
   const bool fixed = colouring_ == Colouring::fixed;
   const size_t pattern = fixed ? cls / kColours.size() : cls % kPatterns.size();
   const auto level = intensity(pattern, size, rng).unsqueeze(0);

@@ -10,19 +10,19 @@ namespace {
 
 void require_inside(const torch::Tensor& mask, Point p, const std::string& where) {
   const auto height = double(mask.size(0)), width = double(mask.size(1));
-  require(std::isfinite(p.first) && std::isfinite(p.second) && p.first >= 0 && p.first <= width &&
-              p.second >= 0 && p.second <= height,
-          where,
-          "point (" + std::to_string(p.first) + ", " + std::to_string(p.second) +
-              ") lies outside the " + std::to_string(mask.size(1)) + "x" +
-              std::to_string(mask.size(0)) + " image");
+  REFF_REQUIRE(std::isfinite(p.first) && std::isfinite(p.second) && p.first >= 0 &&
+                   p.first <= width && p.second >= 0 && p.second <= height,
+               where,
+               "point (" + std::to_string(p.first) + ", " + std::to_string(p.second) +
+                   ") lies outside the " + std::to_string(mask.size(1)) + "x" +
+                   std::to_string(mask.size(0)) + " image");
 }
 
 }  // namespace
 
 void fill_polygon(torch::Tensor& mask, const std::vector<Point>& points, const std::string& where) {
-  require(points.size() >= 3, where,
-          "a polygon needs at least 3 points, not " + std::to_string(points.size()));
+  REFF_REQUIRE(points.size() >= 3, where,
+               "a polygon needs at least 3 points, not " + std::to_string(points.size()));
   for (const auto& p : points) require_inside(mask, p, where);
   auto pixels = mask.accessor<bool, 2>();
   const size_t n = points.size();
@@ -66,22 +66,22 @@ void fill_circle(torch::Tensor& mask, Point centre, Point on_rim, const std::str
 
 torch::Tensor decode_rle(const std::vector<int64_t>& counts, int64_t height, int64_t width,
                          const std::string& where) {
-  require(height > 0 && width > 0, where, "RLE size must be positive");
+  REFF_REQUIRE(height > 0 && width > 0, where, "RLE size must be positive");
   const int64_t total = height * width;
   // Column-major: run positions index x * height + y, the transpose of [H, W].
   auto transposed = torch::zeros({width, height}, torch::kBool);
   auto flat = transposed.view({-1});
   int64_t at = 0;
   for (size_t i = 0; i < counts.size(); ++i) {
-    require(counts[i] >= 0 && counts[i] <= total - at, where,
-            "RLE counts do not sum to height x width (" + std::to_string(height) + " x " +
-                std::to_string(width) + ")");
+    REFF_REQUIRE(counts[i] >= 0 && counts[i] <= total - at, where,
+                 "RLE counts do not sum to height x width (" + std::to_string(height) + " x " +
+                     std::to_string(width) + ")");
     if (i % 2 == 1) flat.slice(0, at, at + counts[i]).fill_(true);
     at += counts[i];
   }
-  require(at == total, where,
-          "RLE counts sum to " + std::to_string(at) + ", not height x width (" +
-              std::to_string(height) + " x " + std::to_string(width) + ")");
+  REFF_REQUIRE(at == total, where,
+               "RLE counts sum to " + std::to_string(at) + ", not height x width (" +
+                   std::to_string(height) + " x " + std::to_string(width) + ")");
   return transposed.t().contiguous();
 }
 
@@ -96,10 +96,10 @@ std::vector<int64_t> parse_rle_string(const std::string& counts, const std::stri
     int shift = 0;
     bool more = true;
     while (more) {
-      require(p < counts.size(), where, "RLE string ends inside a count");
+      REFF_REQUIRE(p < counts.size(), where, "RLE string ends inside a count");
       const int c = static_cast<unsigned char>(counts[p]) - 48;
-      require(c >= 0 && c < 64, where, "RLE string holds a character outside '0'..'o'");
-      require(shift <= 50, where, "RLE count too large");
+      REFF_REQUIRE(c >= 0 && c < 64, where, "RLE string holds a character outside '0'..'o'");
+      REFF_REQUIRE(shift <= 50, where, "RLE count too large");
       x |= int64_t(c & 0x1f) << shift;
       more = (c & 0x20) != 0;
       ++p;

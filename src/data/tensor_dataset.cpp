@@ -22,16 +22,17 @@ TensorDataset::TensorDataset(torch::Tensor images, torch::Tensor labels, torch::
       labels_(std::move(labels)),
       masks_(std::move(masks)),
       has_mask_(std::move(has_mask)) {
-  require(images_.dim() == 4 && images_.size(1) == 3 && images_.scalar_type() == torch::kUInt8,
-          "dataset", "images must be uint8 [N, 3, H, W]");
+  REFF_REQUIRE(images_.dim() == 4 && images_.size(1) == 3 && images_.scalar_type() == torch::kUInt8,
+               "dataset", "images must be uint8 [N, 3, H, W]");
   const int64_t n = images_.size(0);
-  require(labels_.sizes() == torch::IntArrayRef{n}, "dataset", "one label per image expected");
-  require(masks_.dim() == 3 && masks_.size(0) == n && masks_.size(1) == images_.size(2) &&
-              masks_.size(2) == images_.size(3),
-          "dataset",
-          "mask size " + c10::str(masks_.sizes()) + " differs from the images' " +
-              c10::str(images_.sizes()));
-  require(has_mask_.sizes() == torch::IntArrayRef{n}, "dataset", "one has-mask flag per image");
+  REFF_REQUIRE(labels_.sizes() == torch::IntArrayRef{n}, "dataset", "one label per image expected");
+  REFF_REQUIRE(masks_.dim() == 3 && masks_.size(0) == n && masks_.size(1) == images_.size(2) &&
+                   masks_.size(2) == images_.size(3),
+               "dataset",
+               "mask size " + c10::str(masks_.sizes()) + " differs from the images' " +
+                   c10::str(images_.sizes()));
+  REFF_REQUIRE(has_mask_.sizes() == torch::IntArrayRef{n}, "dataset",
+               "one has-mask flag per image");
   labels_ = labels_.to(torch::kInt64);
   has_mask_ = has_mask_.to(torch::kBool);
 }
@@ -90,7 +91,7 @@ TensorDataset TensorDataset::with_annotations(const std::vector<int64_t>& annota
   auto in_d1 = torch::zeros({size()}, torch::kBool);
   if (!annotated.empty()) in_d1.index_fill_(0, torch::tensor(annotated, torch::kInt64), true);
   if (!pseudo.defined()) return TensorDataset(images_, labels_, masks_, in_d1 & has_mask_);
-  require(
+  REFF_REQUIRE(
       pseudo.dim() == 3 && pseudo.size(0) == size() && pseudo.size(1) == masks_.size(1) &&
           pseudo.size(2) == masks_.size(2),
       "pseudo-annotations",

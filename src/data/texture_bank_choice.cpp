@@ -13,11 +13,12 @@ std::shared_ptr<const TextureBank> open_texture_bank(const TextureSource& source
     return load_gimp_patterns(source.path.empty() ? kGimpPatternDir : source.path);
   }
   if (source.kind == "dtd") {
-    require(!source.path.empty(), "--texture-dir", "the dtd bank needs the DTD folder's path");
+    REFF_REQUIRE(!source.path.empty(), "--texture-dir", "the dtd bank needs the DTD folder's path");
     return load_dtd_folder(source.path);
   }
   if (source.kind == "procedural" || source.kind == "varied") {
-    require(source.path.empty(), "--texture-dir", "the " + source.kind + " bank reads no folder");
+    REFF_REQUIRE(source.path.empty(), "--texture-dir",
+                 "the " + source.kind + " bank reads no folder");
     return std::make_shared<ProceduralTextureBank>(source.kind == "varied"
                                                        ? ProceduralTextureBank::Colouring::varied
                                                        : ProceduralTextureBank::Colouring::fixed);

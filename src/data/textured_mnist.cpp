@@ -11,32 +11,33 @@ namespace reff::data {
 namespace F = torch::nn::functional;
 
 void TexturedMnistOptions::validate() const {
-  require(canvas >= 8 && canvas <= 4096, "--canvas",
-          "must be in [8, 4096] pixels, got " + std::to_string(canvas));
-  require(digit_size >= 0, "--digit-size", "must be positive (0: the whole canvas)");
-  require(resolved_digit_size() <= canvas, "--digit-size",
-          "digit (" + std::to_string(resolved_digit_size()) + " px) larger than the canvas (" +
-              std::to_string(canvas) + " px)");
-  require(resolved_digit_size() >= 4, "--digit-size", "must be at least 4 pixels");
-  require(p >= 0.0 && p <= 1.0, "--p", "background randomness must be in [0, 1]");
-  require(q >= 0.0 && q <= 1.0, "--q", "digit-texture randomness must be in [0, 1]");
-  require(luminance_offset >= 0.0 && luminance_offset < 1.0, "--luminance-offset",
-          "must be in [0, 1)");
-  require(mask_threshold > 0.0 && mask_threshold <= 1.0, "--mask-threshold", "must be in (0, 1]");
-  require(max_backgrounds >= 10, "max_backgrounds", "needs at least 10 (one per label)");
+  REFF_REQUIRE(canvas >= 8 && canvas <= 4096, "--canvas",
+               "must be in [8, 4096] pixels, got " + std::to_string(canvas));
+  REFF_REQUIRE(digit_size >= 0, "--digit-size", "must be positive (0: the whole canvas)");
+  REFF_REQUIRE(resolved_digit_size() <= canvas, "--digit-size",
+               "digit (" + std::to_string(resolved_digit_size()) + " px) larger than the canvas (" +
+                   std::to_string(canvas) + " px)");
+  REFF_REQUIRE(resolved_digit_size() >= 4, "--digit-size", "must be at least 4 pixels");
+  REFF_REQUIRE(p >= 0.0 && p <= 1.0, "--p", "background randomness must be in [0, 1]");
+  REFF_REQUIRE(q >= 0.0 && q <= 1.0, "--q", "digit-texture randomness must be in [0, 1]");
+  REFF_REQUIRE(luminance_offset >= 0.0 && luminance_offset < 1.0, "--luminance-offset",
+               "must be in [0, 1)");
+  REFF_REQUIRE(mask_threshold > 0.0 && mask_threshold <= 1.0, "--mask-threshold",
+               "must be in (0, 1]");
+  REFF_REQUIRE(max_backgrounds >= 10, "max_backgrounds", "needs at least 10 (one per label)");
 }
 
 TexturedMnist::TexturedMnist(DigitSet digits, std::shared_ptr<const TextureBank> textures,
                              TexturedMnistOptions options)
     : digits_(std::move(digits)), textures_(std::move(textures)), options_(options) {
   options_.validate();
-  require(digits_.size() > 0, "digits", "the digit set is empty");
-  require(digits_.images.dim() == 3 && digits_.images.scalar_type() == torch::kUInt8, "digits",
-          "images must be uint8 [N, H, W]");
+  REFF_REQUIRE(digits_.size() > 0, "digits", "the digit set is empty");
+  REFF_REQUIRE(digits_.images.dim() == 3 && digits_.images.scalar_type() == torch::kUInt8, "digits",
+               "images must be uint8 [N, H, W]");
   num_backgrounds_ = std::min(options_.max_backgrounds, textures_->num_classes() - kDigitTextures);
-  require(num_backgrounds_ >= 10, "textures",
-          "the bank has " + std::to_string(textures_->num_classes()) +
-              " classes; Textured MNIST needs at least 20 (10 digit + 10 background)");
+  REFF_REQUIRE(num_backgrounds_ >= 10, "textures",
+               "the bank has " + std::to_string(textures_->num_classes()) +
+                   " classes; Textured MNIST needs at least 20 (10 digit + 10 background)");
   order_.resize(digits_.size());
   std::iota(order_.begin(), order_.end(), 0);
   Rng rng(options_.seed, /*stream=*/~uint64_t{0});
@@ -54,7 +55,7 @@ torch::Tensor TexturedMnist::patch(int64_t cls, int64_t size, Rng& rng) const {
 }
 
 TexturedDigit TexturedMnist::get(int64_t i) const {
-  if (i < 0) throw Error("sample index " + std::to_string(i) + ": must be non-negative");
+  REFF_REQUIRE(i >= 0, "sample index " + std::to_string(i), "must be non-negative");
   Rng rng(options_.seed, static_cast<uint64_t>(i));
   TexturedDigit out;
   out.source_index = order_[i % order_.size()];

@@ -28,7 +28,7 @@ std::string numbered(int64_t i, const char* folder) {
 // True when `dir` may be replaced: absent, empty, or a set this writer made.
 bool replaceable(const fs::path& dir) {
   if (!fs::exists(dir)) return true;
-  require(fs::is_directory(dir), dir.string(), "exists and is not a folder");
+  REFF_REQUIRE(fs::is_directory(dir), dir.string(), "exists and is not a folder");
   if (fs::is_empty(dir)) return true;
   std::ifstream in(dir / "manifest.json");
   if (!in) return false;
@@ -40,7 +40,7 @@ void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   out.close();
-  require(out.good(), path.string(), "write failed (disk full?)");
+  REFF_REQUIRE(out.good(), path.string(), "write failed (disk full?)");
 }
 
 nlohmann::json manifest_of(const TexturedMnist& generator, const TexturedMnistFolderOptions& o) {
@@ -93,25 +93,26 @@ torch::Tensor preview(const std::vector<TexturedDigit>& shown) {
 }  // namespace
 
 torch::Tensor contact_sheet(const TexturedMnist& generator, int64_t count) {
-  require(count > 0, "contact sheet", "needs at least one sample");
+  REFF_REQUIRE(count > 0, "contact sheet", "needs at least one sample");
   return preview(generator.generate(0, count));
 }
 
 void write_textured_mnist_folder(const TexturedMnist& generator, const std::string& dir_name,
                                  const TexturedMnistFolderOptions& options) {
-  require(options.count > 0, "--count", "must be positive");
+  REFF_REQUIRE(options.count > 0, "--count", "must be positive");
   const fs::path dir = fs::absolute(dir_name).lexically_normal();
-  require(replaceable(dir), dir.string(),
-          "exists and is not a Textured MNIST set made by reff; refusing to overwrite it");
+  REFF_REQUIRE(replaceable(dir), dir.string(),
+               "exists and is not a Textured MNIST set made by reff; refusing to overwrite it");
   const fs::path parent = dir.parent_path();
   std::error_code error;
   fs::create_directories(parent, error);
-  require(!error, parent.string(), "cannot create the output folder (" + error.message() + ")");
+  REFF_REQUIRE(!error, parent.string(),
+               "cannot create the output folder (" + error.message() + ")");
   const fs::path staging =
       parent / ("." + dir.filename().string() + ".partial-" + std::to_string(::getpid()));
   fs::remove_all(staging, error);
-  require(fs::create_directory(staging, error) && !error, parent.string(),
-          "cannot write in the output folder (" + (error ? error.message() : "exists") + ")");
+  REFF_REQUIRE(fs::create_directory(staging, error) && !error, parent.string(),
+               "cannot write in the output folder (" + (error ? error.message() : "exists") + ")");
 
   try {
     fs::create_directory(staging / "images");

@@ -18,10 +18,10 @@ int parse_int(const std::string& name, const std::string& text, int low, int hig
   } catch (const std::exception&) {
     used = 0;
   }
-  require(used > 0 && used == text.size(), name, "'" + text + "' is not an integer");
-  require(value >= low && value <= high, name,
-          std::to_string(value) + " is outside [" + std::to_string(low) + ", " +
-              std::to_string(high) + "]");
+  REFF_REQUIRE(used > 0 && used == text.size(), name, "'" + text + "' is not an integer");
+  REFF_REQUIRE(value >= low && value <= high, name,
+               std::to_string(value) + " is outside [" + std::to_string(low) + ", " +
+                   std::to_string(high) + "]");
   return static_cast<int>(value);
 }
 
@@ -44,8 +44,8 @@ std::optional<LaunchEnvironment> read_ranks(const Getter& get, const Names& name
   const auto rank = get(names.rank);
   const auto size = get(names.size);
   if (!rank && !size) return std::nullopt;
-  require(rank.has_value(), names.rank, std::string("is not set but ") + names.size + " is");
-  require(size.has_value(), names.size, std::string("is not set but ") + names.rank + " is");
+  REFF_REQUIRE(rank.has_value(), names.rank, std::string("is not set but ") + names.size + " is");
+  REFF_REQUIRE(size.has_value(), names.size, std::string("is not set but ") + names.rank + " is");
   constexpr int kMax = 1 << 20;
   LaunchEnvironment env;
   env.launcher = names.launcher;
@@ -71,10 +71,10 @@ std::string first_slurm_host(const std::string& node_list) {
   const auto bracket = node_list.find('[');
   if (bracket == std::string::npos || bracket > first.size()) return first;
   const auto close = node_list.find(']', bracket);
-  require(close != std::string::npos, "SLURM_STEP_NODELIST", "'" + node_list + "' has no ']'");
+  REFF_REQUIRE(close != std::string::npos, "SLURM_STEP_NODELIST", "'" + node_list + "' has no ']'");
   const auto range = node_list.substr(bracket + 1, close - bracket - 1);
   const auto number = range.substr(0, range.find_first_of("-,"));
-  require(!number.empty(), "SLURM_STEP_NODELIST", "'" + node_list + "' has an empty range");
+  REFF_REQUIRE(!number.empty(), "SLURM_STEP_NODELIST", "'" + node_list + "' has an empty range");
   return node_list.substr(0, bracket) + number;
 }
 
@@ -102,7 +102,7 @@ LaunchEnvironment read_launch_environment(const Getter& get) {
   if (!env) env = read_ranks(get, kOpenMpi);
   if (!env) return {};
   if (master_addr) {
-    require(!master_addr->empty(), "MASTER_ADDR", "is empty");
+    REFF_REQUIRE(!master_addr->empty(), "MASTER_ADDR", "is empty");
     env->master_addr = *master_addr;
   } else if (!master_known && env->world_size > env->local_world_size) {
     throw Error("MASTER_ADDR: not set, and the run spans several machines (" +

@@ -56,12 +56,12 @@ std::string chosen_backend(const std::string& requested) {
 #ifdef USE_C10D_NCCL
   if (requested == "auto" && torch::cuda::is_available()) return "nccl";
 #else
-  require(requested != "nccl", "--dist-backend",
-          "nccl needs a build against a CUDA LibTorch with NCCL (this one has none)");
+  REFF_REQUIRE(requested != "nccl", "--dist-backend",
+               "nccl needs a build against a CUDA LibTorch with NCCL (this one has none)");
 #endif
 #ifndef USE_C10D_GLOO
-  require(requested != "gloo" && requested != "auto", "--dist-backend",
-          "gloo: this LibTorch was built without it (USE_C10D_GLOO)");
+  REFF_REQUIRE(requested != "gloo" && requested != "auto", "--dist-backend",
+               "gloo: this LibTorch was built without it (USE_C10D_GLOO)");
 #endif
   return requested == "auto" ? "gloo" : requested;
 }
@@ -129,8 +129,8 @@ struct Group::State {
 };
 
 Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
-  require(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
-          "--dist-backend", "'" + options.backend + "' is not one of auto, gloo, nccl");
+  REFF_REQUIRE(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
+               "--dist-backend", "'" + options.backend + "' is not one of auto, gloo, nccl");
   Group group;
   group.env_ = env;
   if (!env.distributed()) return group;
@@ -152,10 +152,11 @@ Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
 #ifdef USE_C10D_NCCL
     if (backend == "nccl") {
       const auto gpus = static_cast<int>(torch::cuda::device_count());
-      require(env.local_world_size <= gpus, "--dist-backend",
-              "nccl needs a GPU of its own per process: " + std::to_string(env.local_world_size) +
-                  " processes on this machine, " + std::to_string(gpus) +
-                  " GPU(s); use --dist-backend gloo (or fewer processes)");
+      REFF_REQUIRE(
+          env.local_world_size <= gpus, "--dist-backend",
+          "nccl needs a GPU of its own per process: " + std::to_string(env.local_world_size) +
+              " processes on this machine, " + std::to_string(gpus) +
+              " GPU(s); use --dist-backend gloo (or fewer processes)");
       auto nccl = c10d::ProcessGroupNCCL::Options::create();
       nccl->timeout = timeout;
       state->device = torch::Device(torch::kCUDA, env.local_rank % torch::cuda::device_count());

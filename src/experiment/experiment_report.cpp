@@ -116,13 +116,18 @@ std::string one_line(std::string text) {
   return text;
 }
 
-void markdown_table(std::ostringstream& md, const ExperimentResults& results) {
-  const auto entries = table_entries(results);
+// "| n | Baseline | ReFF | ... |" and its rule: the head of the table and of the pictures' table.
+void table_head(std::ostringstream& md, const ExperimentResults& results) {
   md << "| " << (results.table == Table::table2 ? "n" : "q") << " |";
   for (const auto& m : methods(results)) md << " " << m.label << " |";
   md << "\n|---|";
   for (size_t i = 0; i < methods(results).size(); ++i) md << "---|";
   md << "\n";
+}
+
+void markdown_table(std::ostringstream& md, const ExperimentResults& results) {
+  const auto entries = table_entries(results);
+  table_head(md, results);
   for (const auto& row : rows(results)) {
     const auto found = entries.find(row);
     double best = -1;
@@ -196,7 +201,7 @@ std::map<std::string, std::map<std::string, Aggregate>> table_entries(
     const auto targets =
         every_row ? rows(results) : std::vector<std::string>{row_label(results.table, cell)};
     for (const auto& row : targets) {
-      if (outcome.status == "done") {
+      if (outcome.status == CellStatus::done) {
         values[row][cell.method].push_back(test_accuracy(outcome, test));
       } else {
         ++failures[row][cell.method];
@@ -214,15 +219,11 @@ std::map<std::string, std::map<std::string, Aggregate>> table_entries(
   return entries;
 }
 
-void write_report(const ExperimentResults& results, const std::string& dir) {
-  const auto test = main_test(results.table);
+namespace {
+
+void write_table(std::ostringstream& md, const ExperimentResults& results) {
   std::string seeds;
   for (auto s : results.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(s);
-  std::ostringstream md;
-  const auto every_cell = all_cells(results);
-  double total_seconds = 0;
-  for (const auto& [cell, outcome] : every_cell) total_seconds += outcome.seconds;
-
   if (results.table == Table::table2) {
     md << "# Table 2: robustness to a spurious background\n\n"
        << "Trained at (p, q) = (0, 1), where the background gives the label away; tested at "
@@ -233,7 +234,7 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
           "of the row. ";
   }
   md << "Preset `" << results.preset.name << "`, seeds " << seeds << "; accuracy in % on the `"
-     << test
+     << main_test(results.table)
      << "` set, mean ± std over the seeds that finished (sample std; a single number: one seed); "
         "the best "
         "of each row in bold; the seed paper's number in brackets. Hyper-parameters chosen on "
@@ -246,20 +247,24 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
   if (results.table == Table::table3) {
     md << "\nThe seed reports q = 1.0 only, and above 99 % for both at every q.\n";
   }
+}
 
-  if (results.table == Table::table2) {  // the same cells on the training distribution
-    md << "\n## Every classifier cell: accuracy (%) at (0, 1) (`iid`) and (1, 1) (`shift`)\n\n"
-       << "On `shift`: the accuracy of the worst class, and, averaged over the four layers, the "
-          "energy pointing game and the share of all-zero maps (docs/metrics.md).\n\n"
-       << "| cell | iid | shift | worst class | energy | zero maps |\n|---|---|---|---|---|---|\n";
-    for (const auto& [cell, outcome] : results.cells) {
-      if (cell.kind != CellKind::classifier || outcome.status != "done") continue;
-      md << "| " << cell.id << " | " << percent(test_accuracy(outcome, "iid")) << " | "
-         << percent(test_accuracy(outcome, "shift")) << " | " << shift_details(outcome, "shift")
-         << " |\n";
-    }
+// table2's classifier cells on the training distribution too, with where they look.
+void write_classifier_cells(std::ostringstream& md, const ExperimentResults& results) {
+  if (results.table != Table::table2) return;
+  md << "\n## Every classifier cell: accuracy (%) at (0, 1) (`iid`) and (1, 1) (`shift`)\n\n"
+     << "On `shift`: the accuracy of the worst class, and, averaged over the four layers, the "
+        "energy pointing game and the share of all-zero maps (docs/metrics.md).\n\n"
+     << "| cell | iid | shift | worst class | energy | zero maps |\n|---|---|---|---|---|---|\n";
+  for (const auto& [cell, outcome] : results.cells) {
+    if (cell.kind != CellKind::classifier || outcome.status != CellStatus::done) continue;
+    md << "| " << cell.id << " | " << percent(test_accuracy(outcome, "iid")) << " | "
+       << percent(test_accuracy(outcome, "shift")) << " | " << shift_details(outcome, "shift")
+       << " |\n";
   }
+}
 
+void write_selection(std::ostringstream& md, const ExperimentResults& results) {
   md << "\n## Hyper-parameters chosen on validation\n\n"
      << "Each value trained once (seed " << results.seeds.front() << ", "
      << (results.table == Table::table2 ? "n = All" : "q = 1.0")
@@ -272,8 +277,8 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
     const bool is_chosen =
         chosen != results.chosen.end() && chosen->second == cell.config.train.lambda;
     md << "| " << cell.method << " | " << number(cell.config.train.lambda) << " | "
-       << outcome.status << " | ";
-    if (outcome.status == "done") {
+       << enum_name(outcome.status) << " | ";
+    if (outcome.status == CellStatus::done) {
       const auto s = summarise_run(outcome.result);
       md << percent(s.val_accuracy) << " | " << std::to_string(s.val_mass_inside).substr(0, 5);
     } else {
@@ -281,43 +286,43 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
     }
     md << " | " << (is_chosen ? "**yes**" : "") << " |\n";
   }
+}
 
+void write_annotators(std::ostringstream& md, const ExperimentResults& results) {
   bool annotators = false;
   for (const auto& [cell, outcome] : results.cells) annotators |= cell.kind == CellKind::annotator;
-  if (annotators) {
-    md << "\n## Pseudo-annotators: G(x) against the true masks on held-out val images\n\n"
-       << "| annotator | status | IoU | Dice | seconds |\n|---|---|---|---|---|\n";
-    for (const auto& [cell, outcome] : results.cells) {
-      if (cell.kind != CellKind::annotator) continue;
-      md << "| " << cell.id << " | " << outcome.status << " | ";
-      if (outcome.status == "done") {
-        md << std::to_string(outcome.result.value("iou", 0.0)).substr(0, 5) << " | "
-           << std::to_string(outcome.result.value("dice", 0.0)).substr(0, 5);
-      } else {
-        md << "- | -";
-      }
-      md << " | " << int64_t(outcome.seconds) << " |\n";
+  if (!annotators) return;
+  md << "\n## Pseudo-annotators: G(x) against the true masks on held-out val images\n\n"
+     << "| annotator | status | IoU | Dice | seconds |\n|---|---|---|---|---|\n";
+  for (const auto& [cell, outcome] : results.cells) {
+    if (cell.kind != CellKind::annotator) continue;
+    md << "| " << cell.id << " | " << enum_name(outcome.status) << " | ";
+    if (outcome.status == CellStatus::done) {
+      md << std::to_string(outcome.result.value("iou", 0.0)).substr(0, 5) << " | "
+         << std::to_string(outcome.result.value("dice", 0.0)).substr(0, 5);
+    } else {
+      md << "- | -";
     }
-    md << "\n![pseudo-annotations](" << kAnnotationsPicture
-       << ")\n\nRows: images x, masks s, then G(x) for each n, largest first (the seed's "
-          "Fig. 2).\n";
+    md << " | " << int64_t(outcome.seconds) << " |\n";
   }
+  md << "\n![pseudo-annotations](" << kAnnotationsPicture
+     << ")\n\nRows: images x, masks s, then G(x) for each n, largest first (the seed's "
+        "Fig. 2).\n";
+}
 
+// A link to the explanations picture of each row and method (the first seed's run).
+void write_pictures(std::ostringstream& md, const ExperimentResults& results) {
   md << "\n## Explanations (the seed's Figs. 3-6), seed " << results.seeds.front() << "\n\n"
      << "Each picture: rows of test samples; columns input, mask, Grad-CAM of the top class at "
-        "layer1..layer4 (ABN: and its attention map M(x)).\n\n| "
-     << (results.table == Table::table2 ? "n" : "q") << " |";
-  for (const auto& m : methods(results)) md << " " << m.label << " |";
-  md << "\n|---|";
-  for (size_t i = 0; i < methods(results).size(); ++i) md << "---|";
-  md << "\n";
+        "layer1..layer4 (ABN: and its attention map M(x)).\n\n";
+  table_head(md, results);
   for (const auto& row : rows(results)) {
     md << "| " << row << " |";
     for (const auto& m : methods(results)) {
       std::string link = "-";
       for (const auto& [cell, outcome] : results.cells) {
         if (cell.kind == CellKind::classifier && cell.method == m.key &&
-            cell.seed == results.seeds.front() && outcome.status == "done" &&
+            cell.seed == results.seeds.front() && outcome.status == CellStatus::done &&
             (row_label(results.table, cell) == row ||
              (results.table == Table::table2 && m.key == "baseline")))
           link = "[png](runs/" + cell.id + "/explanations.png)";
@@ -326,52 +331,57 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
     }
     md << "\n";
   }
+}
 
-  md << "\n## Cells\n\nTime: " << int64_t(total_seconds / 60)
-     << " min in all (wall time of the sessions that finished each cell).\n\n"
-     << "| cell | status | seconds | result |\n|---|---|---|---|\n";
-  std::ostringstream csv;
-  csv << "table,cell,kind,method,row,seed,lambda,status,seconds,val_accuracy,test_accuracy,"
-         "iid_accuracy,iou,error\n";
-  nlohmann::json cells_json = nlohmann::json::array();
-  for (const auto& [cell, outcome] : every_cell) {
-    const bool classifier = cell.kind == CellKind::classifier;
-    const bool done = outcome.status == "done";
-    std::string result = outcome.status == "done" ? "" : one_line(outcome.error);
-    if (done && classifier) {
-      result = "val " + percent(outcome.result["val"]["accuracy"].get<double>()) + ", " + test +
-               " " + percent(test_accuracy(outcome, test));
-    } else if (done) {
-      result = "IoU " + std::to_string(outcome.result.value("iou", 0.0)).substr(0, 5);
-    }
-    md << "| " << cell.id << " | " << outcome.status << " | " << int64_t(outcome.seconds) << " | "
-       << result << " |\n";
-    csv << table_name(results.table) << "," << cell.id << ","
-        << (classifier ? "classifier" : "annotator") << "," << cell.method << ","
-        << row_label(results.table, cell) << "," << cell.seed << ","
-        << number(cell.config.train.lambda) << "," << outcome.status << "," << outcome.seconds
+// Every cell, selection cells first: a line of the report's last table, of cells.csv and of
+// results.json's "cells".
+struct CellRecords {
+  std::ostringstream md, csv;
+  nlohmann::json json = nlohmann::json::array();
+};
+
+void add_cell(CellRecords& records, const ExperimentResults& results, const Cell& cell,
+              const CellOutcome& outcome) {
+  const auto test = main_test(results.table);
+  const bool classifier = cell.kind == CellKind::classifier;
+  const bool done = outcome.status == CellStatus::done;
+  std::string result = done ? "" : one_line(outcome.error);
+  if (done && classifier) {
+    result = "val " + percent(outcome.result["val"]["accuracy"].get<double>()) + ", " + test + " " +
+             percent(test_accuracy(outcome, test));
+  } else if (done) {
+    result = "IoU " + std::to_string(outcome.result.value("iou", 0.0)).substr(0, 5);
+  }
+  records.md << "| " << cell.id << " | " << enum_name(outcome.status) << " | "
+             << int64_t(outcome.seconds) << " | " << result << " |\n";
+  auto& csv = records.csv;
+  csv << table_name(results.table) << "," << cell.id << ","
+      << (classifier ? "classifier" : "annotator") << "," << cell.method << ","
+      << row_label(results.table, cell) << "," << cell.seed << ","
+      << number(cell.config.train.lambda) << "," << enum_name(outcome.status) << ","
+      << outcome.seconds << ",";
+  if (done && classifier) {
+    csv << outcome.result["val"]["accuracy"].get<double>() << "," << test_accuracy(outcome, test)
         << ",";
-    if (done && classifier) {
-      csv << outcome.result["val"]["accuracy"].get<double>() << "," << test_accuracy(outcome, test)
-          << ",";
-      csv << (results.table == Table::table2 ? number(test_accuracy(outcome, "iid")) : "") << ",";
-    } else {
-      csv << ",,,";
-    }
-    csv << (done && !classifier ? number(outcome.result.value("iou", 0.0)) : "") << ","
-        << csv_field(one_line(outcome.error)) << "\n";
-    cells_json.push_back({{"id", cell.id},
+    csv << (results.table == Table::table2 ? number(test_accuracy(outcome, "iid")) : "") << ",";
+  } else {
+    csv << ",,,";
+  }
+  csv << (done && !classifier ? number(outcome.result.value("iou", 0.0)) : "") << ","
+      << csv_field(one_line(outcome.error)) << "\n";
+  records.json.push_back({{"id", cell.id},
                           {"kind", classifier ? "classifier" : "annotator"},
                           {"method", cell.method},
                           {"row", row_label(results.table, cell)},
                           {"seed", cell.seed},
                           {"lambda", cell.config.train.lambda},
-                          {"status", outcome.status},
+                          {"status", enum_name(outcome.status)},
                           {"seconds", outcome.seconds},
                           {"error", outcome.error},
                           {"result", outcome.result}});
-  }
+}
 
+nlohmann::json accuracy_json(const ExperimentResults& results) {
   nlohmann::json table_json;
   for (const auto& [row, entries] : table_entries(results)) {
     for (const auto& [method, a] : entries) {
@@ -379,16 +389,41 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
           {"mean", a.mean}, {"std", a.std}, {"seeds", a.seeds}, {"failed", a.failed}};
     }
   }
+  return table_json;
+}
+
+}  // namespace
+
+void write_report(const ExperimentResults& results, const std::string& dir) {
+  std::ostringstream md;
+  write_table(md, results);
+  write_classifier_cells(md, results);
+  write_selection(md, results);
+  write_annotators(md, results);
+  write_pictures(md, results);
+
+  const auto every_cell = all_cells(results);
+  double total_seconds = 0;
+  for (const auto& [cell, outcome] : every_cell) total_seconds += outcome.seconds;
+  CellRecords records;
+  records.csv << "table,cell,kind,method,row,seed,lambda,status,seconds,val_accuracy,"
+                 "test_accuracy,iid_accuracy,iou,error\n";
+  for (const auto& [cell, outcome] : every_cell) add_cell(records, results, cell, outcome);
+  md << "\n## Cells\n\nTime: " << int64_t(total_seconds / 60)
+     << " min in all (wall time of the sessions that finished each cell).\n\n"
+     << "| cell | status | seconds | result |\n|---|---|---|---|\n"
+     << records.md.str();
+
   write_text_file((fs::path(dir) / kReport).string(), md.str());
-  write_text_file((fs::path(dir) / kCellsCsv).string(), csv.str());
+  write_text_file((fs::path(dir) / kCellsCsv).string(), records.csv.str());
   write_json_file((fs::path(dir) / kResultsJson).string(), {{"table", table_name(results.table)},
                                                             {"preset", results.preset.name},
                                                             {"seeds", results.seeds},
-                                                            {"test", test},
+                                                            {"test", main_test(results.table)},
                                                             {"chosen", results.chosen},
-                                                            {"accuracy", table_json},
+                                                            {"accuracy", accuracy_json(results)},
                                                             {"seconds", total_seconds},
-                                                            {"cells", cells_json}});
+                                                            {"cells", records.json}});
 }
 
 }  // namespace reff::experiment

@@ -31,20 +31,20 @@ CellOutcome read_outcome(const std::string& path) {
   const auto json = read_json_file(path);
   CellOutcome outcome;
   try {
-    outcome.status = json.at("status");
+    outcome.status = parse_enum<CellStatus>(path, json.at("status"));
     outcome.result = json.value("result", nlohmann::json());
     outcome.error = json.value("error", "");
     outcome.seconds = json.value("seconds", 0.0);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": not a cell record (" + e.what() + ")");
   }
-  require(outcome.status == "done" || outcome.status == "failed", path,
-          "status must be done or failed");
+  REFF_REQUIRE(outcome.status == CellStatus::done || outcome.status == CellStatus::failed, path,
+               "status must be done or failed");
   return outcome;
 }
 
 std::string describe(const Cell& cell, const CellOutcome& outcome) {
-  if (outcome.status != "done") return outcome.status + ": " + outcome.error;
+  if (outcome.status != CellStatus::done) return enum_name(outcome.status) + (": " + outcome.error);
   char text[160];
   if (cell.kind == CellKind::annotator) {
     std::snprintf(text, sizeof text, "held-out IoU %.3f", outcome.result.value("iou", 0.0));
@@ -75,9 +75,10 @@ class Session {
         outcome = known->second;
       } else {
         if (fs::exists(record)) outcome = read_outcome(record);
-        if (outcome.status == "missing" || (options_.retry_failed && outcome.status == "failed")) {
+        if (outcome.status == CellStatus::missing ||
+            (options_.retry_failed && outcome.status == CellStatus::failed)) {
           outcome = run_cell(cell, folder, record, all);
-          if (outcome.status != "missing") ++ran;
+          if (outcome.status != CellStatus::missing) ++ran;
         }
       }
       finished_[cell.id] = outcome;
@@ -96,7 +97,8 @@ class Session {
     if (cell.kind == CellKind::classifier && cell.config.annotated.n > 0) {
       const auto dependency = annotator_id(cell, all);
       const auto found = finished_.find(dependency);
-      if (dependency.empty() || found == finished_.end() || found->second.status != "done") {
+      if (dependency.empty() || found == finished_.end() ||
+          found->second.status != CellStatus::done) {
         outcome.error = "its annotator " + dependency + " did not finish";
         return outcome;  // "missing": not recorded, so a later run tries again
       }
@@ -107,20 +109,20 @@ class Session {
     const auto start = std::chrono::steady_clock::now();
     try {
       outcome.result = runner_(cell, folder);
-      outcome.status = "done";
+      outcome.status = CellStatus::done;
     } catch (const train::TrainingInterrupted&) {
       throw;
     } catch (const std::exception& e) {
       // Distributed, the ranks may be out of step after a failure: the experiment stops, the cell
       // stays unrecorded and the same command resumes there.
       if (group.size() > 1) throw;
-      outcome.status = "failed";
+      outcome.status = CellStatus::failed;
       const std::string what = e.what();
       outcome.error = what.substr(0, what.find('\n'));  // LibTorch appends a backtrace
     }
     outcome.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    nlohmann::json json = {{"status", outcome.status},
+    nlohmann::json json = {{"status", enum_name(outcome.status)},
                            {"result", outcome.result},
                            {"error", outcome.error},
                            {"seconds", outcome.seconds},
@@ -152,11 +154,12 @@ void claim_folder(const ExperimentOptions& options) {
                                    {"preset", options.preset.name}};
   if (fs::exists(path)) {
     const auto stored = read_json_file(path);  // every rank checks; rank 0 writes
-    require(stored.value("table", "") == identity["table"] &&
-                stored.value("preset", "") == identity["preset"],
-            options.dir,
-            "holds the experiment " + stored.value("table", std::string("?")) + " with preset " +
-                stored.value("preset", std::string("?")) + "; choose another --out");
+    REFF_REQUIRE(stored.value("table", "") == identity["table"] &&
+                     stored.value("preset", "") == identity["preset"],
+                 options.dir,
+                 "holds the experiment " + stored.value("table", std::string("?")) +
+                     " with preset " + stored.value("preset", std::string("?")) +
+                     "; choose another --out");
   } else if (distributed::world().writes()) {
     write_json_file(path, identity);
   }
@@ -166,7 +169,7 @@ void write_annotations_picture(const ExperimentResults& results, const std::stri
   std::vector<std::pair<int64_t, std::string>> done;  // first seed's, largest n first (Fig. 2)
   for (const auto& [cell, outcome] : results.cells) {
     if (cell.kind == CellKind::annotator && cell.seed == results.seeds.front() &&
-        outcome.status == "done")
+        outcome.status == CellStatus::done)
       done.emplace_back(cell.config.annotated.n, cell_folder(dir, cell.id));
   }
   if (done.empty()) return;
@@ -208,8 +211,8 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   results.table = options.table;
   results.preset = options.preset;
   results.seeds = options.seeds;
-  require(!options.seeds.empty(), "--seeds", "must be at least 1");
-  require(
+  REFF_REQUIRE(!options.seeds.empty(), "--seeds", "must be at least 1");
+  REFF_REQUIRE(
       std::set<uint64_t>(options.seeds.begin(), options.seeds.end()).size() == options.seeds.size(),
       "--seeds", "each seed once");
   const auto lock = lock_if_writer(distributed::world().writes(), options.dir, {kExperimentFile});
@@ -224,7 +227,8 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   results.selection = session.run(selection, selection, results.cells_run);
   std::map<std::string, std::map<double, nlohmann::json>> by_method;
   for (const auto& [cell, outcome] : results.selection) {
-    if (outcome.status == "done") by_method[cell.method][cell.config.train.lambda] = outcome.result;
+    if (outcome.status == CellStatus::done)
+      by_method[cell.method][cell.config.train.lambda] = outcome.result;
   }
   for (const auto& [method, values] : by_method) {
     if (const auto value = choose_value(values)) results.chosen[method] = *value;

@@ -40,12 +40,12 @@ torch::Tensor rectify(const torch::Tensor& map, CamRectifier rectifier) {
 std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::Tensor& classes,
                                     torch::IntArrayRef input_size, const GradCamOptions& options) {
   const auto& logits = forward.logits;
-  require(!forward.features.empty(), "grad_cam", "the model tapped no feature maps");
-  require(logits.requires_grad(), "grad_cam",
-          "the forward pass ran without gradients (NoGradGuard or InferenceMode)");
-  require(classes.dim() == 1 && classes.size(0) == logits.size(0), "grad_cam",
-          "one target class per sample expected");
-  require(input_size.size() == 2, "grad_cam", "input size is (H, W)");
+  REFF_REQUIRE(!forward.features.empty(), "grad_cam", "the model tapped no feature maps");
+  REFF_REQUIRE(logits.requires_grad(), "grad_cam",
+               "the forward pass ran without gradients (NoGradGuard or InferenceMode)");
+  REFF_REQUIRE(classes.dim() == 1 && classes.size(0) == logits.size(0), "grad_cam",
+               "one target class per sample expected");
+  REFF_REQUIRE(input_size.size() == 2, "grad_cam", "input size is (H, W)");
   const auto score = target_score(logits, classes.to(torch::kInt64), options.target);
 
   // One autograd call for every layer.

@@ -49,9 +49,9 @@ int64_t unet_depth(int64_t size) {
 }
 
 UNetGenerator::UNetGenerator(int64_t image_size, int64_t base) : depth_(unet_depth(image_size)) {
-  require(image_size >= 2 && image_size % 2 == 0, "annotator",
-          "image size must be even, got " + std::to_string(image_size));
-  require(base > 0, "annotator", "base channels must be positive");
+  REFF_REQUIRE(image_size >= 2 && image_size % 2 == 0, "annotator",
+               "image size must be even, got " + std::to_string(image_size));
+  REFF_REQUIRE(base > 0, "annotator", "base channels must be positive");
   auto channels = [&](int64_t step) { return base * std::min<int64_t>(int64_t{1} << step, 8); };
   // Encoder step k: channels(k-1) -> channels(k); the first reads the 3 image channels.
   for (int64_t k = 0; k < depth_; ++k) {
@@ -82,8 +82,7 @@ UNetGenerator::UNetGenerator(int64_t image_size, int64_t base) : depth_(unet_dep
 }
 
 torch::Tensor UNetGenerator::forward(const torch::Tensor& images) {
-  if (images.dim() != 4 || images.size(1) != 3)  // every forward: no message built on success
-    throw Error("the annotator: expects [B, 3, H, W]");
+  REFF_REQUIRE(images.dim() == 4 && images.size(1) == 3, "the annotator", "expects [B, 3, H, W]");
   std::vector<torch::Tensor> skips;
   auto x = images;
   for (const auto& step : *down_) {
@@ -98,7 +97,7 @@ torch::Tensor UNetGenerator::forward(const torch::Tensor& images) {
 }
 
 PatchDiscriminator::PatchDiscriminator(int64_t base) {
-  require(base > 0, "annotator", "base channels must be positive");
+  REFF_REQUIRE(base > 0, "annotator", "base channels must be positive");
   auto conv = [](int64_t in, int64_t out, int64_t stride, bool bias) {
     return nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(stride).padding(1).bias(bias));
   };

@@ -427,14 +427,15 @@ bool starts_with_zip_magic(const std::string& path) {
 }  // namespace
 
 NamedTensors read_pth(const std::string& path) {
-  require(std::filesystem::is_regular_file(path), path, "file not found");
-  require(starts_with_zip_magic(path), path,
-          "not a zip-format .pth file (PyTorch >= 1.6); re-save an older file in Python with "
-          "torch.save(torch.load(old_path), new_path)");
+  REFF_REQUIRE(std::filesystem::is_regular_file(path), path, "file not found");
+  REFF_REQUIRE(starts_with_zip_magic(path), path,
+               "not a zip-format .pth file (PyTorch >= 1.6); re-save an older file in Python with "
+               "torch.save(torch.load(old_path), new_path)");
   ValuePtr root;
   try {
     caffe2::serialize::PyTorchStreamReader archive(path);
-    require(archive.hasRecord("data.pkl"), path, "no data.pkl record: not written by torch.save");
+    REFF_REQUIRE(archive.hasRecord("data.pkl"), path,
+                 "no data.pkl record: not written by torch.save");
     auto [pickle, length] = archive.getRecord("data.pkl");
     root = Unpickler(path, archive, static_cast<const char*>(pickle.get()), length).run();
   } catch (const Error&) {
@@ -443,11 +444,12 @@ NamedTensors read_pth(const std::string& path) {
     const std::string what = e.what();
     throw Error(path + ": unreadable .pth archive (" + what.substr(0, what.find('\n')) + ")");
   }
-  require(root->kind == Value::Kind::dict, path, "does not hold a dict (a state dict expected)");
+  REFF_REQUIRE(root->kind == Value::Kind::dict, path,
+               "does not hold a dict (a state dict expected)");
   NamedTensors tensors;
   for (const auto& [key, value] : root->entries) {
-    require(key->kind == Value::Kind::string, path, "a key of the dict is not a string");
-    require(value->kind == Value::Kind::tensor, path, key->text + " is not a tensor");
+    REFF_REQUIRE(key->kind == Value::Kind::string, path, "a key of the dict is not a string");
+    REFF_REQUIRE(value->kind == Value::Kind::tensor, path, key->text + " is not a tensor");
     tensors.emplace_back(key->text, value->tensor);
   }
   return tensors;
@@ -456,7 +458,7 @@ NamedTensors read_pth(const std::string& path) {
 void write_pth(const std::string& path, const NamedTensors& tensors) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [name, tensor] : tensors) {
-    require(!dict.contains(name), path, "the name " + name + " appears twice");
+    REFF_REQUIRE(!dict.contains(name), path, "the name " + name + " appears twice");
     dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
   }
   const auto bytes = torch::pickle_save(c10::IValue(dict));

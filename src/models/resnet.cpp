@@ -74,8 +74,9 @@ int64_t expansion(Block block) {
 }  // namespace
 
 ResNet::ResNet(const ResNetOptions& options) : options_(options), inplanes_(options.width) {
-  require(options.width > 0 && options.num_classes > 0, "model", "width and classes must be > 0");
-  for (int64_t b : options.blocks) require(b > 0, "model", "every stage needs a block");
+  REFF_REQUIRE(options.width > 0 && options.num_classes > 0, "model",
+               "width and classes must be > 0");
+  for (int64_t b : options.blocks) REFF_REQUIRE(b > 0, "model", "every stage needs a block");
   conv1 = register_module(
       "conv1", options.imagenet_stem ? conv(3, inplanes_, 7, 2) : conv(3, inplanes_, 3, 1));
   bn1 = register_module("bn1", BatchNorm2d(inplanes_));
@@ -121,8 +122,7 @@ nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride
 }
 
 Tapped ResNet::forward(const torch::Tensor& images) {
-  if (images.dim() != 4 || images.size(1) != 3)  // every forward: no message built on success
-    throw Error("ResNet: expects images [B, 3, H, W]");
+  REFF_REQUIRE(images.dim() == 4 && images.size(1) == 3, "ResNet", "expects images [B, 3, H, W]");
   auto x = torch::relu(bn1(conv1(images)));
   if (options_.imagenet_stem) {
     x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
@@ -143,14 +143,13 @@ Tapped ResNet::forward(const torch::Tensor& images) {
 }
 
 std::shared_ptr<ResNet> resnet18(int64_t num_classes) {
-  return std::make_shared<ResNet>(ResNetOptions{Block::basic, {2, 2, 2, 2}, 64, true, num_classes});
+  return make_resnet("resnet18", num_classes);
 }
 std::shared_ptr<ResNet> resnet34(int64_t num_classes) {
-  return std::make_shared<ResNet>(ResNetOptions{Block::basic, {3, 4, 6, 3}, 64, true, num_classes});
+  return make_resnet("resnet34", num_classes);
 }
 std::shared_ptr<ResNet> resnet50(int64_t num_classes) {
-  return std::make_shared<ResNet>(
-      ResNetOptions{Block::bottleneck, {3, 4, 6, 3}, 64, true, num_classes});
+  return make_resnet("resnet50", num_classes);
 }
 std::shared_ptr<ResNet> small_resnet(const SmallResNetOptions& options) {
   return std::make_shared<ResNet>(ResNetOptions{Block::basic, options.blocks, options.width, false,
@@ -159,20 +158,15 @@ std::shared_ptr<ResNet> small_resnet(const SmallResNetOptions& options) {
 
 std::shared_ptr<ResNet> make_resnet(const std::string& name, int64_t num_classes,
                                     const SmallResNetOptions& small, bool attention_branch) {
-  ResNetOptions options{Block::basic, {2, 2, 2, 2}, 64, true, num_classes, attention_branch};
-  if (name == "resnet18") return std::make_shared<ResNet>(options);
-  if (name == "resnet34" || name == "resnet50") {
-    options.blocks = {3, 4, 6, 3};
-    if (name == "resnet50") options.block = Block::bottleneck;
-    return std::make_shared<ResNet>(options);
-  }
-  if (name == "small") {
+  const auto& architecture = find_named(kArchitectures, "--model", name);
+  if (architecture.small) {
     auto small_options = small;
     small_options.num_classes = num_classes;
     small_options.attention_branch = attention_branch;
     return small_resnet(small_options);
   }
-  throw Error("--model: '" + name + "' is not one of small, resnet18, resnet34, resnet50");
+  return std::make_shared<ResNet>(ResNetOptions{architecture.block, architecture.blocks, 64, true,
+                                                num_classes, attention_branch});
 }
 
 }  // namespace reff::models

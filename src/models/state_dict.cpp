@@ -40,22 +40,23 @@ std::vector<std::string> load_state_dict(torch::nn::Module& module, const NamedT
       kept.push_back(name);
       continue;
     }
-    require(found != given.end(), source, "has no tensor " + name + " (the model has)");
+    REFF_REQUIRE(found != given.end(), source, "has no tensor " + name + " (the model has)");
     const auto& tensor = found->second;
     if (tensor.sizes() != target.sizes()) {
-      require(
+      REFF_REQUIRE(
           has_prefix(name, options.replaceable), source,
           name + " is " + shape(tensor) + " in the file but " + shape(target) + " in the model");
       kept.push_back(name);
     }
-    require(tensor.is_floating_point() == target.is_floating_point(), source,
-            name + " has type " + std::string(c10::toString(tensor.scalar_type())) +
-                ", the model " + c10::toString(target.scalar_type()));
+    REFF_REQUIRE(tensor.is_floating_point() == target.is_floating_point(), source,
+                 name + " has type " + std::string(c10::toString(tensor.scalar_type())) +
+                     ", the model " + c10::toString(target.scalar_type()));
   }
   std::map<std::string, bool> names;
   for (const auto& entry : own) names[entry.first] = true;
   for (const auto& [name, tensor] : given)
-    require(names.count(name) > 0, source, "holds " + name + ", which the model does not have");
+    REFF_REQUIRE(names.count(name) > 0, source,
+                 "holds " + name + ", which the model does not have");
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : own) {
     if (std::find(kept.begin(), kept.end(), name) != kept.end()) continue;

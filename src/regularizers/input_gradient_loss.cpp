@@ -8,10 +8,11 @@ namespace reff::regularizers {
 
 torch::Tensor input_gradient_loss(const torch::Tensor& logits, const torch::Tensor& images,
                                   const torch::Tensor& masks, const torch::Tensor& has_mask) {
-  require(images.requires_grad(), "input_gradient_loss",
-          "the images need requires_grad before the forward pass");
-  require(masks.dim() == 3 && masks.size(1) == images.size(2) && masks.size(2) == images.size(3),
-          "masks", "expected [B, H, W] of the images' size");
+  REFF_REQUIRE(images.requires_grad(), "input_gradient_loss",
+               "the images need requires_grad before the forward pass");
+  REFF_REQUIRE(
+      masks.dim() == 3 && masks.size(1) == images.size(2) && masks.size(2) == images.size(3),
+      "masks", "expected [B, H, W] of the images' size");
   const auto score = torch::log_softmax(logits, 1).sum();
   const auto gradient = torch::autograd::grad({score}, {images}, /*grad_outputs=*/{},
                                               /*retain_graph=*/true, /*create_graph=*/true)[0];

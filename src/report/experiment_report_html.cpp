@@ -112,8 +112,8 @@ std::string write_html_report(const std::string& dir) {
           write_html_report(run.path().string());
     write_text_file(out, experiment_report_html(dir));
   } else {
-    require(fs::exists(fs::path(dir) / "config.json"), dir,
-            "neither a run folder (config.json) nor a finished experiment (results.json)");
+    REFF_REQUIRE(fs::exists(fs::path(dir) / "config.json"), dir,
+                 "neither a run folder (config.json) nor a finished experiment (results.json)");
     write_text_file(out, run_report_html(dir));
   }
   return out;

@@ -24,14 +24,14 @@ namespace reff::train {
 namespace F = torch::nn::functional;
 
 void AnnotatorOptions::validate() const {
-  require(iterations > 0, "--iterations", "must be positive");
-  require(batch_size > 0, "--annotator-batch-size", "must be positive");
-  require(lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "annotator",
-          "Adam needs lr > 0 and betas in [0, 1)");
-  require(l1_weight >= 0, "--l1-weight", "must be non-negative");
-  require(generator_base > 0, "--generator-base", "must be positive");
-  require(discriminator_base > 0, "--discriminator-base", "must be positive");
-  require(checkpoint_every > 0, "annotator", "checkpoint interval must be positive");
+  REFF_REQUIRE(iterations > 0, "--iterations", "must be positive");
+  REFF_REQUIRE(batch_size > 0, "--annotator-batch-size", "must be positive");
+  REFF_REQUIRE(lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "annotator",
+               "Adam needs lr > 0 and betas in [0, 1)");
+  REFF_REQUIRE(l1_weight >= 0, "--l1-weight", "must be non-negative");
+  REFF_REQUIRE(generator_base > 0, "--generator-base", "must be positive");
+  REFF_REQUIRE(discriminator_base > 0, "--discriminator-base", "must be positive");
+  REFF_REQUIRE(checkpoint_every > 0, "annotator", "checkpoint interval must be positive");
 }
 
 nlohmann::json AnnotatorOptions::to_json() const {
@@ -67,7 +67,7 @@ AnnotatorOptions annotator_preset(const std::string& preset) {
   if (preset == "cpu") {
     options.iterations = 2000;
   } else {
-    require(preset == "paper", "--preset", "'" + preset + "' is not one of cpu, paper");
+    REFF_REQUIRE(preset == "paper", "--preset", "'" + preset + "' is not one of cpu, paper");
   }
   return options;
 }
@@ -76,7 +76,7 @@ namespace {
 // The PatchGAN halves the image three times, then takes two 4x4 convolutions: 24 px leave it one
 // patch.
 int64_t checked_size(int64_t image_size) {
-  require(
+  REFF_REQUIRE(
       image_size >= 24, "--canvas",
       "the annotator's PatchGAN needs images of at least 24 px, not " + std::to_string(image_size));
   return image_size;
@@ -181,13 +181,13 @@ nlohmann::json train_annotator(Pix2Pix& model, const AnnotatorOptions& options,
                                const data::TensorDataset& annotated, const std::string& run_dir,
                                bool resume, const TrainCallbacks& callbacks) {
   options.validate();
-  require(annotated.size() > 0, "annotator", "no annotated samples to train on");
+  REFF_REQUIRE(annotated.size() > 0, "annotator", "no annotated samples to train on");
   // Distributed as the classifier (trainer.h): the batch is global, split by stride, gradients
   // weighted by each rank's share and all-reduced; rank 0 writes.
   const auto& group = distributed::world();
-  require(group.size() == 1 || options.batch_size >= 2 * group.size(), "--batch-size",
-          "the annotator's batch must give every process two images (" +
-              std::to_string(2 * group.size()) + ")");
+  REFF_REQUIRE(group.size() == 1 || options.batch_size >= 2 * group.size(), "--batch-size",
+               "the annotator's batch must give every process two images (" +
+                   std::to_string(2 * group.size()) + ")");
   namespace fs = std::filesystem;
   if (group.writes()) fs::create_directories(run_dir);
   const auto checkpoint = (fs::path(run_dir) / kAnnotatorCheckpoint).string();
@@ -280,7 +280,7 @@ torch::Tensor pseudo_annotate(models::UNetGenerator& generator, const data::Tens
 }
 
 MaskOverlap mask_overlap(const torch::Tensor& predicted, const torch::Tensor& truth) {
-  require(predicted.sizes() == truth.sizes(), "mask_overlap", "sizes differ");
+  REFF_REQUIRE(predicted.sizes() == truth.sizes(), "mask_overlap", "sizes differ");
   const auto p = (predicted >= 0.5).flatten(1).to(torch::kFloat64);
   const auto t = (truth >= 0.5).flatten(1).to(torch::kFloat64);
   const auto intersection = (p * t).sum(1);

@@ -2,6 +2,7 @@
 
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/notice.h"
 
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
@@ -11,7 +12,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <sstream>
 
@@ -118,20 +118,21 @@ struct Payload {
 };
 
 Payload verified_payload(const std::string& path) {
-  require(std::filesystem::is_regular_file(path), path, "checkpoint not found");
+  REFF_REQUIRE(std::filesystem::is_regular_file(path), path, "checkpoint not found");
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  require(in.good() || in.eof(), path, "cannot read");
+  REFF_REQUIRE(in.good() || in.eof(), path, "cannot read");
   if (bytes.compare(0, kMagicLength, kMagic) != 0) return {std::move(bytes), 0};  // bare archive
   const size_t header = kMagicLength + 12;
-  require(bytes.size() >= header, path, "truncated checkpoint (no complete header)");
+  REFF_REQUIRE(bytes.size() >= header, path, "truncated checkpoint (no complete header)");
   const uint64_t length = get_little(bytes, kMagicLength, 8);
-  require(bytes.size() - header == length, path,
-          "truncated or extended checkpoint: " + std::to_string(bytes.size() - header) +
-              " payload bytes, the header says " + std::to_string(length));
+  REFF_REQUIRE(bytes.size() - header == length, path,
+               "truncated or extended checkpoint: " + std::to_string(bytes.size() - header) +
+                   " payload bytes, the header says " + std::to_string(length));
   Payload payload{std::move(bytes), header};
-  require(crc_of(payload.data(), payload.size()) == get_little(payload.bytes, kMagicLength + 8, 4),
-          path, "damaged checkpoint: its checksum does not match its contents");
+  REFF_REQUIRE(
+      crc_of(payload.data(), payload.size()) == get_little(payload.bytes, kMagicLength + 8, 4),
+      path, "damaged checkpoint: its checksum does not match its contents");
   return payload;
 }
 
@@ -148,10 +149,10 @@ nlohmann::json load_verified(const std::string& path, torch::nn::Module& model,
     // LibTorch replaces tensors of another shape silently: compare, and name the first mismatch.
     const auto loaded = shapes(model);
     for (size_t k = 0; k < expected.size(); ++k) {
-      require(loaded[k] == expected[k], path,
-              "does not fit this model: " + expected[k].first + " is " +
-                  c10::str(c10::IntArrayRef(loaded[k].second)) + " in the checkpoint, " +
-                  c10::str(c10::IntArrayRef(expected[k].second)) + " in the model");
+      REFF_REQUIRE(loaded[k] == expected[k], path,
+                   "does not fit this model: " + expected[k].first + " is " +
+                       c10::str(c10::IntArrayRef(loaded[k].second)) + " in the checkpoint, " +
+                       c10::str(c10::IntArrayRef(expected[k].second)) + " in the model");
     }
     for (size_t k = 0; k < optimizers.size(); ++k) {
       torch::serialize::InputArchive optimizer_archive;
@@ -184,8 +185,8 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
       throw;
     }
     auto state = load_verified(previous, model, optimizers);
-    std::cerr << "reff: " << damaged.what() << "; using the previous checkpoint " << previous
-              << " (epoch " << state.value("epoch", int64_t(0)) << ")\n";
+    notice(std::string(damaged.what()) + "; using the previous checkpoint " + previous +
+           " (epoch " + std::to_string(state.value("epoch", int64_t(0))) + ")");
     return state;
   }
 }

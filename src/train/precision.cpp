@@ -46,8 +46,8 @@ void set_autocast_dtype(torch::DeviceType device, torch::ScalarType dtype) {
 
 AutocastScope::AutocastScope(Precision precision, torch::DeviceType device) : device_(device) {
   if (precision == Precision::fp32) return;
-  require(device == torch::kCUDA || precision == Precision::bf16, "--precision",
-          "fp16 needs a CUDA device (bf16 runs on the CPU)");
+  REFF_REQUIRE(device == torch::kCUDA || precision == Precision::bf16, "--precision",
+               "fp16 needs a CUDA device (bf16 runs on the CPU)");
   active_ = true;
   was_enabled_ = autocast_enabled(device);
   previous_dtype_ = autocast_dtype(device);

@@ -6,12 +6,12 @@
 #include "reff/error.h"
 #include "reff/models/state_dict.h"
 #include "reff/names.h"
+#include "reff/notice.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/stand_in.h"
 
 #include <filesystem>
-#include <iostream>
 #include <numeric>
 
 namespace reff::train {
@@ -55,8 +55,8 @@ const PublishedDataset& published_dataset(const RunConfig& config) {
 
 data::FolderListing own_listing(const RunConfig& config) {
   auto listing = data::list_folder(config.data_dir, config.split);
-  require(config.class_names.empty() || listing.classes == config.class_names, config.data_dir,
-          "its classes are not those the run was made with (config.json's \"classes\")");
+  REFF_REQUIRE(config.class_names.empty() || listing.classes == config.class_names, config.data_dir,
+               "its classes are not those the run was made with (config.json's \"classes\")");
   return listing;
 }
 
@@ -90,7 +90,7 @@ NamedDataset real_set(const RunConfig& config, data::Split split, const std::str
   if (is_own_folder(config)) {
     const auto listing = own_listing(config);
     auto images = listing.split(split);
-    require(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
+    REFF_REQUIRE(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
     keep_first(images, count);
     return own_set(config, std::move(images), config.group_names, listing.train, name);
   }
@@ -145,8 +145,8 @@ int64_t dataset_classes(const RunConfig& config) {
 
 std::shared_ptr<models::ResNet> build_model(const RunConfig& config) {
   const int64_t classes = config.num_classes > 0 ? config.num_classes : dataset_classes(config);
-  require(classes >= dataset_classes(config), "--num-classes",
-          "the data set has " + std::to_string(dataset_classes(config)) + " classes");
+  REFF_REQUIRE(classes >= dataset_classes(config), "--num-classes",
+               "the data set has " + std::to_string(dataset_classes(config)) + " classes");
   torch::manual_seed(config.model_seed);
   auto model =
       models::make_resnet(config.model, classes, config.small,
@@ -160,15 +160,15 @@ void load_pretrained(models::ResNet& model, const RunConfig& config) {
   const bool stand_in = config.pretrained == kStandIn;
   const auto file = stand_in ? stand_in_backbone(config.preset) : config.pretrained;
   if (stand_in) require_stand_in_fits(config);
-  require(std::filesystem::exists(file), file,
-          "not found: build the stand-in with `reff pretrain --preset " + config.preset +
-              "`, or train from scratch with --pretrained none");
+  REFF_REQUIRE(std::filesystem::exists(file), file,
+               "not found: build the stand-in with `reff pretrain --preset " + config.preset +
+                   "`, or train from scratch with --pretrained none");
   // A backbone (the stand-in's) has no head: the model keeps its initial one.
   const auto kept = models::load_state_dict(model, models::read_pth(file), file,
                                             {{"fc."}, {"fc.", "attention."}});
   if (!stand_in && !kept.empty()) {
-    std::cerr << "reff: " << config.pretrained << ": a new head (fc) for "
-              << model.options().num_classes << " classes, the rest pretrained\n";
+    notice(config.pretrained + ": a new head (fc) for " +
+           std::to_string(model.options().num_classes) + " classes, the rest pretrained");
   }
 }
 
@@ -211,7 +211,7 @@ NamedDataset build_val_set(const RunConfig& config) {
 
 NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count) {
   if (!spec.folder.empty()) {
-    require(is_own_folder(config), "--test", "a folder of test images needs --dataset folder");
+    REFF_REQUIRE(is_own_folder(config), "--test", "a folder of test images needs --dataset folder");
     auto groups = config.group_names;
     auto images = data::list_test_folder(spec.folder, config.class_names, groups);
     keep_first(images, count > 0 ? count : config.test_count);
@@ -221,8 +221,8 @@ NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, in
     return own_set(config, std::move(images), groups, train, spec.name);
   }
   if (!is_textured_mnist(config)) {
-    require(spec.name == "test", "--test",
-            config.dataset + " has one test set, its official test split (named test)");
+    REFF_REQUIRE(spec.name == "test", "--test",
+                 config.dataset + " has one test set, its official test split (named test)");
     return real_set(config, data::Split::test, "test", count > 0 ? count : config.test_count);
   }
   auto set = build_set(config, data::Split::test, "test:" + spec.name, spec.p, spec.q,

@@ -1,11 +1,14 @@
 #include "reff/train/run_config.h"
 
 #include "reff/error.h"
+#include "reff/names.h"
 #include "reff/train/stand_in.h"
+#include "reff/train/train_option_table.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <type_traits>
 
 namespace reff::train {
 namespace {
@@ -13,9 +16,41 @@ namespace {
 double parse_probability(const std::string& text, const std::string& where) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  require(!text.empty() && end != nullptr && *end == '\0', where, "'" + text + "' is not a number");
-  require(value >= 0.0 && value <= 1.0, where, "p and q must be in [0, 1]");
+  REFF_REQUIRE(!text.empty() && end != nullptr && *end == '\0', where,
+               "'" + text + "' is not a number");
+  REFF_REQUIRE(value >= 0.0 && value <= 1.0, where, "p and q must be in [0, 1]");
   return value;
+}
+
+// config.json's "train": the method and every option of the table (train_option_table.h).
+nlohmann::json train_json(const TrainOptions& options) {
+  nlohmann::json json = {{"method", method_name(options.method)}};
+  for_each_train_option([&](const TrainOption& option, auto field) {
+    const auto& value = field(options);
+    if constexpr (std::is_enum_v<std::decay_t<decltype(value)>>) {
+      json[option.key] = enum_name(value);
+    } else {
+      json[option.key] = value;
+    }
+  });
+  return json;
+}
+
+TrainOptions train_from_json(const nlohmann::json& json) {
+  TrainOptions options;
+  options.method = parse_method(json.at("method"));
+  for_each_train_option([&](const TrainOption& option, auto field) {
+    auto& value = field(options);
+    using Value = std::decay_t<decltype(value)>;
+    if (!option.required && !json.contains(option.key)) return;  // the default
+    const auto& stored = json.at(option.key);
+    if constexpr (std::is_enum_v<Value>) {
+      value = parse_enum<Value>(option.flag, stored.get<std::string>());
+    } else {
+      value = stored.get<Value>();
+    }
+  });
+  return options;
 }
 
 }  // namespace
@@ -23,12 +58,43 @@ double parse_probability(const std::string& text, const std::string& where) {
 TestSetSpec parse_test_set(const std::string& text) {
   const auto first = text.find(':');
   const auto second = text.find(':', first == std::string::npos ? first : first + 1);
-  require(first != std::string::npos && second != std::string::npos && first > 0, "--test",
-          "'" + text + "' is not NAME:P:Q (e.g. shift:1:1)");
+  REFF_REQUIRE(first != std::string::npos && second != std::string::npos && first > 0, "--test",
+               "'" + text + "' is not NAME:P:Q (e.g. shift:1:1)");
   return {text.substr(0, first),
           parse_probability(text.substr(first + 1, second - first - 1), "--test " + text),
           parse_probability(text.substr(second + 1), "--test " + text), ""};
 }
+
+namespace {
+
+// docs/results/pretrained-cpu.md: legible digits (28 px, unscaled, lighter than any background,
+// full-contrast textures), backgrounds told apart by pattern, not colour, and a pretrained start,
+// as the paper fine-tunes an ImageNet model.
+void cpu_preset(RunConfig& config) {
+  config.data.canvas = 40;
+  config.data.digit_size = 28;
+  config.data.luminance_offset = 0.5;
+  config.data.stretch_textures = true;
+  config.data.mask_threshold = 0.2;
+  config.textures = {"varied", ""};
+  config.pretrained = kStandIn;
+  config.model = "small";
+  config.train.epochs = 10;
+  config.train.lambda = 1e-3;
+}
+
+void paper_preset(RunConfig& config) {  // seed Table 4
+  config.data.canvas = 224;
+  config.model = "resnet50";
+  config.train.epochs = 50;
+  config.train.lambda = 1e-6;
+}
+
+constexpr Named<void (*)(RunConfig&)> kPresets[] = {{cpu_preset, "cpu"}, {paper_preset, "paper"}};
+
+}  // namespace
+
+std::string preset_names() { return names_of(kPresets, " | "); }
 
 RunConfig preset_config(const std::string& preset) {
   RunConfig config;
@@ -37,29 +103,16 @@ RunConfig preset_config(const std::string& preset) {
   config.data.p = 0.0;
   config.data.q = 1.0;
   config.tests = {{"shift", 1.0, 1.0, ""}, {"iid", 0.0, 1.0, ""}};
-  if (preset == "cpu") {
-    // docs/results/pretrained-cpu.md: legible digits (28 px, unscaled, lighter than any
-    // background, full-contrast textures), backgrounds told apart by pattern, not colour, and a
-    // pretrained start, as the paper fine-tunes an ImageNet model.
-    config.data.canvas = 40;
-    config.data.digit_size = 28;
-    config.data.luminance_offset = 0.5;
-    config.data.stretch_textures = true;
-    config.data.mask_threshold = 0.2;
-    config.textures = {"varied", ""};
-    config.pretrained = kStandIn;
-    config.model = "small";
-    config.train.epochs = 10;
-    config.train.lambda = 1e-3;
-  } else if (preset == "paper") {
-    config.data.canvas = 224;
-    config.model = "resnet50";
-    config.train.epochs = 50;
-    config.train.lambda = 1e-6;
-  } else {
-    throw Error("--preset: '" + preset + "' is not one of cpu, paper");
-  }
+  parse_named(kPresets, "--preset", preset)(config);
   return config;
+}
+
+void use_dataset(RunConfig& config, const std::string& dataset) {
+  config.dataset = dataset;
+  if (is_textured_mnist(config)) return;
+  config.tests = {{"test", 1.0, 1.0, ""}};          // the official test split
+  config.train.augment = config.preset == "paper";  // ImageNet fine-tuning's crops and flips
+  if (is_own_folder(config)) config.data.mask_threshold = 0.5;  // gray masks: from half intensity
 }
 
 bool is_textured_mnist(const RunConfig& config) { return config.dataset == "textured-mnist"; }
@@ -68,10 +121,11 @@ bool is_own_folder(const RunConfig& config) { return config.dataset == "folder";
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
   if (is_textured_mnist(config)) return parse_test_set(text);
   if (text == "test") return {"test", 1.0, 1.0, ""};
-  require(is_own_folder(config), "--test",
-          config.dataset + " has one test set, its official test split (named test)");
-  require(std::filesystem::is_directory(text), "--test",
-          "'" + text + "' is neither test (the folder's test split) nor a folder of test images");
+  REFF_REQUIRE(is_own_folder(config), "--test",
+               config.dataset + " has one test set, its official test split (named test)");
+  REFF_REQUIRE(
+      std::filesystem::is_directory(text), "--test",
+      "'" + text + "' is neither test (the folder's test split) nor a folder of test images");
   auto folder = std::filesystem::absolute(text).lexically_normal();
   if (folder.filename().empty()) folder = folder.parent_path();
   return {folder.filename().string(), 1.0, 1.0, folder.string()};
@@ -129,27 +183,7 @@ nlohmann::json RunConfig::to_json() const {
         {"pretrained", pretrained},
         {"sync_batchnorm", sync_batchnorm}}},
       {"device", device},
-      {"train",
-       {{"method", method_name(train.method)},
-        {"epochs", train.epochs},
-        {"batch_size", train.batch_size},
-        {"lr", train.lr},
-        {"momentum", train.momentum},
-        {"weight_decay", train.weight_decay},
-        {"lambda", train.lambda},
-        {"layer_weights", train.layer_weights},
-        {"cam_rectifier", explain::cam_rectifier_name(train.cam.rectifier)},
-        {"cam_target", explain::cam_target_name(train.cam.target)},
-        {"cam_weighting", explain::cam_weighting_name(train.cam.weighting)},
-        {"cam_normalise", train.normalise_maps},
-        {"lambda_warmup_epochs", train.lambda_warmup_epochs},
-        {"seed", train.seed},
-        {"augment", train.augment},
-        {"background_swap", train.swap_backgrounds},
-        {"max_steps", train.max_steps},
-        {"precision", precision_name(train.precision)},
-        {"channels_last", train.channels_last},
-        {"explain_count", train.eval.explain_count}}},
+      {"train", train_json(train)},
   };
 }
 
@@ -181,8 +215,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.class_names = d.value("classes", c.class_names);
     c.group_names = d.value("groups", c.group_names);
     c.mask_values = d.value("mask_values", c.mask_values);
-    require(!is_own_folder(c) || c.class_names.size() >= 2, "config.json",
-            "a folder run lists its classes");
+    REFF_REQUIRE(!is_own_folder(c) || c.class_names.size() >= 2, "config.json",
+                 "a folder run lists its classes");
     if (json.contains("annotations")) {  // absent in runs made before the pseudo-annotator
       const auto& a = json.at("annotations");
       c.annotated = {a.at("n"), a.at("per_class"), a.at("seed")};
@@ -198,27 +232,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.pretrained = m.value("pretrained", c.pretrained);
     c.sync_batchnorm = m.value("sync_batchnorm", c.sync_batchnorm);
     c.device = json.value("device", c.device);
-    const auto& t = json.at("train");
-    c.train.method = parse_method(t.at("method"));
-    c.train.epochs = t.at("epochs");
-    c.train.batch_size = t.at("batch_size");
-    c.train.lr = t.at("lr");
-    c.train.momentum = t.at("momentum");
-    c.train.weight_decay = t.at("weight_decay");
-    c.train.lambda = t.at("lambda");
-    c.train.layer_weights = t.at("layer_weights").get<std::vector<double>>();
-    c.train.cam.rectifier = explain::parse_cam_rectifier(t.at("cam_rectifier"));
-    c.train.cam.target = explain::parse_cam_target(t.value("cam_target", "class-logit"));
-    c.train.cam.weighting = explain::parse_cam_weighting(t.value("cam_weighting", "gradcam"));
-    c.train.normalise_maps = t.value("cam_normalise", false);
-    c.train.lambda_warmup_epochs = t.value("lambda_warmup_epochs", int64_t(0));
-    c.train.seed = t.at("seed");
-    c.train.augment = t.value("augment", c.train.augment);
-    c.train.swap_backgrounds = t.value("background_swap", c.train.swap_backgrounds);
-    c.train.max_steps = t.value("max_steps", c.train.max_steps);
-    c.train.precision = parse_precision(t.value("precision", "fp32"));
-    c.train.channels_last = t.value("channels_last", false);
-    c.train.eval.explain_count = t.at("explain_count");
+    c.train = train_from_json(json.at("train"));
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("config.json: ") + e.what());
@@ -226,25 +240,25 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
 }
 
 void require_annotator_fits(const RunConfig& classifier, const AnnotatorRunConfig& annotator) {
-  require(annotator.data_json() == classifier.data_json(), classifier.annotator_dir,
-          "the annotator was trained on other data (its config.json's \"data\" differs)");
-  require(annotator.annotated.n == classifier.annotated.n &&
-              annotator.annotated.per_class == classifier.annotated.per_class &&
-              annotator.annotated.seed == classifier.annotated.seed,
-          classifier.annotator_dir,
-          "the annotator was trained on another annotated subset (n " +
-              std::to_string(annotator.annotated.n) + ")");
+  REFF_REQUIRE(annotator.data_json() == classifier.data_json(), classifier.annotator_dir,
+               "the annotator was trained on other data (its config.json's \"data\" differs)");
+  REFF_REQUIRE(annotator.annotated.n == classifier.annotated.n &&
+                   annotator.annotated.per_class == classifier.annotated.per_class &&
+                   annotator.annotated.seed == classifier.annotated.seed,
+               classifier.annotator_dir,
+               "the annotator was trained on another annotated subset (n " +
+                   std::to_string(annotator.annotated.n) + ")");
 }
 
 namespace {
 
 nlohmann::json read_config_json(const std::string& dir, const std::string& made_by) {
   const auto path = std::filesystem::path(dir) / "config.json";
-  require(std::filesystem::is_directory(dir), dir, "folder not found");
+  REFF_REQUIRE(std::filesystem::is_directory(dir), dir, "folder not found");
   std::ifstream in(path);
-  require(in.good(), path.string(), "not found: is " + dir + " a folder of " + made_by + "?");
+  REFF_REQUIRE(in.good(), path.string(), "not found: is " + dir + " a folder of " + made_by + "?");
   const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  require(!json.is_discarded(), path.string(), "not valid JSON");
+  REFF_REQUIRE(!json.is_discarded(), path.string(), "not valid JSON");
   return json;
 }
 
@@ -258,7 +272,7 @@ AnnotatorRunConfig load_annotator_config(const std::string& dir) {
   const auto json = read_config_json(dir, "reff annotator train");
   AnnotatorRunConfig config;
   static_cast<RunConfig&>(config) = RunConfig::from_json(json);
-  require(json.contains("annotator"), dir, "config.json has no \"annotator\" section");
+  REFF_REQUIRE(json.contains("annotator"), dir, "config.json has no \"annotator\" section");
   config.annotator = json["annotator"];
   return config;
 }

@@ -38,8 +38,8 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   const bool continuing = resume && has_checkpoint(last);
   if (!continuing) require_no_checkpoint(last, out, "a run (checkpoint-last.pt)");
   const auto on = parse_device(config.device);  // a missing GPU fails before any work
-  require(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
-          "fp16 needs a CUDA device (bf16 runs on the CPU)");
+  REFF_REQUIRE(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
+               "fp16 needs a CUDA device (bf16 runs on the CPU)");
   // A continued run takes its weights from the checkpoint. A new one starts from the pretrained
   // file, read (and checked) before the data are prepared, except for a stand-in backbone still
   // to be built: the first run of its preset builds it once its own data proved sound (one
@@ -118,15 +118,16 @@ nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string
   const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
   const bool continuing = resume && has_checkpoint(checkpoint.string());
   if (!continuing) require_no_checkpoint(checkpoint.string(), out, "an annotator");
-  require(config.annotated.n > 0 || is_own_folder(config), "--annotated-n",
-          "the annotator learns from a few annotated images: give a count");
+  REFF_REQUIRE(config.annotated.n > 0 || is_own_folder(config), "--annotated-n",
+               "the annotator learns from a few annotated images: give a count");
   const auto options = AnnotatorOptions::from_json(config.annotator);
   options.validate();
   const auto on = parse_device(device);
   // Data and D1 first: a bad --annotated-n fails before anything is written.
   const auto generated = build_train_set(config);
   const auto d1 = annotated_indices(config, generated);
-  require(!d1.empty(), config.data_dir, "none of the training images has a mask to learn from");
+  REFF_REQUIRE(!d1.empty(), config.data_dir,
+               "none of the training images has a mask to learn from");
   torch::manual_seed(options.seed);
   auto model = std::make_shared<Pix2Pix>(config.data.canvas, options);
   model->to(on);
@@ -149,13 +150,13 @@ nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string
 }
 
 torch::Tensor annotations_picture(const std::vector<std::string>& annotator_dirs, int64_t count) {
-  require(count >= 1 && count <= 32, "--count", "must be in [1, 32]");
-  require(!annotator_dirs.empty(), "annotators", "none given");
+  REFF_REQUIRE(count >= 1 && count <= 32, "--count", "must be in [1, 32]");
+  REFF_REQUIRE(!annotator_dirs.empty(), "annotators", "none given");
   std::vector<LoadedAnnotator> annotators;
   for (const auto& dir : annotator_dirs) {
     annotators.push_back(load_annotator(dir));
-    require(annotators.back().config.data_json() == annotators.front().config.data_json(), dir,
-            "made for other data than " + annotator_dirs.front());
+    REFF_REQUIRE(annotators.back().config.data_json() == annotators.front().config.data_json(), dir,
+                 "made for other data than " + annotator_dirs.front());
   }
   auto config = annotators.front().config;
   config.val_count = count;

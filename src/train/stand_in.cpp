@@ -33,7 +33,7 @@ std::string cache_dir() {
   if (const auto own = environment("REFF_CACHE"); !own.empty()) return own;
   if (const auto xdg = environment("XDG_CACHE_HOME"); !xdg.empty()) return xdg + "/reff";
   const auto home = environment("HOME");
-  require(!home.empty(), "cache", "neither REFF_CACHE, XDG_CACHE_HOME nor HOME is set");
+  REFF_REQUIRE(!home.empty(), "cache", "neither REFF_CACHE, XDG_CACHE_HOME nor HOME is set");
   return home + "/.cache/reff";
 }
 
@@ -51,10 +51,10 @@ bool stand_in_fits(const RunConfig& config) {
 
 void require_stand_in_fits(const RunConfig& config) {
   const auto preset = preset_config(config.preset);
-  require(stand_in_fits(config), "--pretrained",
-          "the " + config.preset + " preset's stand-in backbone is its own model (" + preset.model +
-              ", width " + std::to_string(preset.small.width) +
-              "); add --pretrained none to train this one from scratch");
+  REFF_REQUIRE(stand_in_fits(config), "--pretrained",
+               "the " + config.preset + " preset's stand-in backbone is its own model (" +
+                   preset.model + ", width " + std::to_string(preset.small.width) +
+                   "); add --pretrained none to train this one from scratch");
 }
 
 RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpus_dir) {

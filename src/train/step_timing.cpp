@@ -21,7 +21,7 @@ data::Batch synthetic_batch(int64_t batch, int64_t size, int64_t classes) {
 
 StepTiming time_train_steps(models::TappedModel& model, const TrainOptions& options,
                             const data::Batch& batch, int64_t warmup, int64_t steps) {
-  require(steps >= 1 && warmup >= 0, "steps", "needs at least one timed step, warmup >= 0");
+  REFF_REQUIRE(steps >= 1 && warmup >= 0, "steps", "needs at least one timed step, warmup >= 0");
   const auto device = device_of(model);
   const auto sync = [&] {
     if (device.is_cuda()) torch::cuda::synchronize(device.index());

@@ -32,21 +32,21 @@ void TrainOptions::use_method(Method chosen) {
 }
 
 void TrainOptions::validate() const {
-  require(epochs > 0, "--epochs", "must be positive");
-  require(batch_size >= 2, "--batch-size", "must be at least 2 (BatchNorm needs two samples)");
-  require(lr > 0 && std::isfinite(lr), "--lr", "must be positive");
-  require(momentum >= 0 && momentum < 1, "--momentum", "must be in [0, 1)");
-  require(weight_decay >= 0, "--weight-decay", "must be non-negative");
-  require(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
-  require(eval.explain_count >= 0, "--explain-count", "must be >= 0");
-  require(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
-  require(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
+  REFF_REQUIRE(epochs > 0, "--epochs", "must be positive");
+  REFF_REQUIRE(batch_size >= 2, "--batch-size", "must be at least 2 (BatchNorm needs two samples)");
+  REFF_REQUIRE(lr > 0 && std::isfinite(lr), "--lr", "must be positive");
+  REFF_REQUIRE(momentum >= 0 && momentum < 1, "--momentum", "must be in [0, 1)");
+  REFF_REQUIRE(weight_decay >= 0, "--weight-decay", "must be non-negative");
+  REFF_REQUIRE(max_steps >= 0, "--max-steps", "must be >= 0 (0: no limit)");
+  REFF_REQUIRE(eval.explain_count >= 0, "--explain-count", "must be >= 0");
+  REFF_REQUIRE(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
+  REFF_REQUIRE(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
   const auto& info = method_info(method);
-  require(!normalise_maps || info.needs != MethodNeeds::grad_cam ||
-              info.penalty == regularizers::outside_mask,
-          "--cam-normalise", "only with --method reff (Eq. 3)");
-  for (double w : layer_weights)
-    require(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
+  REFF_REQUIRE(!explanation.normalise || info.needs != MethodNeeds::grad_cam ||
+                   info.penalty == regularizers::outside_mask,
+               "--cam-normalise", "only with --method reff (Eq. 3)");
+  for (double w : explanation.layer_weights)
+    REFF_REQUIRE(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
 }
 
 double TrainOptions::lambda_at(int64_t epoch) const {
@@ -67,7 +67,7 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   terms.logits = forward.logits;
   terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
   if (method.needs == MethodNeeds::attention_branch) {
-    require(forward.attention.defined(), "--method abn", "the model has no attention branch");
+    REFF_REQUIRE(forward.attention.defined(), "--method abn", "the model has no attention branch");
     terms.main =
         terms.main + torch::nn::functional::cross_entropy(forward.attention_scores, batch.labels);
     terms.explanation =
@@ -82,22 +82,23 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
     return terms;
   }
   const bool penalised = method.needs == MethodNeeds::grad_cam;
-  if (penalised && options.layer_weights.size() != forward.features.size()) {
-    throw Error("--layer-weights: " + std::to_string(options.layer_weights.size()) +
-                " weights for " + std::to_string(forward.features.size()) + " explained layers");
-  }
+  const auto& layer_weights = options.explanation.layer_weights;
+  REFF_REQUIRE(!penalised || layer_weights.size() == forward.features.size(), "--layer-weights",
+               std::to_string(layer_weights.size()) + " weights for " +
+                   std::to_string(forward.features.size()) + " explained layers");
   // Only the layers with a weight are explained, and only batches with a mask (D2 without an
   // annotator has none): a skipped term is exactly the 0 its weight or mask would make it, at no
   // Grad-CAM and no double-backward graph.
   models::Tapped explained{forward.logits, {}, {}, {}};
-  std::vector<double> weights;
+  auto loss_options = options.explanation;
+  loss_options.layer_weights.clear();
   for (size_t l = 0; penalised && l < forward.features.size(); ++l) {
-    if (options.layer_weights[l] == 0) continue;
+    if (layer_weights[l] == 0) continue;
     explained.features.push_back(forward.features[l]);
-    weights.push_back(options.layer_weights[l]);
+    loss_options.layer_weights.push_back(layer_weights[l]);
   }
   const bool any_mask = batch.masked >= 0 ? batch.masked > 0 : batch.has_mask.any().item<bool>();
-  if (!penalised || weights.empty() || !any_mask) {
+  if (!penalised || loss_options.layer_weights.empty() || !any_mask) {
     terms.explanation = torch::zeros({}, terms.main.options());
     terms.total = terms.main;
     return terms;
@@ -106,10 +107,8 @@ LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
   cam.create_graph = true;  // the maps feed the loss: double back-propagation
   const auto maps =
       explain::grad_cam(explained, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
-  regularizers::ExplanationLossOptions loss_options{method.penalty, weights,
-                                                    options.normalise_maps};
-  terms.explanation =
-      regularizers::explanation_loss(maps, batch.masks, batch.has_mask, loss_options);
+  terms.explanation = regularizers::explanation_loss(maps, batch.masks, batch.has_mask,
+                                                     method.penalty, loss_options);
   terms.total = terms.main + options.lambda * terms.explanation;  // L = L_main + lambda L_ReFF
   return terms;
 }
@@ -272,10 +271,10 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
   // ranks; each rank's gradient is weighted by its share, so the all-reduced gradient is the global
   // batch's. Only rank 0 evaluates and writes; the others wait for it at the next step.
   const auto& group = distributed::world();
-  require(train_set.size() >= 2, "train", "needs at least two samples");
-  require(options.batch_size >= 2 * group.size(), "--batch-size",
-          "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
-              std::to_string(group.size()) + " processes): BatchNorm needs two samples");
+  REFF_REQUIRE(train_set.size() >= 2, "train", "needs at least two samples");
+  REFF_REQUIRE(options.batch_size >= 2 * group.size(), "--batch-size",
+               "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
+                   std::to_string(group.size()) + " processes): BatchNorm needs two samples");
   const fs::path dir(run_dir);
   if (group.writes()) fs::create_directories(dir);
   const auto last = (dir / kLastCheckpoint).string();

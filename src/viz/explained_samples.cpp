@@ -21,8 +21,8 @@ std::string class_name(int64_t label, const std::vector<std::string>& names) {
 torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDataset& data,
                                 int64_t count, const explain::GradCamOptions& cam,
                                 const std::vector<std::string>& class_names) {
-  require(count > 0 && count <= data.size(), "--count",
-          "must be in [1, " + std::to_string(data.size()) + "]");
+  REFF_REQUIRE(count > 0 && count <= data.size(), "--count",
+               "must be in [1, " + std::to_string(data.size()) + "]");
   models::EvalMode eval_mode(model);
   const auto batch = data.slice(0, count).to(device_of(model));
   const auto forward = model.forward(batch.images);

@@ -30,9 +30,9 @@ torch::Tensor explanation_figure(const torch::Tensor& images, const torch::Tenso
   const auto grid = explanation_grid(images, masks, maps, min_tile);
   const int64_t columns = 1 + (masks.defined() ? 1 : 0) + static_cast<int64_t>(maps.size());
   const int64_t rows = images.size(0);
-  require(static_cast<int64_t>(text.columns.size()) == columns &&
-              static_cast<int64_t>(text.rows.size()) == rows,
-          "explanation_figure", "one title per column and one caption per row");
+  REFF_REQUIRE(static_cast<int64_t>(text.columns.size()) == columns &&
+                   static_cast<int64_t>(text.rows.size()) == rows,
+               "explanation_figure", "one title per column and one caption per row");
   const int64_t scale = scale_to_at_least(std::max(images.size(2), images.size(3)), min_tile);
   const int64_t tile_h = images.size(2) * scale, tile_w = images.size(3) * scale;
 

@@ -26,11 +26,13 @@ torch::Tensor overlay(const torch::Tensor& image, const torch::Tensor& map) {
 
 torch::Tensor explanation_grid(const torch::Tensor& images, const torch::Tensor& masks,
                                const std::vector<torch::Tensor>& maps, int64_t min_tile) {
-  require(images.dim() == 4 && images.size(1) == 3, "explanation_grid", "images are [N, 3, H, W]");
+  REFF_REQUIRE(images.dim() == 4 && images.size(1) == 3, "explanation_grid",
+               "images are [N, 3, H, W]");
   const int64_t n = images.size(0), height = images.size(2), width = images.size(3);
   for (const auto& map : maps) {
-    require(map.dim() == 3 && map.size(0) == n && map.size(1) == height && map.size(2) == width,
-            "explanation_grid", "maps must be [N, H, W] like the images");
+    REFF_REQUIRE(
+        map.dim() == 3 && map.size(0) == n && map.size(1) == height && map.size(2) == width,
+        "explanation_grid", "maps must be [N, H, W] like the images");
   }
   std::vector<torch::Tensor> tiles;
   for (int64_t i = 0; i < n; ++i) {

@@ -19,10 +19,10 @@ struct Font {
   FT_Face face = nullptr;
   std::mutex mutex;
   Font() {
-    require(FT_Init_FreeType(&library) == 0, "FreeType", "cannot initialise");
-    require(FT_New_Face(library, kFontPath, 0, &face) == 0, kFontPath,
-            "cannot load the font for picture captions (install fonts-dejavu-core: "
-            "scripts/install-deps)");
+    REFF_REQUIRE(FT_Init_FreeType(&library) == 0, "FreeType", "cannot initialise");
+    REFF_REQUIRE(FT_New_Face(library, kFontPath, 0, &face) == 0, kFontPath,
+                 "cannot load the font for picture captions (install fonts-dejavu-core: "
+                 "scripts/install-deps)");
   }
   ~Font() {
     FT_Done_Face(face);
@@ -89,9 +89,9 @@ int64_t line_height(int64_t size) {
 
 void draw_text(torch::Tensor& canvas, const std::string& text, int64_t x, int64_t y, int64_t size,
                Colour colour) {
-  require(canvas.scalar_type() == torch::kUInt8 && canvas.dim() == 3 && canvas.size(0) == 3 &&
-              canvas.is_contiguous(),
-          "draw_text", "draws on contiguous uint8 [3, H, W]");
+  REFF_REQUIRE(canvas.scalar_type() == torch::kUInt8 && canvas.dim() == 3 && canvas.size(0) == 3 &&
+                   canvas.is_contiguous(),
+               "draw_text", "draws on contiguous uint8 [3, H, W]");
   const int64_t height = canvas.size(1), width = canvas.size(2);
   auto* pixels = canvas.data_ptr<uint8_t>();
   lay_out(text, size, [&](FT_GlyphSlot glyph, int64_t pen, int64_t ascender) {

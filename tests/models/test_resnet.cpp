@@ -50,6 +50,7 @@ TEST(SmallResNet, KeepsTheCanvasResolutionInItsFirstStage) {
   EXPECT_EQ(out.features[3].sizes(), (std::vector<int64_t>{3, 64, 5, 5}));
   EXPECT_TRUE(small->named_parameters().contains("layer2.1.conv2.weight"));
   EXPECT_THROW(make_resnet("vgg16", 10), Error);
+  EXPECT_EQ(model_names(), "small | resnet18 | resnet34 | resnet50");  // --model's help
 }
 
 }  // namespace

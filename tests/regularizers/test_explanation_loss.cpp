@@ -20,60 +20,62 @@ const auto kMasks = [] {
 
 TEST(ExplanationLoss, ValuesOnHandMadeMapsAndMasks) {
   const auto both = torch::tensor({true, true});
-  ExplanationLossOptions options{outside_mask, {10.0}};
+  const ExplanationLossOptions options{{10.0}};
   // Eq. (3): mass outside the mask. Sample 0: 2 + 0 = 2; sample 1: 3 + 0 = 3.
-  auto l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  auto l = explanation_loss_per_sample(kMaps(), kMasks(), both, outside_mask, options);
   EXPECT_TRUE(torch::allclose(l, torch::tensor({20.0, 30.0}, torch::kDouble))) << l;
-  EXPECT_DOUBLE_EQ(explanation_loss(kMaps(), kMasks(), both, options).item<double>(), 25.0);
+  EXPECT_DOUBLE_EQ(explanation_loss(kMaps(), kMasks(), both, outside_mask, options).item<double>(),
+                   25.0);
   // L1: |0.5-1| + 2 + 0 + 0 = 2.5; 3 + 0 + 0 + 0 = 3.
-  options.penalty = l1_to_mask;
-  l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  l = explanation_loss_per_sample(kMaps(), kMasks(), both, l1_to_mask, options);
   EXPECT_TRUE(torch::allclose(l, torch::tensor({25.0, 30.0}, torch::kDouble))) << l;
   // L2: 0.25 + 4 = 4.25; 9.
-  options.penalty = l2_to_mask;
-  l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  l = explanation_loss_per_sample(kMaps(), kMasks(), both, l2_to_mask, options);
   EXPECT_TRUE(torch::allclose(l, torch::tensor({42.5, 90.0}, torch::kDouble))) << l;
 }
 
 TEST(ExplanationLoss, NormalisedMapsGiveTheShareOutsideTheMask) {
   const auto both = torch::tensor({true, true});
-  ExplanationLossOptions options{outside_mask, {10.0}, /*normalise=*/true};
+  const ExplanationLossOptions options{{10.0}, /*normalise=*/true};
   // Sample 0: 2 of 3.5 outside; sample 1: 3 of 5. Scaling a map changes nothing.
-  const auto l = explanation_loss_per_sample(kMaps(), kMasks(), both, options);
+  const auto l = explanation_loss_per_sample(kMaps(), kMasks(), both, outside_mask, options);
   EXPECT_TRUE(torch::allclose(l, torch::tensor({10 * 2 / 3.5, 10 * 0.6}, torch::kDouble), 1e-5))
       << l;
-  const auto scaled = explanation_loss_per_sample({kMaps()[0] * 100}, kMasks(), both, options);
+  const auto scaled =
+      explanation_loss_per_sample({kMaps()[0] * 100}, kMasks(), both, outside_mask, options);
   EXPECT_TRUE(torch::allclose(scaled, l, 1e-5));
   // An all-zero map costs nothing; normalising is for Eq. (3) only.
-  EXPECT_DOUBLE_EQ(
-      explanation_loss({torch::zeros({2, 2, 2}, torch::kDouble)}, kMasks(), both, options)
-          .item<double>(),
-      0.0);
-  options.penalty = l1_to_mask;
-  EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, options), Error);
+  EXPECT_DOUBLE_EQ(explanation_loss({torch::zeros({2, 2, 2}, torch::kDouble)}, kMasks(), both,
+                                    outside_mask, options)
+                       .item<double>(),
+                   0.0);
+  EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, l1_to_mask, options), Error);
 }
 
 TEST(ExplanationLoss, SamplesWithoutMaskAddNothingButCountInTheMean) {
-  ExplanationLossOptions options{outside_mask, {1.0}};
+  const ExplanationLossOptions options{{1.0}};
   const auto only_first = torch::tensor({true, false});
-  EXPECT_DOUBLE_EQ(explanation_loss(kMaps(), kMasks(), only_first, options).item<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(
+      explanation_loss(kMaps(), kMasks(), only_first, outside_mask, options).item<double>(), 1.0);
 }
 
 TEST(ExplanationLoss, WeightsEachLayer) {
   auto maps = kMaps();
   maps.push_back(kMaps()[0] * 2);
-  ExplanationLossOptions options{outside_mask, {1.0, 100.0}};
-  const auto l = explanation_loss_per_sample(maps, kMasks(), torch::tensor({true, true}), options);
+  const ExplanationLossOptions options{{1.0, 100.0}};
+  const auto l = explanation_loss_per_sample(maps, kMasks(), torch::tensor({true, true}),
+                                             outside_mask, options);
   EXPECT_TRUE(torch::allclose(l, torch::tensor({2.0 + 400.0, 3.0 + 600.0}, torch::kDouble)));
 }
 
 TEST(ExplanationLoss, RejectsMasksOfAnotherSizeAndWrongWeightCounts) {
-  ExplanationLossOptions options{outside_mask, {1.0}};
+  ExplanationLossOptions options{{1.0}};
   const auto both = torch::tensor({true, true});
-  EXPECT_THROW(explanation_loss(kMaps(), torch::zeros({2, 3, 3}, torch::kDouble), both, options),
+  EXPECT_THROW(explanation_loss(kMaps(), torch::zeros({2, 3, 3}, torch::kDouble), both,
+                                outside_mask, options),
                Error);
   options.layer_weights = {1.0, 2.0};
-  EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, options), Error);
+  EXPECT_THROW(explanation_loss(kMaps(), kMasks(), both, outside_mask, options), Error);
 }
 
 TEST(InputGradientLoss, IsTheSquaredInputGradientOutsideTheMask) {
@@ -131,8 +133,7 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   auto masks = torch::zeros({2, 8, 8}, torch::kDouble);
   masks.narrow(1, 2, 4).narrow(2, 2, 4).fill_(1.0);
   const auto has_mask = torch::tensor({true, true});
-  const ExplanationLossOptions options{
-      GetParam().penalty, {15, 60, 250, 1000}, GetParam().normalise};
+  const ExplanationLossOptions options{{15, 60, 250, 1000}, GetParam().normalise};
   explain::GradCamOptions cam;
   cam.create_graph = true;
   cam.target = GetParam().target;
@@ -140,7 +141,7 @@ TEST_P(ExplanationLossGradient, MatchesCentralFiniteDifferences) {
   cam.weighting = GetParam().weighting;
   auto loss = [&] {
     const auto maps = explain::grad_cam(model->forward(images), labels, {8, 8}, cam);
-    return explanation_loss(maps, masks, has_mask, options);
+    return explanation_loss(maps, masks, has_mask, GetParam().penalty, options);
   };
 
   auto parameters = model->named_parameters();

@@ -1,6 +1,7 @@
 #include "fixtures.h"
 #include "reff/error.h"
 #include "reff/models/resnet.h"
+#include "reff/notice.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/trainer.h"
 
@@ -112,7 +113,12 @@ TEST(Checkpoint, DetectsDamageAndFallsBackToThePreviousOne) {
   auto flipped = good;
   flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 1);
   test::write_file(path, flipped);
+  std::vector<std::string> notices;  // the fallback is reported, not silent
+  set_notice_sink([&](const std::string& message) { notices.push_back(message); });
   EXPECT_EQ(load_checkpoint(path, *other)["epoch"], 1);
+  set_notice_sink(nullptr);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("using the previous checkpoint"), std::string::npos) << notices[0];
   test::write_file(path, good.substr(0, good.size() - 100));
   EXPECT_EQ(load_checkpoint(path, *other)["epoch"], 1);
   std::filesystem::remove(path);
@@ -232,7 +238,7 @@ TEST(Trainer, LambdaWarmsUpLinearly) {
   const auto dir = test::fresh_dir("warmup");
   auto options = tiny_options(Method::reff, 3);
   options.lambda_warmup_epochs = 2;
-  options.normalise_maps = true;
+  options.explanation.normalise = true;
   options.cam.rectifier = explain::CamRectifier::abs;
   const auto history =
       train(*tiny_model(), options, test::tiny_textured_set(24, 1),
@@ -267,14 +273,14 @@ TEST(Trainer, SkippedLayersAndMaskFreeBatchesGiveTheLossOfWeightZero) {
   const auto set = test::tiny_textured_set(8, 3);
   auto batch = set.batch(torch::arange(8));
   auto options = tiny_options(Method::reff, 1);
-  options.layer_weights = {0, 60, 0, 1000};
+  options.explanation.layer_weights = {0, 60, 0, 1000};
   const auto reference = [&](const data::Batch& b) {
     const auto forward = model->forward(b.images);
     explain::GradCamOptions cam;
     cam.create_graph = true;
     const auto maps = explain::grad_cam(forward, b.labels, {16, 16}, cam);
     const auto penalty = regularizers::explanation_loss(
-        maps, b.masks, b.has_mask, {regularizers::outside_mask, options.layer_weights});
+        maps, b.masks, b.has_mask, regularizers::outside_mask, options.explanation);
     return torch::nn::functional::cross_entropy(forward.logits, b.labels) +
            options.lambda * penalty;
   };

@@ -38,9 +38,8 @@ struct MethodSpec {
   std::string label;  // in the report
   train::Method method = train::Method::baseline;
   std::vector<double> grid;
-  bool normalise_maps = false;
-  explain::CamRectifier rectifier = explain::CamRectifier::relu;
-  explain::CamTarget target = explain::CamTarget::class_logit;
+  regularizers::ExplanationLossOptions explanation;  // the run's, as TrainOptions holds them
+  explain::GradCamOptions cam;
 };
 
 struct ExperimentPreset {
@@ -56,6 +55,7 @@ struct ExperimentPreset {
 // cpu: minutes per run on a 2-core machine (sizes in the .cpp and the README); paper: the seed's
 // Table 4 at 224 px with ResNet-50; micro: seconds in all, for tests. Throws reff::Error otherwise.
 ExperimentPreset experiment_preset(const std::string& name);
+std::string experiment_preset_names();  // "cpu | paper | micro", for a help line
 
 enum class CellKind { annotator, classifier };
 

@@ -22,9 +22,18 @@ constexpr const char* kCellFile = "cell.json";
 constexpr const char* kExperimentFile = "experiment.json";
 constexpr const char* kAnnotationsPicture = "pseudo-annotations.png";
 
+enum class CellStatus {
+  missing,  // not run (yet, or a dependency failed)
+  done,
+  failed,
+};
+inline constexpr Named<CellStatus> kCellStatuses[] = {
+    {CellStatus::missing, "missing"}, {CellStatus::done, "done"}, {CellStatus::failed, "failed"}};
+inline const auto& name_table(CellStatus) { return kCellStatuses; }
+
 struct CellOutcome {
-  std::string status = "missing";  // done | failed | missing (not run: a dependency failed)
-  nlohmann::json result;           // classifier: the best-val epoch's record; annotator: eval.json
+  CellStatus status = CellStatus::missing;
+  nlohmann::json result;  // classifier: the best-val epoch's record; annotator: eval.json
   std::string error;
   double seconds = 0;  // wall time of the session that finished the cell
 };

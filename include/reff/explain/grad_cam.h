@@ -54,6 +54,9 @@ inline constexpr Named<CamRectifier> kCamRectifiers[] = {
     {CamRectifier::relu, "relu"}, {CamRectifier::none, "none"}, {CamRectifier::abs, "abs"}};
 inline constexpr Named<CamWeighting> kCamWeightings[] = {{CamWeighting::gradcam, "gradcam"},
                                                          {CamWeighting::hirescam, "hirescam"}};
+inline const auto& name_table(CamTarget) { return kCamTargets; }
+inline const auto& name_table(CamRectifier) { return kCamRectifiers; }
+inline const auto& name_table(CamWeighting) { return kCamWeightings; }
 inline CamTarget parse_cam_target(const std::string& name) {
   return parse_named(kCamTargets, "--cam-target", name);
 }

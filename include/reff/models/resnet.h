@@ -13,6 +13,7 @@
 
 #include "reff/models/attention_branch.h"
 #include "reff/models/tapped_model.h"
+#include "reff/names.h"
 
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -66,7 +67,23 @@ struct SmallResNetOptions {
 };
 std::shared_ptr<ResNet> small_resnet(const SmallResNetOptions& options);
 
-// By name: resnet18 | resnet34 | resnet50 | small. Throws reff::Error for other names.
+// The networks by name (--model): reff's small ResNet, whose width and depth SmallResNetOptions
+// sets, and torchvision's ImageNet ResNets.
+struct Architecture {
+  const char* name;
+  Block block;
+  std::array<int64_t, 4> blocks;  // per stage; the small one's: SmallResNetOptions
+  bool small = false;
+};
+inline constexpr Architecture kArchitectures[] = {
+    {"small", Block::basic, {}, true},
+    {"resnet18", Block::basic, {2, 2, 2, 2}},
+    {"resnet34", Block::basic, {3, 4, 6, 3}},
+    {"resnet50", Block::bottleneck, {3, 4, 6, 3}},
+};
+inline std::string model_names() { return names_of(kArchitectures, " | "); }
+
+// By name (kArchitectures). Throws reff::Error for other names.
 std::shared_ptr<ResNet> make_resnet(const std::string& name, int64_t num_classes,
                                     const SmallResNetOptions& small = {},
                                     bool attention_branch = false);

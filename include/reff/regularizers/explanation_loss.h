@@ -23,8 +23,8 @@ torch::Tensor outside_mask(const torch::Tensor& map, const torch::Tensor& s);  /
 torch::Tensor l1_to_mask(const torch::Tensor& map, const torch::Tensor& s);    // ReFF (L1)
 torch::Tensor l2_to_mask(const torch::Tensor& map, const torch::Tensor& s);    // ReFF (L2)
 
+// The settings of the loss that a user chooses; the penalty is the method's (train/methods.h).
 struct ExplanationLossOptions {
-  PixelPenalty penalty = outside_mask;
   std::vector<double> layer_weights = {15, 60, 250, 1000};  // w_l, the seed's values for ResNet
   bool normalise = false;                                   // with outside_mask only
 };
@@ -32,11 +32,12 @@ struct ExplanationLossOptions {
 // Per-sample loss l, [B] (zero where has_mask is false). `has_mask`: bool [B].
 torch::Tensor explanation_loss_per_sample(const std::vector<torch::Tensor>& maps,
                                           const torch::Tensor& masks, const torch::Tensor& has_mask,
+                                          PixelPenalty penalty,
                                           const ExplanationLossOptions& options);
 
 // L_ReFF = (1 / |B|) sum_b l_b: the term that Algorithm 1 multiplies by lambda.
 torch::Tensor explanation_loss(const std::vector<torch::Tensor>& maps, const torch::Tensor& masks,
-                               const torch::Tensor& has_mask,
+                               const torch::Tensor& has_mask, PixelPenalty penalty,
                                const ExplanationLossOptions& options);
 
 }  // namespace reff::regularizers

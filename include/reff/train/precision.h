@@ -18,6 +18,7 @@ namespace reff::train {
 enum class Precision { fp32, bf16, fp16 };
 inline constexpr Named<Precision> kPrecisions[] = {
     {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
+inline const auto& name_table(Precision) { return kPrecisions; }
 inline Precision parse_precision(const std::string& name) {
   return parse_named(kPrecisions, "--precision", name);
 }

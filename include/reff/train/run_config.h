@@ -82,6 +82,12 @@ struct RunConfig {
 };
 
 RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
+std::string preset_names();                          // "cpu | paper", for a help line
+// Sets the data set and the defaults that follow from it on the config's preset: a real data set
+// (isic2017, pets, an own folder) is tested on its test split and, on the paper preset, trained
+// with ImageNet fine-tuning's crops and flips; an own folder's gray masks count from half
+// intensity. The name is checked where the data set is assembled (run_assembly.h).
+void use_dataset(RunConfig& config, const std::string& dataset);
 
 bool is_textured_mnist(const RunConfig& config);
 bool is_own_folder(const RunConfig& config);  // --dataset folder

@@ -32,9 +32,8 @@ struct TrainOptions {
   double weight_decay = 1e-5;
   double lambda = 1e-6;              // weight of L_ReFF
   int64_t lambda_warmup_epochs = 0;  // > 0: lambda ramps linearly, lambda * min(1, epoch / this)
-  bool normalise_maps = false;       // penalise each map's share outside the mask (ExplanationLoss)
-  std::vector<double> layer_weights = {15, 60, 250, 1000};
-  explain::GradCamOptions cam;  // target and rectifier of the penalised maps; create_graph on
+  regularizers::ExplanationLossOptions explanation;  // w_l and normalising; the penalty: method
+  explain::GradCamOptions cam;            // target, rectifier, weighting of the penalised maps
   double lambda_at(int64_t epoch) const;  // the warm-up's lambda in epoch 1, 2, ...
   uint64_t seed = 0;     // shuffling and augmentation (model initialisation is the caller's)
   bool augment = false;  // random resized crop + flip of image and mask (augmentation.h)

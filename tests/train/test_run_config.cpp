@@ -1,0 +1,96 @@
+#include "fixtures.h"
+#include "reff/error.h"
+#include "reff/train/run_config.h"
+#include "reff/train/train_option_table.h"
+
+#include <gtest/gtest.h>
+
+namespace reff::train {
+namespace {
+
+// Every option of the table away from its default.
+RunConfig config_with_every_train_option_set() {
+  auto config = preset_config("cpu");
+  auto& t = config.train;
+  t.use_method(Method::reff_l1);
+  t.epochs = 7;
+  t.batch_size = 5;
+  t.lr = 0.3;
+  t.momentum = 0.5;
+  t.weight_decay = 0.1;
+  t.lambda = 0.2;
+  t.explanation.layer_weights = {1, 2, 3, 4};
+  t.explanation.normalise = true;
+  t.cam.rectifier = explain::CamRectifier::abs;
+  t.cam.target = explain::CamTarget::logit_minus_mean;
+  t.cam.weighting = explain::CamWeighting::hirescam;
+  t.lambda_warmup_epochs = 3;
+  t.seed = 9;
+  t.augment = true;
+  t.swap_backgrounds = true;
+  t.max_steps = 11;
+  t.precision = Precision::bf16;
+  t.channels_last = true;
+  t.eval.explain_count = 5;
+  return config;
+}
+
+TEST(RunConfig, EveryTrainOptionRoundTripsThroughConfigJsonUnderTheTablesKey) {
+  const auto config = config_with_every_train_option_set();
+  const auto json = config.to_json();
+  for_each_train_option([&](const TrainOption& option, auto) {
+    EXPECT_TRUE(json.at("train").contains(option.key)) << option.key;
+  });
+  EXPECT_EQ(json.at("train").at("cam_weighting"), "hirescam");
+  EXPECT_EQ(json.at("train").at("precision"), "bf16");
+  EXPECT_EQ(json.at("train").at("method"), "reff-l1");
+  const auto back = RunConfig::from_json(json);
+  EXPECT_EQ(back.to_json(), json);
+  EXPECT_EQ(back.train.method, Method::reff_l1);
+  EXPECT_EQ(back.train.explanation.layer_weights, (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_TRUE(back.train.explanation.normalise);
+  EXPECT_EQ(back.train.cam.target, explain::CamTarget::logit_minus_mean);
+  EXPECT_EQ(back.train.eval.explain_count, 5);
+  EXPECT_EQ(back.train.max_steps, 11);
+}
+
+TEST(RunConfig, OlderConfigJsonKeepsTheDefaultsOfLaterKeysAndADamagedOneIsAnError) {
+  auto json = config_with_every_train_option_set().to_json();
+  for_each_train_option([&](const TrainOption& option, auto) {
+    if (!option.required) json["train"].erase(option.key);
+  });
+  const auto older = RunConfig::from_json(json);
+  const TrainOptions defaults;
+  EXPECT_EQ(older.train.cam.target, defaults.cam.target);
+  EXPECT_EQ(older.train.explanation.normalise, defaults.explanation.normalise);
+  EXPECT_EQ(older.train.precision, defaults.precision);
+  EXPECT_EQ(older.train.lr, 0.3);  // a key of the first release, kept
+  json["train"].erase("lr");
+  test::expect_error_mentioning([&] { RunConfig::from_json(json); }, "config.json");
+  json["train"]["lr"] = 0.3;
+  json["train"]["cam_rectifier"] = "square";
+  test::expect_error_mentioning([&] { RunConfig::from_json(json); }, "relu, none, abs");
+}
+
+TEST(RunConfig, PresetsComeFromTheirTableAndDataSetsBringTheirDefaults) {
+  EXPECT_EQ(preset_config("cpu").model, "small");
+  EXPECT_EQ(preset_config("paper").model, "resnet50");
+  test::expect_error_mentioning([] { preset_config("laptop"); }, "cpu, paper");
+  EXPECT_EQ(preset_names(), "cpu | paper");
+
+  auto paper = preset_config("paper");
+  use_dataset(paper, "pets");
+  EXPECT_TRUE(paper.train.augment);  // ImageNet fine-tuning's crops and flips
+  ASSERT_EQ(paper.tests.size(), 1u);
+  EXPECT_EQ(paper.tests[0].name, "test");
+  auto own = preset_config("cpu");
+  use_dataset(own, "folder");
+  EXPECT_FALSE(own.train.augment);
+  EXPECT_EQ(own.data.mask_threshold, 0.5);
+  auto generated = preset_config("cpu");
+  use_dataset(generated, "textured-mnist");
+  EXPECT_EQ(generated.to_json(), preset_config("cpu").to_json());
+}
+
+}  // namespace
+}  // namespace reff::train
