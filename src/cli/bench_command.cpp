@@ -63,7 +63,7 @@ void add_bench_command(CLI::App& app) {
   auto& g = b->given;
   g.add(*bench, "--preset", b->preset, "cpu | paper (the model and the image size)")
       ->capture_default_str();
-  g.add(*bench, "--method", b->method, train::method_names())->capture_default_str();
+  g.add(*bench, "--method", b->method, train::method_help())->capture_default_str();
   g.add(*bench, "--model", b->model, models::model_names() + " (preset)");
   g.add(*bench, "--batch-size", b->batch_size, "Images per step")->capture_default_str();
   g.add(*bench, "--precision", b->precision, names_of(train::kPrecisions, " | "))

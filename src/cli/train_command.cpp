@@ -303,7 +303,7 @@ void add_train_commands(CLI::App& app) {
   auto* train = app.add_subcommand("train", "Train a classifier with or without ReFF");
   auto& g = t->given;
   train->add_option("--out", t->out, "Run folder")->required();
-  g.add(*train, "--method", t->method, train::method_names())->capture_default_str();
+  g.add(*train, "--method", t->method, train::method_help())->capture_default_str();
   g.add_flag(*train, "--resume", t->resume,
              "Continue the run in --out with its config (a finished run: no-op)");
   g.add(*train, "--model", t->model, models::model_names() + " (preset)");

@@ -36,6 +36,13 @@ const MethodInfo& method_info(Method method) {
 
 std::string method_names(const char* separator) { return names_of(methods(), separator); }
 
+std::string method_help() {
+  std::string help;
+  for (const auto& info : methods())
+    help += (help.empty() ? "" : "; ") + std::string(info.name) + ": " + info.help;
+  return help;
+}
+
 Method parse_method(const std::string& name) {
   return find_named(methods(), "--method", name).method;
 }

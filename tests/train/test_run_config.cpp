@@ -92,5 +92,14 @@ TEST(RunConfig, PresetsComeFromTheirTableAndDataSetsBringTheirDefaults) {
   EXPECT_EQ(generated.to_json(), preset_config("cpu").to_json());
 }
 
+TEST(Methods, EveryRegisteredMethodParsesByItsNameAndHasItsLineInTheHelp) {
+  const auto help = method_help();
+  for (const auto& info : methods()) {
+    EXPECT_EQ(parse_method(info.name), info.method);
+    EXPECT_NE(help.find(std::string(info.name) + ": " + info.help), std::string::npos) << help;
+  }
+  test::expect_error_mentioning([] { parse_method("reff-l3"); }, method_names(", "));
+}
+
 }  // namespace
 }  // namespace reff::train

@@ -38,5 +38,6 @@ const MethodInfo& method_info(Method method);
 Method parse_method(const std::string& name);  // Error naming --method and the known names
 std::string method_name(Method method);
 std::string method_names(const char* separator = " | ");
+std::string method_help();  // --method's help: each name with its help line
 
 }  // namespace reff::train
