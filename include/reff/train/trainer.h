@@ -23,6 +23,8 @@
 
 namespace reff::train {
 
+// What a user sets of these is listed, with its flag, config.json key and help, in
+// train_option_table.h.
 struct TrainOptions {
   Method method = Method::baseline;  // methods.h; set it with use_method
   int64_t epochs = 50;
