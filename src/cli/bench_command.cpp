@@ -27,7 +27,7 @@ struct BenchCommand {
     config.train.use_method(train::parse_method(method));
     given.set("--model", model, config.model);
     config.train.batch_size = batch_size;
-    config.train.precision = train::parse_precision(precision);
+    config.train.precision = parse_enum<train::Precision>("--precision", precision);
     config.train.channels_last = channels_last;
     config.train.validate();  // --batch-size; fp16 off CUDA fails in the first (untimed) step
     REFF_REQUIRE(warmup >= 0, "--warmup", "must be >= 0");

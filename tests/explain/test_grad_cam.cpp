@@ -73,10 +73,11 @@ TEST(GradCam, LogitMinusMeanTargetAndAbsoluteRectifier) {
   EXPECT_TRUE(
       torch::allclose(maps[0][0], torch::tensor({{0.25, 0.5}, {1.75, 0.0}}, torch::kDouble)))
       << maps[0][0];
-  EXPECT_EQ(parse_cam_target(cam_target_name(CamTarget::logit_minus_mean)),
+  EXPECT_EQ(parse_enum<CamTarget>("--cam-target", enum_name(CamTarget::logit_minus_mean)),
             CamTarget::logit_minus_mean);
-  EXPECT_EQ(parse_cam_rectifier(cam_rectifier_name(CamRectifier::abs)), CamRectifier::abs);
-  EXPECT_THROW(parse_cam_target("all"), Error);
+  EXPECT_EQ(parse_enum<CamRectifier>("--cam-rectifier", enum_name(CamRectifier::abs)),
+            CamRectifier::abs);
+  EXPECT_THROW(parse_enum<CamTarget>("--cam-target", "all"), Error);
 }
 
 TEST(GradCam, HiResCamKeepsTheGradientElementWise) {
@@ -103,9 +104,9 @@ TEST(GradCam, HiResCamKeepsTheGradientElementWise) {
   maps = grad_cam(forward, classes, {2, 2}, options);
   EXPECT_TRUE(torch::allclose(maps[0].sum({1, 2}),
                               forward.logits.gather(1, classes.view({-1, 1})).squeeze(1)));
-  EXPECT_EQ(parse_cam_weighting(cam_weighting_name(CamWeighting::hirescam)),
+  EXPECT_EQ(parse_enum<CamWeighting>("--cam-weighting", enum_name(CamWeighting::hirescam)),
             CamWeighting::hirescam);
-  EXPECT_THROW(parse_cam_weighting("element"), Error);
+  EXPECT_THROW(parse_enum<CamWeighting>("--cam-weighting", "element"), Error);
 }
 
 TEST(GradCam, SignedMapsKeepNegativeEvidenceAndLayersKeepTheirSize) {
@@ -140,7 +141,7 @@ TEST(GradCam, RejectsForwardPassesWithoutGradientsAndBadTargets) {
     EXPECT_THROW(grad_cam(forward, torch::tensor({0, 1}), {2, 2}, {}), Error);
   }
   EXPECT_THROW(grad_cam(net.forward(input()), torch::tensor({0}), {2, 2}, {}), Error);
-  EXPECT_THROW(parse_cam_rectifier("square"), Error);
+  EXPECT_THROW(parse_enum<CamRectifier>("--cam-rectifier", "square"), Error);
 }
 
 }  // namespace

@@ -187,9 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       const auto& c = info.param;
       std::string name = c.name + std::string(c.normalise ? "_normalised" : "") + "_" +
-                         explain::cam_target_name(c.target) + "_" +
-                         explain::cam_rectifier_name(c.rectifier) + "_" +
-                         explain::cam_weighting_name(c.weighting);
+                         enum_name(c.target) + "_" + enum_name(c.rectifier) + "_" +
+                         enum_name(c.weighting);
       for (auto& ch : name)
         if (ch == '-') ch = '_';
       return name;

@@ -79,8 +79,9 @@ TEST(Precision, Fp16NeedsCudaAndNamesRoundTrip) {
   test::expect_error_mentioning([] { AutocastScope scope(Precision::fp16, torch::kCPU); },
                                 "--precision");
   for (const auto p : {Precision::fp32, Precision::bf16, Precision::fp16})
-    EXPECT_EQ(parse_precision(precision_name(p)), p);
-  test::expect_error_mentioning([] { parse_precision("fp8"); }, "fp32, bf16, fp16");
+    EXPECT_EQ(parse_enum<Precision>("--precision", enum_name(p)), p);
+  test::expect_error_mentioning([] { parse_enum<Precision>("--precision", "fp8"); },
+                                "fp32, bf16, fp16");
 }
 
 TEST(LossScaler, SkipsOverflowingStepsHalvesAndRegrowsTheScale) {

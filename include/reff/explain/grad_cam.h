@@ -57,22 +57,6 @@ inline constexpr Named<CamWeighting> kCamWeightings[] = {{CamWeighting::gradcam,
 inline const auto& name_table(CamTarget) { return kCamTargets; }
 inline const auto& name_table(CamRectifier) { return kCamRectifiers; }
 inline const auto& name_table(CamWeighting) { return kCamWeightings; }
-inline CamTarget parse_cam_target(const std::string& name) {
-  return parse_named(kCamTargets, "--cam-target", name);
-}
-inline CamRectifier parse_cam_rectifier(const std::string& name) {
-  return parse_named(kCamRectifiers, "--cam-rectifier", name);
-}
-inline CamWeighting parse_cam_weighting(const std::string& name) {
-  return parse_named(kCamWeightings, "--cam-weighting", name);
-}
-inline std::string cam_target_name(CamTarget target) { return name_of(kCamTargets, target); }
-inline std::string cam_rectifier_name(CamRectifier rectifier) {
-  return name_of(kCamRectifiers, rectifier);
-}
-inline std::string cam_weighting_name(CamWeighting weighting) {
-  return name_of(kCamWeightings, weighting);
-}
 
 // One map per explained layer, [B, H, W] (the input's H, W when upsampling). `classes` holds
 // the target class of each sample, int64 [B]: the label in training, the top class to explain a

@@ -19,10 +19,6 @@ enum class Precision { fp32, bf16, fp16 };
 inline constexpr Named<Precision> kPrecisions[] = {
     {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
 inline const auto& name_table(Precision) { return kPrecisions; }
-inline Precision parse_precision(const std::string& name) {
-  return parse_named(kPrecisions, "--precision", name);
-}
-inline std::string precision_name(Precision precision) { return name_of(kPrecisions, precision); }
 
 // Autocast on `device` for the lifetime of the object (nothing for fp32).
 class AutocastScope {
