@@ -26,7 +26,7 @@ unit-test: build
 
 $(SANITIZE_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
-	  -DREFF_FUZZ=ON -DREFF_BUILD_BENCH=OFF
+	  -DREFF_FUZZ=ON -DREFF_BUILD_BENCH=OFF -DREFF_PYTHON_MODULE=OFF
 
 # AddressSanitizer + UndefinedBehaviorSanitizer: the GoogleTest suite, the bad-input table and the
 # fuzz regression inputs. The CLI contract (ResNet-50 steps), parity, kill-and-resume, disk and

@@ -20,6 +20,8 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "small/abn", "small/pix2pix",
                "resnet50/baseline", "resnet50/reff"]
+# The same ReFF steps with the loss through the Python package (peer.py --via-package).
+PACKAGE_CASES = ["small/reff", "small/reff-l1", "resnet50/reff"]
 
 
 def reff_results(build, min_time):
@@ -36,9 +38,9 @@ def reff_results(build, min_time):
     return results
 
 
-def peer_results(min_time, threads, cases, env):
+def peer_results(min_time, threads, cases, env, extra=()):
     out = subprocess.run([PYTHON, os.path.join(HERE, "peer.py"), f"--min-time={min_time}",
-                          f"--threads={threads}", f"--cases={cases}"], check=True,
+                          f"--threads={threads}", f"--cases={cases}", *extra], check=True,
                          capture_output=True, text=True, env=env).stdout
     return {r["case"]: r for r in map(json.loads, out.splitlines())}
 
@@ -89,6 +91,12 @@ def main():
         peer = peer_results(min_time, threads, ",".join(TRAIN_CASES),
                             dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         peer.update(peer_results(min_time, threads, "matmul", dict(os.environ)))
+        if os.path.isdir(os.path.join(build, "python", "reff")):
+            package = peer_results(min_time, threads, ",".join(PACKAGE_CASES),
+                                   dict(os.environ, OPENBLAS_NUM_THREADS="1",
+                                        PYTHONPATH=os.path.join(build, "python")),
+                                   ["--via-package"])
+            peer.update({"package " + case: result for case, result in package.items()})
         peer_rounds.append(peer)
     reff, peer = median_of(reff_rounds), median_of(peer_rounds)
     peak = peer["matmul"]["gflop_per_s"]
@@ -112,6 +120,13 @@ def main():
         print(f"{case:<20}{ours['images_per_s']:>12.1f}{theirs['images_per_s']:>12.1f}"
               f"{ours['images_per_s'] / theirs['images_per_s']:>10.2f}x"
               f"{versus:>13}{gflops:>10.1f}{gflops / peak:>10.0%}")
+    if "package small/reff" in peer:
+        print("\nthe Python package (torch model, reff.ExplanationLoss) against reff's own step:")
+        print(f"{'step':<20}{'reff img/s':>12}{'package img/s':>15}{'package step cost':>19}")
+        for case in PACKAGE_CASES:
+            ours, package = reff[case], peer["package " + case]
+            print(f"{case:<20}{ours['images_per_s']:>12.1f}{package['images_per_s']:>15.1f}"
+                  f"{package['ms_per_step'] / ours['ms_per_step']:>18.2f}x")
     print()
     for model in ["small", "resnet50"]:
         train = reff[f"{model}/baseline"]["images_per_s"]

@@ -17,8 +17,12 @@ On a GPU (--device cuda) the steps run there, synchronised before each clock rea
 --precision bf16|fp16 under torch.autocast (fp16 with torch.cuda.amp.GradScaler), --batch for the
 ResNet-50 cases, and the allocator's peak memory in each line ("peak_gpu_mib").
 
+With --via-package, the ReFF cases compute their loss through the Python package
+(reff.ExplanationLoss, reff's C++ Grad-CAM and loss; PYTHONPATH=build/python): what a PyTorch
+user of reff runs.
+
 python3 bench/peer.py [--threads N] [--min-time S] [--cases small/reff,...]
-                      [--device cpu|cuda] [--precision fp32|bf16|fp16] [--batch B]
+                      [--device cpu|cuda] [--precision fp32|bf16|fp16] [--batch B] [--via-package]
 """
 import argparse
 import json
@@ -191,12 +195,14 @@ def capture_stages(model):
     return features
 
 
-def loss_of(model, features, images, labels, masks, method, lam):
+def loss_of(model, features, images, labels, masks, method, lam, package=None):
     features.clear()
     logits = model(images)
     loss = F.cross_entropy(logits, labels)
     if method == "baseline":
         return loss
+    if package is not None:
+        return loss + package(logits, labels, masks)
     if method == "abn":
         scores, attention = model.attention_out
         s = F.adaptive_avg_pool2d(masks.unsqueeze(1), attention.shape[2:])
@@ -255,7 +261,8 @@ def time_steps(step, min_time, batch):
             return steps * batch / elapsed, 1000 * elapsed / steps
 
 
-def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4):
+def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4,
+               via_package=False):
     model_name, method = name.split("/")
     torch.manual_seed(0)
     if model_name == "small":
@@ -271,6 +278,10 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4)
     flops = forward_flops(model, images)
     model, images, labels, masks = (t.to(device) for t in (model, images, labels, masks))
     features = capture_stages(model)
+    package = None
+    if via_package and method in ("reff", "reff-l1"):
+        import reff
+        package = reff.ExplanationLoss(model, method=method, lam=lam, layer_weights=LAYER_WEIGHTS)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.8, weight_decay=1e-5)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
@@ -278,7 +289,7 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4)
 
     def step():
         with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-            loss = loss_of(model, features, images, labels, masks, method, lam)
+            loss = loss_of(model, features, images, labels, masks, method, lam, package)
         optimizer.zero_grad()
         if scaler is None:
             loss.backward()
@@ -292,7 +303,8 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4)
         torch.cuda.reset_peak_memory_stats()
     images_per_s, ms = time_steps(step, min_time, batch)
     result = {"case": name, "images_per_s": images_per_s, "ms_per_step": ms,
-              "forward_gflop": flops / 1e9, "batch": batch, "precision": precision}
+              "forward_gflop": flops / 1e9, "batch": batch, "precision": precision,
+              "via_package": package is not None}
     if device == "cuda":
         result["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2 ** 20
     return result
@@ -313,6 +325,8 @@ def main():
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
     parser.add_argument("--batch", type=int, default=4, help="ResNet-50 cases' batch")
+    parser.add_argument("--via-package", action="store_true",
+                        help="ReFF losses through the reff Python package")
     args = parser.parse_args()
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -323,7 +337,8 @@ def main():
         elif case == "small/pix2pix":
             result = pix2pix_case(args.min_time)
         else:
-            result = train_case(case, args.min_time, args.device, args.precision, args.batch)
+            result = train_case(case, args.min_time, args.device, args.precision, args.batch,
+                                args.via_package)
         result["threads"] = torch.get_num_threads()
         # The process's peak so far: per case when one case runs per process (bench/compare.py)
         result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -22,6 +22,9 @@
 #              scripts/gpu-check.sh paper OUT (issue #18's paper scale: a 224-px ResNet-50
 #                                             stand-in on textured garments, then baseline and
 #                                             ReFF fine-tuned from it; PAPER_* sizes them)
+#              scripts/gpu-check.sh python OUT (the Python package on PyTorch's torch: pip install
+#                                              ., its tests, torch.load of an export, its step's
+#                                              speed against reff bench's)
 #              scripts/gpu-check.sh sweep OUT LANES SEEDS:CONFIG...
 #                                             (the shortcut study's configurations on the GPU,
 #                                              e.g. 0,1,2:baseline for three seeds,
@@ -75,7 +78,7 @@ torch.cuda.get_device_name(0))'
   local start=$SECONDS
   cmake -S "$root" -B "$root/build-gpu" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$prefix;$deps" -DREFF_BUILD_TESTS=OFF -DREFF_BUILD_BENCH=OFF \
-    -DREFF_ANNOTATE_SERVER=OFF \
+    -DREFF_ANNOTATE_SERVER=OFF -DREFF_PYTHON_MODULE="${GPU_PYTHON_MODULE:-OFF}" -DREFF_PYTHON="$(command -v python3)" \
     -DCMAKE_CXX_FLAGS="-idirafter $root/.deps/gloo-include" > "$out/configure.log" 2>&1 ||
     { tail -30 "$out/configure.log"; return 1; }
   cmake --build "$root/build-gpu" -j "$(nproc)" -- -k 0 > "$out/build.log" 2>&1 ||
@@ -241,13 +244,42 @@ torch.save({k: v for k, v in d.items() if not k.startswith("fc.")}, sys.argv[2])
   cp "$runs/stand-in/metrics.jsonl" "$out/stand-in.jsonl" 2>/dev/null
 }
 
+# The Python package against PyTorch's own torch (issue #33): reff and reff._core built in one
+# CMake folder, `pip install .` from it, the package's tests, an exported .pth through torch.load's
+# default (weights_only from PyTorch 2.6), and a ResNet-50 ReFF step through the package against
+# reff bench's and the plain peer's (224 px, batch BENCH_BATCH, fp32 and bf16).
+python_check() {
+  local out="$1" runs=/tmp/reff-gpu-python
+  mkdir -p "$out" "$runs"
+  GPU_PYTHON_MODULE=ON build "$out" || return 1
+  local reff="$root/build-gpu/reff"
+  REFF_BUILD_DIR="$root/build-gpu" python3 -m pip install --no-index --no-build-isolation --no-deps \
+    "$root" > "$out/pip.log" 2>&1; echo "pip install .: exit $?"; tail -2 "$out/pip.log"
+  (cd /tmp && python3 -c 'import reff, torch; print("reff", reff.__version__, "from", reff.__file__, "torch", torch.__version__)')
+  (cd /tmp && timeout 120 python3 "$root/tests/python/test_api.py" "$runs/api" "$reff" 2>&1 | tail -4)
+  timeout 60 "$reff" train --preset cpu --pretrained none --epochs 1 --max-steps 2 --train-count 64 \
+    --val-count 32 --test-count 32 --explain-count 8 --device cuda --out "$runs/tiny" > "$out/tiny.log" 2>&1
+  "$reff" export "$runs/tiny" --out "$runs/tiny.pth" > /dev/null &&
+    python3 -c 'import sys, torch; d = torch.load(sys.argv[1]); print("torch.load (default) of reff export:", len(d), "tensors")' "$runs/tiny.pth"
+  local batch="${BENCH_BATCH:-32}"
+  for precision in fp32 bf16; do
+    timeout 90 "$reff" bench --preset paper --device cuda --batch-size "$batch" --warmup 5 --steps 30 \
+      --method reff --precision "$precision" | tail -1
+    for via in "" --via-package; do
+      timeout 90 python3 "$root/bench/peer.py" --device cuda --batch "$batch" --min-time 4 \
+        --precision "$precision" --cases resnet50/reff $via
+    done
+  done | tee "$out/python-bench.jsonl"
+}
+
 case "${1:-}" in
   prepare) prepare ;;
   paper) paper "${2:?paper OUT}" ;;
+  python) python_check "${2:?python OUT}" ;;
   run) run "${2:?run OUT}" ;;
   bench) bench "${2:?bench OUT}" ;;
   epoch) epoch "${2:?epoch OUT}" ;;
   sweep) sweep "${2:?sweep OUT}" "${3:?LANES}" "${@:4}" ;;
-  *) echo "usage: $0 prepare | run OUT | bench OUT | epoch OUT | paper OUT | sweep OUT LANES SEEDS:CONFIG..." >&2
+  *) echo "usage: $0 prepare | run OUT | bench OUT | epoch OUT | paper OUT | python OUT | sweep OUT LANES SEEDS:CONFIG..." >&2
      exit 2 ;;
 esac

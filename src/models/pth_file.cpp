@@ -1,11 +1,10 @@
 #include "reff/models/pth_file.h"
 
 #include "reff/error.h"
+#include "pth_storage_types.h"
 
 #include <caffe2/serialize/inline_container.h>
-#include <torch/serialize.h>
 
-#include <unistd.h>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -49,12 +48,11 @@ ValuePtr make(Value::Kind kind) {
 }
 
 const std::unordered_map<std::string, torch::Dtype>& storage_types() {
-  static const std::unordered_map<std::string, torch::Dtype> types = {
-      {"torch.FloatStorage", torch::kFloat}, {"torch.DoubleStorage", torch::kDouble},
-      {"torch.HalfStorage", torch::kHalf},   {"torch.BFloat16Storage", torch::kBFloat16},
-      {"torch.LongStorage", torch::kLong},   {"torch.IntStorage", torch::kInt},
-      {"torch.ShortStorage", torch::kShort}, {"torch.CharStorage", torch::kChar},
-      {"torch.ByteStorage", torch::kByte},   {"torch.BoolStorage", torch::kBool}};
+  static const auto types = [] {
+    std::unordered_map<std::string, torch::Dtype> by_name;
+    for (const auto& type : kStorageTypes) by_name.emplace(type.name, type.dtype);
+    return by_name;
+  }();
   return types;
 }
 
@@ -453,27 +451,6 @@ NamedTensors read_pth(const std::string& path) {
     tensors.emplace_back(key->text, value->tensor);
   }
   return tensors;
-}
-
-void write_pth(const std::string& path, const NamedTensors& tensors) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [name, tensor] : tensors) {
-    REFF_REQUIRE(!dict.contains(name), path, "the name " + name + " appears twice");
-    dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
-  }
-  const auto bytes = torch::pickle_save(c10::IValue(dict));
-  const auto temporary = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out.good()) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw Error(path + ": cannot write (disk full or folder not writable?)");
-    }
-  }
-  std::filesystem::rename(temporary, path);
 }
 
 }  // namespace reff::models

@@ -130,7 +130,7 @@ grep -q '"background_swap": false' "$tmp/paper/config.json" || fail "paper-prese
 "$python3_torch" -c "
 import sys, torch, torchvision
 model = torchvision.models.resnet50(num_classes=37)
-model.load_state_dict(torch.load(sys.argv[1]), strict=True)
+model.load_state_dict(torch.load(sys.argv[1], weights_only=True), strict=True)
 " "$tmp/paper.pth" || fail "torchvision did not accept the exported state dict"
 # Fine-tuning the exported 37-class weights on the 3 ISIC classes: a new head, the rest loaded.
 "$REFF" data layout-example --dataset isic2017 --out "$tmp/isic2" >/dev/null
@@ -153,7 +153,7 @@ for f in backbone.pth corpus.png config.json metrics.jsonl; do
 done
 "$python3_torch" -c "
 import sys, torch
-d = torch.load(sys.argv[1])
+d = torch.load(sys.argv[1], weights_only=True)
 assert 'conv1.weight' in d and not any(k.startswith('fc.') for k in d), sorted(d)
 " "$REFF_CACHE/stand-in-cpu/backbone.pth" || fail "backbone.pth is not a headless state dict"
 "$REFF" pretrain >"$tmp/pretrain2.out" 2>&1 && grep -q "already built" "$tmp/pretrain2.out" ||

@@ -50,6 +50,41 @@ TEST(PthFile, WritesWhatItReads) {
   }
 }
 
+TEST(PthFile, WritesOnlyWhatAWeightsOnlyLoadAccepts) {
+  // torch.load(path, weights_only=True) refuses any global outside its list; LibTorch's own
+  // pickle_save names torch.jit._pickle.restore_type_tag, which older reff files hold.
+  const auto dir = test::fresh_dir("pth_globals");
+  write_pth((dir / "x.pth").string(), {{"w", torch::ones({2, 2}, torch::kBFloat16)},
+                                       {"n", torch::tensor(int64_t(1) << 40)}});
+  const auto bytes = test::read_file(dir / "x.pth");
+  EXPECT_EQ(bytes.find("restore_type_tag"), std::string::npos);
+  for (const char* global : {"collections\nOrderedDict", "torch._utils\n_rebuild_tensor_v2",
+                             "torch\nBFloat16Storage", "torch\nLongStorage"})
+    EXPECT_NE(bytes.find(global), std::string::npos) << global;
+  const auto read = read_pth((dir / "x.pth").string());
+  EXPECT_TRUE(torch::equal(read[0].second, torch::ones({2, 2}, torch::kBFloat16)));
+  EXPECT_EQ(read[1].second.item<int64_t>(), int64_t(1) << 40);  // beyond a 4-byte integer
+}
+
+TEST(PthFile, ReadsFilesOlderReffWrote) {
+  // Before the weights-only writer, reff wrote LibTorch's pickle of a typed dict.
+  const auto dir = test::fresh_dir("pth_older");
+  c10::Dict<std::string, torch::Tensor> dict;
+  dict.insert("conv.weight", torch::arange(6, torch::kFloat).reshape({2, 3}));
+  const auto bytes = torch::pickle_save(c10::IValue(dict));
+  test::write_file(dir / "old.pth", std::string(bytes.begin(), bytes.end()));
+  const auto read = read_pth((dir / "old.pth").string());
+  ASSERT_EQ(names(read), std::vector<std::string>{"conv.weight"});
+  EXPECT_TRUE(torch::equal(read[0].second, torch::arange(6, torch::kFloat).reshape({2, 3})));
+}
+
+TEST(PthFile, ATensorADictCannotHoldIsAnErrorAndWritesNothing) {
+  const auto dir = test::fresh_dir("pth_complex");
+  EXPECT_THROW(write_pth((dir / "c.pth").string(), {{"z", torch::zeros({2}, torch::kComplexFloat)}}),
+               Error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.pth"));
+}
+
 TEST(PthFile, BadFilesGiveErrorsNamingTheFile) {
   const auto dir = test::fresh_dir("pth_bad");
   EXPECT_THROW(read_pth((dir / "missing.pth").string()), Error);

@@ -1,6 +1,7 @@
 """The reff -> Python direction of the parity test: torchvision's ResNet-50 must accept the
 state dict that reff wrote (OUT_DIR/from_reff.pth, strict load_state_dict) and give the logits
-that reff computed with it (OUT_DIR/from_reff_logits.pth: {"input", "logits"}).
+that reff computed with it (OUT_DIR/from_reff_logits.pth: {"input", "logits"}). Both load with
+weights_only=True, as PyTorch >= 2.6 loads by default: reff writes what torch.save writes.
 
 python3 check_from_reff.py OUT_DIR   (exit 1 with a message when they differ)
 """
@@ -12,8 +13,8 @@ import torchvision
 
 
 def main(out):
-    state = torch.load(os.path.join(out, "from_reff.pth"))
-    expected = torch.load(os.path.join(out, "from_reff_logits.pth"))
+    state = torch.load(os.path.join(out, "from_reff.pth"), weights_only=True)
+    expected = torch.load(os.path.join(out, "from_reff_logits.pth"), weights_only=True)
     model = torchvision.models.resnet50()
     model.load_state_dict(state, strict=True)
     model.eval()

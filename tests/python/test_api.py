@@ -1,0 +1,193 @@
+"""The Python package's functions: hand-computed Grad-CAMs and losses, gradients against finite
+differences, the mask readers, the data sets, and bad input as one-line ReffError.
+
+python3 test_api.py WORK_DIR REFF_CLI   (PYTHONPATH: the built package)
+"""
+import json
+import os
+import sys
+import unittest
+
+import torch
+from PIL import Image
+
+import reff
+
+WORK, CLI = (sys.argv.pop(1), sys.argv.pop(1)) if len(sys.argv) > 2 else ("/tmp/reff-py", "reff")
+
+
+class TinyNet(torch.nn.Module):
+    """logits = W . mean_ij A(x): one explained layer, A = conv(x)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 2, 1, bias=False)
+        self.fc = torch.nn.Linear(2, 2, bias=False)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).mean((2, 3)))
+
+
+class GradCam(unittest.TestCase):
+    def test_hand_computed_map(self):
+        # A [1, 2, 2, 2], logits z = W mean(A): dz_c/dA_k = W[c, k] / 4, so alpha_k = W[c, k] / 4
+        # and the map is relu(sum_k W[c, k] / 4 A_k).
+        features = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[4.0, 0.0], [0.0, -8.0]]]],
+                                requires_grad=True)
+        weights = torch.tensor([[1.0, -1.0], [0.5, 2.0]])
+        logits = features.mean((2, 3)) @ weights.t()
+        (cam,) = reff.grad_cam(logits, [features], torch.tensor([0]), None, create_graph=False)
+        expected = torch.relu(0.25 * features[0, 0] - 0.25 * features[0, 1]).detach()
+        self.assertTrue(torch.allclose(cam[0], expected), (cam, expected))
+        (signed,) = reff.grad_cam(logits, [features], torch.tensor([1]), (4, 4),
+                                  rectifier="none", create_graph=False)
+        self.assertEqual(tuple(signed.shape), (1, 4, 4))
+
+    def test_loss_of_the_maps_has_finite_difference_gradients(self):
+        torch.manual_seed(0)
+        x = torch.randn(3, 1, 4, 4, dtype=torch.double)
+        masks = (torch.rand(3, 4, 4, dtype=torch.double) > 0.5).double()
+        net = TinyNet().double()
+        params = [net.conv.weight, net.fc.weight]
+
+        def loss(conv_weight, fc_weight):
+            features = torch.nn.functional.conv2d(x, conv_weight)
+            logits = features.mean((2, 3)) @ fc_weight.t()
+            maps = reff.grad_cam(logits, [features], torch.tensor([0, 1, 1]), (4, 4),
+                                 rectifier="abs")
+            return reff.explanation_loss(maps, masks, method="reff", layer_weights=[2.0])
+
+        self.assertTrue(torch.autograd.gradcheck(loss, [p.detach().requires_grad_() for p in params]))
+
+
+class ExplanationLoss(unittest.TestCase):
+    def test_hand_computed_values(self):
+        maps = [torch.tensor([[[1.0, 2.0], [3.0, 4.0]]]), torch.tensor([[[0.5, 0.0], [0.0, 1.0]]])]
+        masks = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]])
+        # Eq. (3): w_1 (2 + 3 + 4) + w_2 (0 + 0 + 1)
+        self.assertAlmostEqual(reff.explanation_loss(maps, masks, layer_weights=[1, 10]).item(),
+                               19.0)
+        # L1: w_1 (0 + 2 + 3 + 4) + w_2 (0.5 + 0 + 0 + 1)
+        self.assertAlmostEqual(reff.explanation_loss(maps, masks, method="reff-l1",
+                                                     layer_weights=[1, 10]).item(), 24.0)
+        none = torch.tensor([False])
+        self.assertEqual(reff.explanation_loss(maps, masks, none, layer_weights=[1, 10]).item(), 0)
+
+    def test_every_registry_penalty_by_name(self):
+        on_maps = [m for m, (_, needs) in reff.METHODS.items() if needs == "grad_cam"]
+        self.assertEqual(set(on_maps) & {"reff", "reff-l1", "reff-l2"}, {"reff", "reff-l1", "reff-l2"})
+        maps, masks = [torch.rand(2, 3, 3)], torch.ones(2, 3, 3)
+        for method in on_maps:
+            value = reff.explanation_loss(maps, masks, method=method, layer_weights=[1])
+            self.assertTrue(torch.isfinite(value), method)
+
+    def test_hooks_on_a_model(self):
+        net = TinyNet()
+        focus = reff.ExplanationLoss(net, ["conv"], layer_weights=[1.0], lam=0.5)
+        x = torch.randn(2, 1, 6, 6)
+        logits = net(x)
+        term = focus(logits, torch.tensor([0, 1]), torch.zeros(2, 6, 6))
+        term.backward()
+        self.assertGreaterEqual(term.item(), 0)
+        self.assertIsNotNone(net.conv.weight.grad)
+        none = focus(net(x), torch.tensor([0, 1]), torch.zeros(2, 6, 6), torch.tensor([False, False]))
+        self.assertEqual(none.item(), 0)
+        focus.remove()
+
+
+class BadInput(unittest.TestCase):
+    def one_line(self, call, *words):
+        with self.assertRaises(reff.ReffError) as caught:
+            call()
+        message = str(caught.exception)
+        self.assertNotIn("\n", message)
+        for word in words:
+            self.assertIn(word, message)
+        self.assertIsInstance(caught.exception, ValueError)
+
+    def test_wrong_mask_size(self):
+        self.one_line(lambda: reff.explanation_loss([torch.rand(2, 4, 4)], torch.ones(2, 5, 5),
+                                                    layer_weights=[1]), "masks", "differs")
+
+    def test_feature_list_against_layer_weights(self):
+        self.one_line(lambda: reff.explanation_loss([torch.rand(2, 4, 4)], torch.ones(2, 4, 4)),
+                      "layer-weights", "4 weights for 1")
+
+    def test_non_float_tensors(self):
+        self.one_line(lambda: reff.explanation_loss([torch.ones(2, 4, 4, dtype=torch.long)],
+                                                    torch.ones(2, 4, 4), layer_weights=[1]),
+                      "maps[0]", "floating-point")
+        features = torch.ones(1, 2, 2, 2, dtype=torch.int32)
+        self.one_line(lambda: reff.grad_cam(torch.zeros(1, 2, requires_grad=True), [features],
+                                            torch.tensor([0])), "features[0]", "floating-point")
+
+    def test_unknown_names_and_classes(self):
+        maps = [torch.rand(1, 2, 2)]
+        self.one_line(lambda: reff.explanation_loss(maps, torch.ones(1, 2, 2), method="abn",
+                                                    layer_weights=[1]), "not a penalty")
+        self.one_line(lambda: reff.explanation_loss(maps, torch.ones(1, 2, 2), method="nope",
+                                                    layer_weights=[1]), "not one of")
+        features = torch.rand(1, 2, 2, 2, requires_grad=True)
+        logits = features.mean((2, 3))
+        self.one_line(lambda: reff.grad_cam(logits, [features], torch.tensor([5])), "[0, 2)")
+        self.one_line(lambda: reff.grad_cam(logits, [features], torch.tensor([0]), rectifier="x"),
+                      "rectifier", "relu")
+
+
+class Masks(unittest.TestCase):
+    def test_png_palette_labelme_and_errors(self):
+        os.makedirs(WORK, exist_ok=True)
+        gray = torch.zeros(6, 8, dtype=torch.uint8)
+        gray[1:4, 2:5] = 200
+        Image.fromarray(gray.numpy()).save(os.path.join(WORK, "m.png"))
+        mask = reff.read_mask(os.path.join(WORK, "m.png"), 6, 8)
+        self.assertEqual(mask.dtype, torch.bool)
+        self.assertTrue(torch.equal(mask, gray >= 128))
+        self.assertTrue(torch.equal(reff.read_mask(os.path.join(WORK, "m.png"), 6, 8, values=[200]),
+                                    gray == 200))
+        with open(os.path.join(WORK, "m.json"), "w") as f:
+            json.dump({"imageHeight": 6, "imageWidth": 8, "shapes": [
+                {"label": "digit", "shape_type": "rectangle", "points": [[2, 1], [5, 4]]}]}, f)
+        self.assertGreater(int(reff.read_mask(os.path.join(WORK, "m.json"), 6, 8).sum()), 0)
+        with self.assertRaises(reff.ReffError) as caught:
+            reff.read_mask(os.path.join(WORK, "m.png"), 7, 8)
+        self.assertIn("m.png", str(caught.exception))
+        with self.assertRaises(reff.ReffError):
+            reff.read_mask(os.path.join(WORK, "missing.png"), 6, 8)
+        with self.assertRaises(reff.ReffError):
+            reff.read_mask(os.path.join(WORK, "m.png"), 6, 8, threshold=2)
+
+
+class Datasets(unittest.TestCase):
+    def test_textured_mnist_as_reff_train_makes_it(self):
+        sets = reff.datasets("cpu", config={"data": {"train_count": 12, "val_count": 4,
+                                                     "test_count": 4}})
+        self.assertEqual(list(sets), ["train", "val", "shift", "iid"])
+        image, label, mask, has_mask = sets["train"][0]
+        self.assertEqual(tuple(image.shape), (3, 40, 40))
+        self.assertEqual(tuple(mask.shape), (40, 40))
+        self.assertTrue(bool(has_mask) and 0 <= int(label) < 10)
+        again = reff.datasets("cpu", config={"data": {"train_count": 12, "val_count": 4,
+                                                      "test_count": 4}})
+        self.assertTrue(torch.equal(again["train"].images, sets["train"].images))
+        batch = next(iter(torch.utils.data.DataLoader(sets["train"], batch_size=5)))
+        self.assertEqual(tuple(batch[0].shape), (5, 3, 40, 40))
+        with self.assertRaises(reff.ReffError) as caught:
+            reff.datasets("cpu", config={"data": {"train_cuont": 12}})
+        self.assertIn("data.train_cuont", str(caught.exception))
+
+    def test_own_folder(self):
+        folder = os.path.join(WORK, "layout")
+        if not os.path.isdir(folder):
+            self.assertEqual(os.system(f"'{CLI}' data layout-example --dataset folder --count 24 "
+                                       f"--out '{folder}' > /dev/null"), 0)
+        sets = reff.datasets("cpu", "folder", {"data": {"data_dir": folder}})
+        self.assertGreaterEqual(len(sets["train"].class_names), 2)
+        self.assertIn("test", sets)
+        self.assertGreater(int(sets["train"].has_mask.sum()), 0)
+        with self.assertRaises(reff.ReffError):
+            reff.datasets("cpu", "folder", {"data": {"data_dir": os.path.join(WORK, "nowhere")}})
+
+
+if __name__ == "__main__":
+    unittest.main()
