@@ -251,7 +251,8 @@ torch.save({k: v for k, v in d.items() if not k.startswith("fc.")}, sys.argv[2])
 python_check() {
   local out="$1" runs=/tmp/reff-gpu-python
   mkdir -p "$out" "$runs"
-  GPU_PYTHON_MODULE=ON build "$out" || return 1
+  GPU_PYTHON_MODULE=ON build "$out" ||
+    { echo "the build with reff._core failed; without it:"; GPU_PYTHON_MODULE=OFF build "$out" || return 1; }
   local reff="$root/build-gpu/reff"
   REFF_BUILD_DIR="$root/build-gpu" python3 -m pip install --no-index --no-build-isolation --no-deps \
     "$root" > "$out/pip.log" 2>&1; echo "pip install .: exit $?"; tail -2 "$out/pip.log"

@@ -3,13 +3,15 @@ masks (reff data layout-example --dataset folder writes one), with the cpu prese
 same data sets reff train would use, and ReFF's loss from the reff package.
 
     python3 examples/python/train_torchvision.py DATA_DIR [--method reff] [--epochs 3] [--seed 0]
+                                                 [--test FOLDER ...]
 
 Prints one JSON line per epoch (the cross-entropy, the added term lambda L, the accuracies); compare with
     reff train --preset cpu --dataset folder --data DATA_DIR --model resnet18 --pretrained none \
-        --method reff --epochs 3 --seed 0 --out runs/same
+        --method reff --epochs 3 --seed 0 [--test test --test FOLDER ...] --out runs/same
 """
 import argparse
 import json
+import os
 
 import torch
 import torch.nn.functional as F
@@ -33,9 +35,16 @@ def main():
     parser.add_argument("--method", default="reff", help="baseline, reff, reff-l1, reff-l2 or rrr")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--test", action="append", default=[],
+                        help="a folder of test images as well (reff train --test FOLDER)")
     args = parser.parse_args()
 
-    sets = reff.datasets("cpu", "folder", {"data": {"data_dir": args.data}})
+    data = {"data_dir": args.data}
+    if args.test:  # the folder's own test split, then each folder, named by its last component
+        data["tests"] = [{"name": "test", "p": 1, "q": 1}] + [
+            {"name": os.path.basename(os.path.abspath(f)), "p": 1, "q": 1,
+             "folder": os.path.abspath(f)} for f in args.test]
+    sets = reff.datasets("cpu", "folder", {"data": data})
     train, settings = sets["train"], sets["train"].config["train"]
     torch.manual_seed(args.seed)
     model = torchvision.models.resnet18(num_classes=len(train.class_names))

@@ -9,6 +9,7 @@
 #include "reff/names.h"
 #include "reff/regularizers/explanation_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
+#include "reff/shape_text.h"
 #include "reff/train/methods.h"
 #include "reff/train/run_assembly.h"
 #include "reff/train/run_config.h"
@@ -38,13 +39,15 @@ std::vector<torch::Tensor> grad_cam(const torch::Tensor& logits,
                                     const std::string& target, const std::string& rectifier,
                                     const std::string& weighting, bool create_graph) {
   require_float(logits, "logits");
-  REFF_REQUIRE(logits.dim() == 2, "logits", "expected [B, classes], got " + c10::str(logits.sizes()));
+  REFF_REQUIRE(logits.dim() == 2, "logits",
+               "expected [B, classes], got " + shape_text(logits.sizes()));
   REFF_REQUIRE(!features.empty(), "features", "no feature maps (did the forward hooks run?)");
   for (size_t l = 0; l < features.size(); ++l) {
     const auto what = "features[" + std::to_string(l) + "]";
     require_float(features[l], what);
-    REFF_REQUIRE(features[l].dim() == 4 && features[l].size(0) == logits.size(0), what,
-                 "expected [B, K, H, W] with the logits' B, got " + c10::str(features[l].sizes()));
+    REFF_REQUIRE(
+        features[l].dim() == 4 && features[l].size(0) == logits.size(0), what,
+        "expected [B, K, H, W] with the logits' B, got " + shape_text(features[l].sizes()));
     REFF_REQUIRE(features[l].requires_grad(), what,
                  "does not require grad: run the forward pass with gradients enabled");
   }
@@ -53,8 +56,8 @@ std::vector<torch::Tensor> grad_cam(const torch::Tensor& logits,
   REFF_REQUIRE(classes.dim() == 1 && classes.size(0) == logits.size(0), "classes",
                "expected one class per sample, [B]");
   const auto n = logits.size(1);
-  REFF_REQUIRE(classes.numel() == 0 || (classes.min().item<int64_t>() >= 0 &&
-                                        classes.max().item<int64_t>() < n),
+  REFF_REQUIRE(classes.numel() == 0 ||
+                   (classes.min().item<int64_t>() >= 0 && classes.max().item<int64_t>() < n),
                "classes", "class indices must lie in [0, " + std::to_string(n) + ")");
   explain::GradCamOptions options;
   options.target = parse_enum<explain::CamTarget>("target", target);
@@ -70,14 +73,15 @@ std::vector<torch::Tensor> grad_cam(const torch::Tensor& logits,
 
 const train::MethodInfo& penalised_method(const std::string& name) {
   const auto& info = find_named(train::methods(), "method", name);
-  REFF_REQUIRE(info.needs == train::MethodNeeds::grad_cam, "method",
-               "'" + name + "' is not a penalty on Grad-CAMs (those are: " + [] {
-                 std::string names;
-                 for (const auto& m : train::methods())
-                   if (m.needs == train::MethodNeeds::grad_cam)
-                     names += (names.empty() ? "" : ", ") + std::string(m.name);
-                 return names;
-               }() + ")");
+  REFF_REQUIRE(
+      info.needs == train::MethodNeeds::grad_cam,
+      "method", "'" + name + "' is not a penalty on Grad-CAMs (those are: " + [] {
+        std::string names;
+        for (const auto& m : train::methods())
+          if (m.needs == train::MethodNeeds::grad_cam)
+            names += (names.empty() ? "" : ", ") + std::string(m.name);
+        return names;
+      }() + ")");
   return info;
 }
 
@@ -90,14 +94,15 @@ torch::Tensor explanation_loss(const std::vector<torch::Tensor>& maps, const tor
   for (size_t l = 0; l < maps.size(); ++l) {
     const auto what = "maps[" + std::to_string(l) + "]";
     require_float(maps[l], what);
-    REFF_REQUIRE(maps[l].dim() == 3, what, "expected [B, H, W], got " + c10::str(maps[l].sizes()));
+    REFF_REQUIRE(maps[l].dim() == 3, what,
+                 "expected [B, H, W], got " + shape_text(maps[l].sizes()));
   }
-  REFF_REQUIRE(masks.dim() == 3, "masks", "expected [B, H, W], got " + c10::str(masks.sizes()));
+  REFF_REQUIRE(masks.dim() == 3, "masks", "expected [B, H, W], got " + shape_text(masks.sizes()));
   REFF_REQUIRE(!masks.is_complex(), "masks", "expected real values in [0, 1]");
   REFF_REQUIRE(has_mask.scalar_type() == torch::kBool, "has_mask", "expected a bool tensor");
   const regularizers::ExplanationLossOptions options{layer_weights, normalise};
-  return per_sample ? regularizers::explanation_loss_per_sample(maps, masks, has_mask,
-                                                                info.penalty, options)
+  return per_sample ? regularizers::explanation_loss_per_sample(maps, masks, has_mask, info.penalty,
+                                                                options)
                     : regularizers::explanation_loss(maps, masks, has_mask, info.penalty, options);
 }
 
@@ -109,7 +114,8 @@ torch::Tensor input_gradient_loss(const torch::Tensor& logits, const torch::Tens
                "does not require grad: call images.requires_grad_() before the forward pass");
   REFF_REQUIRE(images.dim() == 4 && masks.dim() == 3 && masks.size(0) == images.size(0) &&
                    masks.size(1) == images.size(2) && masks.size(2) == images.size(3),
-               "masks", "expected [B, H, W] of the images' B, H, W, got " + c10::str(masks.sizes()));
+               "masks",
+               "expected [B, H, W] of the images' B, H, W, got " + shape_text(masks.sizes()));
   REFF_REQUIRE(has_mask.scalar_type() == torch::kBool, "has_mask", "expected a bool tensor");
   return regularizers::input_gradient_loss(logits, images, masks, has_mask);
 }
@@ -136,8 +142,7 @@ void require_known_keys(const nlohmann::json& json, const nlohmann::json& patch,
 
 py::tuple dataset_tuple(const train::NamedDataset& set) {
   const auto& d = set.data;
-  return py::make_tuple(set.name, d.images(), d.labels(), d.masks(), d.has_mask(),
-                        set.class_names);
+  return py::make_tuple(set.name, d.images(), d.labels(), d.masks(), d.has_mask(), set.class_names);
 }
 
 // The data sets a run would train and test on: the preset's config with the data set's defaults,
@@ -147,12 +152,14 @@ py::tuple dataset_tuple(const train::NamedDataset& set) {
 py::tuple run_datasets(const std::string& preset, const std::string& dataset,
                        const std::string& overrides, const std::string& run_dir) {
   train::RunConfig config;
+  bool tests_given = !run_dir.empty();  // a run's config.json holds its tests
   if (run_dir.empty()) {
     config = train::preset_config(preset);
     train::use_dataset(config, dataset);
     auto json = config.to_json();
     const auto patch = nlohmann::json::parse(overrides);
     require_known_keys(json, patch, "");
+    tests_given = patch.contains("data") && patch.at("data").contains("tests");
     json.merge_patch(patch);
     auto& data = json.at("data");
     if (data.at("dataset") == "folder" && data.value("classes", nlohmann::json::array()).empty())
@@ -164,7 +171,9 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
   std::vector<train::NamedDataset> sets;
   {
     py::gil_scoped_release release;  // generation and decoding run on all cores
-    train::check_dataset_files(config);
+    const auto tests = config.tests;
+    train::check_dataset_files(config);  // an own folder: its classes, and its test split as test
+    if (tests_given) config.tests = tests;
     sets.push_back({"train", train::build_train_set(config), {}, config.class_names});
     sets.push_back(train::build_val_set(config));
     for (const auto& spec : config.tests) sets.push_back(train::build_test_set(config, spec));
@@ -179,11 +188,11 @@ py::list methods() {
   for (const auto& m : train::methods()) {
     const bool on_maps = m.needs == train::MethodNeeds::grad_cam;
     const bool input_gradients = m.needs == train::MethodNeeds::input_gradients;
-    list.append(py::make_tuple(m.name, m.help, on_maps ? "grad_cam"
-                                               : input_gradients ? "input_gradients"
-                                               : m.needs == train::MethodNeeds::nothing
-                                                   ? "nothing"
-                                                   : "attention_branch"));
+    list.append(py::make_tuple(m.name, m.help,
+                               on_maps                                  ? "grad_cam"
+                               : input_gradients                        ? "input_gradients"
+                               : m.needs == train::MethodNeeds::nothing ? "nothing"
+                                                                        : "attention_branch"));
   }
   return list;
 }

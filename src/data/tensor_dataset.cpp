@@ -1,6 +1,7 @@
 #include "reff/data/tensor_dataset.h"
 
 #include "reff/error.h"
+#include "reff/shape_text.h"
 
 namespace reff::data {
 namespace {
@@ -29,8 +30,8 @@ TensorDataset::TensorDataset(torch::Tensor images, torch::Tensor labels, torch::
   REFF_REQUIRE(masks_.dim() == 3 && masks_.size(0) == n && masks_.size(1) == images_.size(2) &&
                    masks_.size(2) == images_.size(3),
                "dataset",
-               "mask size " + c10::str(masks_.sizes()) + " differs from the images' " +
-                   c10::str(images_.sizes()));
+               "mask size " + shape_text(masks_.sizes()) + " differs from the images' " +
+                   shape_text(images_.sizes()));
   REFF_REQUIRE(has_mask_.sizes() == torch::IntArrayRef{n}, "dataset",
                "one has-mask flag per image");
   labels_ = labels_.to(torch::kInt64);
@@ -91,11 +92,11 @@ TensorDataset TensorDataset::with_annotations(const std::vector<int64_t>& annota
   auto in_d1 = torch::zeros({size()}, torch::kBool);
   if (!annotated.empty()) in_d1.index_fill_(0, torch::tensor(annotated, torch::kInt64), true);
   if (!pseudo.defined()) return TensorDataset(images_, labels_, masks_, in_d1 & has_mask_);
-  REFF_REQUIRE(
-      pseudo.dim() == 3 && pseudo.size(0) == size() && pseudo.size(1) == masks_.size(1) &&
-          pseudo.size(2) == masks_.size(2),
-      "pseudo-annotations",
-      "size " + c10::str(pseudo.sizes()) + " differs from the masks' " + c10::str(masks_.sizes()));
+  REFF_REQUIRE(pseudo.dim() == 3 && pseudo.size(0) == size() && pseudo.size(1) == masks_.size(1) &&
+                   pseudo.size(2) == masks_.size(2),
+               "pseudo-annotations",
+               "size " + shape_text(pseudo.sizes()) + " differs from the masks' " +
+                   shape_text(masks_.sizes()));
   auto soft = pseudo.detach().to(torch::kFloat32).clamp(0.0, 1.0);
   if (threshold > 0 && threshold < 1) soft = (soft >= threshold).to(torch::kFloat32);
   const auto pseudo_u8 = soft.mul(255.0).round_().to(torch::kUInt8);

@@ -1,7 +1,7 @@
 #include "reff/models/pth_file.h"
 
-#include "reff/error.h"
 #include "pth_storage_types.h"
+#include "reff/error.h"
 
 #include <caffe2/serialize/inline_container.h>
 

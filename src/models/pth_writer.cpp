@@ -5,10 +5,10 @@
 //       storage, 0, size, stride, False, collections.OrderedDict())), ...])
 // where each storage is the persistent id ('storage', torch.<Type>Storage, key, 'cpu', numel)
 // and its bytes the record data/<key>. Only globals on PyTorch's weights-only list are named.
+#include "pth_storage_types.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
 #include "reff/models/pth_file.h"
-#include "pth_storage_types.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -91,7 +91,7 @@ void pickle_tensor(Pickle& pickle, const torch::Tensor& tensor, const char* type
   pickle.integer(0);
   pickle.integers(tensor.sizes());
   pickle.integers(tensor.strides());
-  pickle.op(kNewFalse);  // requires_grad
+  pickle.op(kNewFalse);         // requires_grad
   pickle.empty_ordered_dict();  // backward hooks
   pickle.op(kTuple);
   pickle.op(kReduce);

@@ -1,6 +1,7 @@
 #include "reff/models/state_dict.h"
 
 #include "reff/error.h"
+#include "reff/shape_text.h"
 
 #include <algorithm>
 #include <map>
@@ -22,7 +23,7 @@ bool has_prefix(const std::string& name, const std::vector<std::string>& prefixe
   return false;
 }
 
-std::string shape(const torch::Tensor& tensor) { return c10::str(tensor.sizes()); }
+std::string shape(const torch::Tensor& tensor) { return shape_text(tensor.sizes()); }
 
 }  // namespace
 

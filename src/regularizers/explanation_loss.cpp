@@ -1,6 +1,7 @@
 #include "reff/regularizers/explanation_loss.h"
 
 #include "reff/error.h"
+#include "reff/shape_text.h"
 
 namespace reff::regularizers {
 
@@ -36,8 +37,8 @@ torch::Tensor explanation_loss_per_sample(const std::vector<torch::Tensor>& maps
                          ? maps[l] / (maps[l].abs().sum({1, 2}, /*keepdim=*/true) + 1e-6)
                          : maps[l];
     REFF_REQUIRE(map.sizes() == masks.sizes(), "masks",
-                 "mask size " + c10::str(masks.sizes()) + " differs from the explanation's " +
-                     c10::str(map.sizes()));
+                 "mask size " + shape_text(masks.sizes()) + " differs from the explanation's " +
+                     shape_text(map.sizes()));
     const auto term = options.layer_weights[l] * penalty(map, s).sum({1, 2});  // w_l ||.||, [B]
     total = l == 0 ? term : total + term;
   }

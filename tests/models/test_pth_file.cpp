@@ -54,8 +54,8 @@ TEST(PthFile, WritesOnlyWhatAWeightsOnlyLoadAccepts) {
   // torch.load(path, weights_only=True) refuses any global outside its list; LibTorch's own
   // pickle_save names torch.jit._pickle.restore_type_tag, which older reff files hold.
   const auto dir = test::fresh_dir("pth_globals");
-  write_pth((dir / "x.pth").string(), {{"w", torch::ones({2, 2}, torch::kBFloat16)},
-                                       {"n", torch::tensor(int64_t(1) << 40)}});
+  write_pth((dir / "x.pth").string(),
+            {{"w", torch::ones({2, 2}, torch::kBFloat16)}, {"n", torch::tensor(int64_t(1) << 40)}});
   const auto bytes = test::read_file(dir / "x.pth");
   EXPECT_EQ(bytes.find("restore_type_tag"), std::string::npos);
   for (const char* global : {"collections\nOrderedDict", "torch._utils\n_rebuild_tensor_v2",
@@ -80,8 +80,8 @@ TEST(PthFile, ReadsFilesOlderReffWrote) {
 
 TEST(PthFile, ATensorADictCannotHoldIsAnErrorAndWritesNothing) {
   const auto dir = test::fresh_dir("pth_complex");
-  EXPECT_THROW(write_pth((dir / "c.pth").string(), {{"z", torch::zeros({2}, torch::kComplexFloat)}}),
-               Error);
+  EXPECT_THROW(
+      write_pth((dir / "c.pth").string(), {{"z", torch::zeros({2}, torch::kComplexFloat)}}), Error);
   EXPECT_FALSE(std::filesystem::exists(dir / "c.pth"));
 }
 
