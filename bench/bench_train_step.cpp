@@ -8,8 +8,8 @@
 #include "reff/eval/evaluation.h"
 #include "reff/models/eval_mode.h"
 #include "reff/train/annotator.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_config.h"
 #include "reff/train/step_timing.h"
 
 #include <benchmark/benchmark.h>
@@ -21,12 +21,12 @@ namespace {
 using reff::train::Method;
 
 struct Case {
-  reff::train::RunConfig config;
+  reff::run::RunConfig config;
   reff::data::Batch batch;
 };
 
 Case make_case(int64_t model) {
-  Case c{reff::train::preset_config(model == 0 ? "cpu" : "paper"), {}};
+  Case c{reff::run::preset_config(model == 0 ? "cpu" : "paper"), {}};
   c.config.num_classes = 10;
   const int64_t size = c.config.data.canvas;
   const int64_t b = model == 0 ? 32 : 4;
@@ -40,7 +40,7 @@ void BM_TrainStep(benchmark::State& state) {
   auto c = make_case(state.range(0));
   c.config.train.method = static_cast<Method>(state.range(1));
   if (c.config.train.method == Method::abn) c.config.train.lambda = 10;  // the seed's gamma
-  auto model = reff::train::build_model(c.config);
+  auto model = reff::run::build_model(c.config);
   model->train();
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(c.config.train.lr)
                                                        .momentum(c.config.train.momentum)
@@ -84,7 +84,7 @@ BENCHMARK(BM_AnnotatorStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Inference(benchmark::State& state) {
   auto c = make_case(state.range(0));
-  auto model = reff::train::build_model(c.config);
+  auto model = reff::run::build_model(c.config);
   reff::models::EvalMode eval_mode(*model);
   torch::InferenceMode inference;
   const bool channels_last = state.range(1) == 1;

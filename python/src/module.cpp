@@ -11,8 +11,8 @@
 #include "reff/regularizers/input_gradient_loss.h"
 #include "reff/shape_text.h"
 #include "reff/train/methods.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_config.h"
 
 #include <torch/extension.h>
 
@@ -151,11 +151,11 @@ py::tuple dataset_tuple(const train::NamedDataset& set) {
 // class names) per set: train, val, then each test set.
 py::tuple run_datasets(const std::string& preset, const std::string& dataset,
                        const std::string& overrides, const std::string& run_dir) {
-  train::RunConfig config;
+  run::RunConfig config;
   bool tests_given = !run_dir.empty();  // a run's config.json holds its tests
   if (run_dir.empty()) {
-    config = train::preset_config(preset);
-    train::use_dataset(config, dataset);
+    config = run::preset_config(preset);
+    run::use_dataset(config, dataset);
     auto json = config.to_json();
     const auto patch = nlohmann::json::parse(overrides);
     require_known_keys(json, patch, "");
@@ -164,19 +164,19 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
     auto& data = json.at("data");
     if (data.at("dataset") == "folder" && data.value("classes", nlohmann::json::array()).empty())
       data["classes"] = data::list_folder(data.at("data_dir")).classes;  // as reff train lists them
-    config = train::RunConfig::from_json(json);
+    config = run::RunConfig::from_json(json);
   } else {
-    config = train::load_run_config(run_dir);
+    config = run::load_run_config(run_dir);
   }
   std::vector<train::NamedDataset> sets;
   {
     py::gil_scoped_release release;  // generation and decoding run on all cores
     const auto tests = config.tests;
-    train::check_dataset_files(config);  // an own folder: its classes, and its test split as test
+    run::check_dataset_files(config);  // an own folder: its classes, and its test split as test
     if (tests_given) config.tests = tests;
-    sets.push_back({"train", train::build_train_set(config), {}, config.class_names});
-    sets.push_back(train::build_val_set(config));
-    for (const auto& spec : config.tests) sets.push_back(train::build_test_set(config, spec));
+    sets.push_back({"train", run::build_train_set(config), {}, config.class_names});
+    sets.push_back(run::build_val_set(config));
+    for (const auto& spec : config.tests) sets.push_back(run::build_test_set(config, spec));
   }
   py::list result;
   for (const auto& set : sets) result.append(dataset_tuple(set));

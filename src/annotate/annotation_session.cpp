@@ -39,7 +39,7 @@ AnnotationSession::AnnotationSession(const AnnotateOptions& options)
     if (in_subset[i] || fs::exists(out)) items_.push_back({image, class_name, out.string()});
   }
   sizes_.assign(items_.size(), {0, 0});
-  if (!options.annotator_dir.empty()) annotator_ = train::load_annotator(options.annotator_dir);
+  if (!options.annotator_dir.empty()) annotator_ = run::load_annotator(options.annotator_dir);
 }
 
 nlohmann::json AnnotationSession::listing() const {

@@ -8,7 +8,7 @@
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/train/annotator.h"
-#include "reff/train/run_folders.h"
+#include "reff/run/run_folders.h"
 #include "run_options.h"
 #include "stop_on_signal.h"
 
@@ -28,13 +28,13 @@ struct AnnotatorTrainCommand {
   GivenOptions given;
 
   void run() const {
-    train::AnnotatorRunConfig config;
+    run::AnnotatorRunConfig config;
     if (resume) {
       if (distributed::world().writes()) require_not_in_use(out);  // rank 0 locks
-      config = train::load_annotator_config(out);
+      config = run::load_annotator_config(out);
     } else {
-      static_cast<train::RunConfig&>(config) = data.resolve(given);
-      REFF_REQUIRE(config.annotated.n > 0 || train::is_own_folder(config), "--annotated-n",
+      static_cast<run::RunConfig&>(config) = data.resolve(given);
+      REFF_REQUIRE(config.annotated.n > 0 || run::is_own_folder(config), "--annotated-n",
                    "the annotator learns from a few annotated images: give a count");
       auto options = train::annotator_preset(config.preset);
       given.set("--iterations", iterations, options.iterations);
@@ -51,10 +51,10 @@ struct AnnotatorTrainCommand {
       progress.update(done, total, status);
     };
     callbacks.stop_requested = [] { return StopOnSignal::requested(); };
-    const auto summary = train::run_annotator(config, out, resume, device, callbacks);
+    const auto summary = run::run_annotator(config, out, resume, device, callbacks);
     if (!distributed::world().writes()) return;
     std::cout << "annotator ";
-    if (train::is_own_folder(config)) {
+    if (run::is_own_folder(config)) {
       std::cout << "from " << summary["annotated_images"] << " masked images";
     } else {
       std::cout << "n " << config.annotated.n
@@ -71,8 +71,8 @@ struct AnnotatorEvalCommand {
   std::string dir;
   int64_t count = 0;
   void run() const {
-    const auto result = train::held_out_overlap(train::load_annotator(dir), count);
-    write_json_file((fs::path(dir) / train::kAnnotatorEval).string(), result);
+    const auto result = run::held_out_overlap(run::load_annotator(dir), count);
+    write_json_file((fs::path(dir) / run::kAnnotatorEval).string(), result);
     std::cout << "annotator n " << result["n"] << ": IoU " << result["iou"] << ", Dice "
               << result["dice"] << " on " << result["images"] << " held-out images\n";
   }
@@ -85,7 +85,7 @@ struct AnnotatorShowCommand {
   std::string out;
   int64_t count = 8;
   void run() const {
-    data::write_png(out, train::annotations_picture(dirs, count));
+    data::write_png(out, run::annotations_picture(dirs, count));
     std::cout << "rows: x, s";
     for (const auto& dir : dirs) std::cout << ", G(x) of " << dir;
     std::cout << "\nwrote " << out << "\n";

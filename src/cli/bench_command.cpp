@@ -2,8 +2,8 @@
 
 #include "reff/device.h"
 #include "reff/error.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_config.h"
 #include "reff/train/step_timing.h"
 #include "run_options.h"
 
@@ -22,7 +22,7 @@ struct BenchCommand {
   GivenOptions given;
 
   void run() const {
-    auto config = train::preset_config(preset);
+    auto config = run::preset_config(preset);
     config.num_classes = 10;
     config.train.use_method(train::parse_method(method));
     given.set("--model", model, config.model);
@@ -34,7 +34,7 @@ struct BenchCommand {
     REFF_REQUIRE(steps >= 1, "--steps", "must be at least 1");
     const auto on = parse_device(device);
     torch::manual_seed(0);
-    auto net = train::build_model(config);
+    auto net = run::build_model(config);
     net->to(on);
     const int64_t size = config.data.canvas;
     auto batch = train::synthetic_batch(batch_size, size, config.num_classes).to(on);

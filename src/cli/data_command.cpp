@@ -6,7 +6,8 @@
 #include "reff/data/texture_bank_choice.h"
 #include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
+#include "reff/viz/contact_sheet.h"
 #include "reff/viz/image_grid.h"
 #include "run_options.h"
 
@@ -16,7 +17,7 @@
 namespace reff::cli {
 namespace {
 
-// The generator's options default to the preset's (train::preset_config), so the set written is
+// The generator's options default to the preset's (run::preset_config), so the set written is
 // the one `reff train --preset ...` trains on; options given override them.
 struct TexturedMnistCommand {
   std::string preset = "cpu";
@@ -30,7 +31,7 @@ struct TexturedMnistCommand {
   GivenOptions given;
 
   void run() const {
-    const auto config = train::preset_config(preset);
+    const auto config = run::preset_config(preset);
     auto options = config.data;
     options.p = generator.p;
     options.q = generator.q;
@@ -55,6 +56,9 @@ struct TexturedMnistCommand {
     data::TexturedMnistFolderOptions folder;
     folder.count = n;
     folder.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
+    folder.preview = [](const std::vector<data::TexturedDigit>& shown) {
+      return viz::contact_sheet(shown);
+    };
     folder.provenance = {{"preset", preset},
                          {"split", split},
                          {"val_share", split_options.val_share},

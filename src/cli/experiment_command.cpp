@@ -47,6 +47,7 @@ struct ExperimentCommand {
     train::TrainCallbacks callbacks;
     const StopOnSignal stop_on_signal;
     callbacks.stop_requested = [] { return StopOnSignal::requested(); };
+    callbacks.finished = [](const std::string& run_dir) { report::write_html_report(run_dir); };
     callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
       if (!writes) return;
       if (done == 1) progress = Progress("cell", "steps");

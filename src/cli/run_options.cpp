@@ -1,17 +1,18 @@
 #include "run_options.h"
 
 #include "reff/error.h"
-#include "reff/train/run_assembly.h"
+#include "reff/run/run_assembly.h"
 #include "reff/train/train_option_table.h"
 
 #include <filesystem>
+#include <sstream>
 
 namespace reff::cli {
 
-std::vector<train::TestSetSpec> parse_tests(const train::RunConfig& config,
+std::vector<run::TestSetSpec> parse_tests(const run::RunConfig& config,
                                             const std::vector<std::string>& texts) {
-  std::vector<train::TestSetSpec> specs;
-  for (const auto& text : texts) specs.push_back(train::test_set_for(config, text));
+  std::vector<run::TestSetSpec> specs;
+  for (const auto& text : texts) specs.push_back(run::test_set_for(config, text));
   return specs;
 }
 
@@ -65,12 +66,37 @@ void TrainOptionFlags::apply(const GivenOptions& given, train::TrainOptions& opt
   });
 }
 
+namespace {
+
+std::string value_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+std::string value_text(bool value) { return value ? "true" : "false"; }
+std::string value_text(const std::string& value) { return value; }
+
+// "(0.3; preset cpu 0.5)": the value without a preset, and each preset's where it differs.
+template <typename Get>
+std::string defaults(Get get) {
+  const auto plain = get(run::RunConfig{});
+  std::string differing;
+  for (const auto& preset : run::presets()) {
+    const auto value = get(run::preset_config(preset));
+    if (value != plain) differing += (differing.empty() ? "; preset " : ", ") + preset + " " +
+                                     value_text(value);
+  }
+  return "(" + value_text(plain) + differing + ")";
+}
+
+}  // namespace
+
 void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options) {
   if (!given.given("--digit-size") && options.digit_size > options.canvas) options.digit_size = 0;
 }
 
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
-  given.add(command, "--preset", preset, train::preset_names())->capture_default_str();
+  given.add(command, "--preset", preset, run::preset_names())->capture_default_str();
   given.add(command, "--dataset", dataset,
             "textured-mnist (generated) | isic2017 | pets (folders in their official layouts) | "
             "folder (your own images: docs/own-data.md)");
@@ -84,18 +110,24 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
             "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1); folder: a folder of test images");
   given.add(command, "--data-seed", data_seed, "Seed of the generated images (0)");
   given.add(command, "--canvas,--image-size", canvas,
-            "Image side in pixels (preset: cpu 40, paper 224)");
+            "Image side in pixels " +
+                defaults([](const run::RunConfig& c) { return double(c.data.canvas); }));
   given.add(command, "--digit-size", digit_size,
             "Digit side in pixels (0: the whole canvas; preset: cpu 28, or the whole of a smaller "
             "canvas)");
   given.add(command, "--luminance-offset", luminance_offset,
-            "Digit lighter than background by (0.3)");
+            "Digit lighter than background by " +
+                defaults([](const run::RunConfig& c) { return c.data.luminance_offset; }));
   given.add(command, "--stretch-textures", stretch_textures,
-            "true: min-max scale every texture patch to [0, 1] (false)");
+            "true: min-max scale every texture patch to [0, 1] " +
+                defaults([](const run::RunConfig& c) { return c.data.stretch_textures; }));
   given.add(command, "--mask-threshold", mask_threshold,
-            "The mask is the digit's coverage >= this (0.5); folder: a mask pixel >= this x 255 "
-            "(0.5)");
-  given.add(command, "--textures", textures, "gimp | dtd | procedural | varied (gimp)");
+            "The mask is the digit's coverage >= this " +
+                defaults([](const run::RunConfig& c) { return c.data.mask_threshold; }) +
+                "; folder: a mask pixel >= this x 255 (0.5)");
+  given.add(command, "--textures", textures,
+            "gimp | dtd | procedural | varied " +
+                defaults([](const run::RunConfig& c) { return c.textures.kind; }));
   given.add(command, "--texture-dir", texture_dir, "Folder of the texture bank");
   given.add(command, "--mnist", mnist, "Folder in MNIST's layout (data/mnist)");
   given.add(command, "--train-count", train_count,
@@ -114,13 +146,13 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
             "Seed of the train/val split of MNIST's or Pet's training file (0)");
 }
 
-train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
-  auto c = train::preset_config(preset);
-  if (given.given("--dataset")) train::use_dataset(c, dataset);
-  train::dataset_classes(c);  // a known name
-  REFF_REQUIRE(train::is_own_folder(c) || !given.given("--mask-values"), "--mask-values",
+run::RunConfig DataOptions::resolve(const GivenOptions& given) const {
+  auto c = run::preset_config(preset);
+  if (given.given("--dataset")) run::use_dataset(c, dataset);
+  run::dataset_classes(c);  // a known name
+  REFF_REQUIRE(run::is_own_folder(c) || !given.given("--mask-values"), "--mask-values",
                "reads the masks of --dataset folder");
-  if (train::is_textured_mnist(c)) {
+  if (run::is_textured_mnist(c)) {
     REFF_REQUIRE(!given.given("--data"), "--data",
                  "is the folder of isic2017, pets or your own images (--dataset); see --mnist");
   } else {
@@ -128,21 +160,21 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
       REFF_REQUIRE(!given.given(option), option,
                    "shapes generated Textured MNIST, not the " + c.dataset + " data set");
     }
-    if (!train::is_own_folder(c)) {
+    if (!run::is_own_folder(c)) {
       for (const char* option : kNotForOfficialLayouts)
         REFF_REQUIRE(!given.given(option), option, "does not apply to " + c.dataset);
     }
-    REFF_REQUIRE(!train::is_own_folder(c) || !given.given("--annotated-n"), "--annotated-n",
+    REFF_REQUIRE(!run::is_own_folder(c) || !given.given("--annotated-n"), "--annotated-n",
                  "a folder's annotated images are those that come with a mask");
     REFF_REQUIRE(given.given("--data"), "--data", "the " + c.dataset + " folder is required");
     REFF_REQUIRE(std::filesystem::is_directory(data_dir), "--data",
                  data_dir + ": folder not found");
     // An own folder's path is kept absolute, so eval and explain find it from anywhere.
-    c.data_dir = train::is_own_folder(c)
+    c.data_dir = run::is_own_folder(c)
                      ? std::filesystem::absolute(data_dir).lexically_normal().string()
                      : data_dir;
     c.mask_values = mask_values;
-    train::check_dataset_files(c);
+    run::check_dataset_files(c);
   }
   given.set("--textures", textures, c.textures.kind);
   given.set("--texture-dir", texture_dir, c.textures.path);
@@ -167,7 +199,7 @@ train::RunConfig DataOptions::resolve(const GivenOptions& given) const {
     c.annotated.n = data::parse_annotated_n(annotated_n, "--annotated-n");
   c.annotated.per_class = !annotated_total;
   if (given.given("--test")) c.tests = parse_tests(c, tests);
-  if (train::is_own_folder(c)) data::MaskOptions{c.data.mask_threshold, c.mask_values}.validate();
+  if (run::is_own_folder(c)) data::MaskOptions{c.data.mask_threshold, c.mask_values}.validate();
   c.data.validate();
   for (const auto& t : {c.train_count, c.val_count, c.test_count}) {
     REFF_REQUIRE(t >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");

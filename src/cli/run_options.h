@@ -3,7 +3,7 @@
 // `reff annotator train`, so an annotator and its classifier see the same images.
 #pragma once
 
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
 
 #include <CLI/CLI.hpp>
 
@@ -52,7 +52,7 @@ struct DataOptions {
 
   void add_to(CLI::App& command, GivenOptions& given);
   // The preset's config with the given data options applied and validated.
-  train::RunConfig resolve(const GivenOptions& given) const;
+  run::RunConfig resolve(const GivenOptions& given) const;
 };
 
 // The training options of the option table (train/train_option_table.h) as flags, and the given
@@ -67,8 +67,8 @@ struct TrainOptionFlags {
 // A canvas smaller than the preset's digit (no --digit-size given): the digit fills the canvas.
 void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options);
 
-// --test values for the config's data set (train::test_set_for).
-std::vector<train::TestSetSpec> parse_tests(const train::RunConfig& config,
+// --test values for the config's data set (run::test_set_for).
+std::vector<run::TestSetSpec> parse_tests(const run::RunConfig& config,
                                             const std::vector<std::string>& texts);
 
 // --device auto | cpu | cuda | cuda:N

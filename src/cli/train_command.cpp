@@ -10,10 +10,10 @@
 #include "reff/models/state_dict.h"
 #include "reff/report/html_report.h"
 #include "reff/train/checkpoint.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_config.h"
-#include "reff/train/run_folders.h"
-#include "reff/train/stand_in.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_config.h"
+#include "reff/run/run_folders.h"
+#include "reff/run/stand_in.h"
 #include "run_options.h"
 #include "stop_on_signal.h"
 
@@ -36,7 +36,7 @@ struct TrainCommand {
   DataOptions data;
   GivenOptions given;
 
-  train::RunConfig resolve() const {
+  run::RunConfig resolve() const {
     auto c = data.resolve(given);
     c.train.use_method(train::parse_method(method));
     given.set("--model", model, c.model);
@@ -56,9 +56,9 @@ struct TrainCommand {
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
     if (!given.given("--pretrained")) {
       // The preset's stand-in is a backbone of the preset's model only.
-      if (c.pretrained == train::kStandIn && !train::stand_in_fits(c)) c.pretrained.clear();
-    } else if (pretrained == "none" || pretrained == train::kStandIn) {
-      c.pretrained = pretrained == "none" ? "" : train::kStandIn;
+      if (c.pretrained == run::kStandIn && !run::stand_in_fits(c)) c.pretrained.clear();
+    } else if (pretrained == "none" || pretrained == run::kStandIn) {
+      c.pretrained = pretrained == "none" ? "" : run::kStandIn;
     } else {
       REFF_REQUIRE(std::filesystem::is_regular_file(pretrained), "--pretrained",
                    pretrained + ": file not found");
@@ -66,12 +66,12 @@ struct TrainCommand {
     }
     if (given.given("--annotator")) {
       // The annotated subset is the annotator's: its n, counting and seed.
-      const auto made_for = train::load_annotator_config(annotator);
+      const auto made_for = run::load_annotator_config(annotator);
       REFF_REQUIRE(!given.given("--annotated-n") || made_for.annotated.n == c.annotated.n,
                    "--annotated-n",
                    "differs from the annotator's n (" + std::to_string(made_for.annotated.n) + ")");
       c.annotated = made_for.annotated;
-      train::require_annotator_fits(c, made_for);
+      run::require_annotator_fits(c, made_for);
     }
     if (given.given("--seed")) c.model_seed = c.train.seed = seed;
     c.train.validate();
@@ -79,10 +79,10 @@ struct TrainCommand {
   }
 
   void run() const {
-    train::RunConfig config;
+    run::RunConfig config;
     if (resume) {  // a run stopped before its first checkpoint starts again from its config
       if (distributed::world().writes()) require_not_in_use(out);  // rank 0 locks
-      config = train::load_run_config(out);
+      config = run::load_run_config(out);
       given.set("--epochs", train_options.values.epochs, config.train.epochs);
       given.set("--max-steps", train_options.values.max_steps, config.train.max_steps);
       given.set("--device", device, config.device);
@@ -97,7 +97,7 @@ struct TrainCommand {
     if (!group.writes()) {  // rank 0 reports for all
       train::TrainCallbacks callbacks;
       callbacks.stop_requested = [] { return StopOnSignal::requested(); };
-      train::run_classifier(config, out, resume, callbacks);
+      run::run_classifier(config, out, resume, callbacks);
       return;
     }
     Progress progress("train", "steps");
@@ -107,7 +107,7 @@ struct TrainCommand {
                 << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
                 << ", from "
                 << (config.pretrained.empty()              ? "scratch"
-                    : config.pretrained == train::kStandIn ? "the stand-in backbone"
+                    : config.pretrained == run::kStandIn ? "the stand-in backbone"
                                                            : config.pretrained)
                 << ", on " << parse_device(config.device);
       if (group.size() > 1) {
@@ -116,7 +116,7 @@ struct TrainCommand {
       }
       std::cerr << ", preparing data...\n";
     };
-    const auto state = train::run_classifier(config, out, resume, callbacks);
+    const auto state = run::run_classifier(config, out, resume, callbacks);
     const auto& chosen = state["history"][state["best_epoch"].get<int64_t>() - 1];
     std::cout << "best epoch " << state["best_epoch"] << " of " << config.train.epochs;
     if (config.train.max_steps > 0 && state.value("steps", int64_t(0)) >= config.train.max_steps) {
@@ -128,7 +128,7 @@ struct TrainCommand {
       std::cout << ", " << name << " accuracy " << result["accuracy"];
     }
     std::cout << "\nrun folder: " << out << " (config.json, metrics.jsonl, checkpoints, "
-              << train::kExplanationsPicture << ", " << report::kReportHtml << ")\n";
+              << run::kExplanationsPicture << ", " << report::kReportHtml << ")\n";
   }
 };
 
@@ -169,14 +169,14 @@ struct EvalCommand {
   int64_t count = 0;
 
   void run() const {
-    const auto config = train::load_run_config(run_dir);
-    auto model = train::trained_model(run_dir, config, checkpoint, device);
+    const auto config = run::load_run_config(run_dir);
+    auto model = run::trained_model(run_dir, config, checkpoint, device);
     nlohmann::json results;
     for (const auto& spec : tests.empty() ? config.tests : parse_tests(config, tests)) {
-      const auto set = train::build_test_set(config, spec, count);
+      const auto set = run::build_test_set(config, spec, count);
       auto result = set.evaluate(*model, config.train.eval);
       std::cout << spec.name;
-      if (train::is_textured_mnist(config)) {
+      if (run::is_textured_mnist(config)) {
         result["p"] = spec.p;
         result["q"] = spec.q;
         std::cout << " (p " << spec.p << ", q " << spec.q << ")";
@@ -193,13 +193,13 @@ struct ExplainCommand {
   int64_t count = 8;
 
   void run() const {
-    const auto config = train::load_run_config(run_dir);
+    const auto config = run::load_run_config(run_dir);
     REFF_REQUIRE(count >= 1 && count <= 256, "--count", "must be in [1, 256]");
-    const auto spec = test.empty() ? (config.tests.empty() ? train::TestSetSpec{"shift", 1, 1, ""}
+    const auto spec = test.empty() ? (config.tests.empty() ? run::TestSetSpec{"shift", 1, 1, ""}
                                                            : config.tests.front())
-                                   : train::test_set_for(config, test);
-    auto model = train::trained_model(run_dir, config, checkpoint, device);
-    train::write_explanations(*model, config, spec, count, out);
+                                   : run::test_set_for(config, test);
+    auto model = run::trained_model(run_dir, config, checkpoint, device);
+    run::write_explanations(*model, config, spec, count, out);
     std::cout << "wrote " << out << ": rows of input, mask, Grad-CAM of layer1..layer"
               << config.train.explanation.layer_weights.size() << " (top class) on " << spec.name
               << "\n";
@@ -212,8 +212,8 @@ struct ExportCommand {
   std::string run_dir, out, checkpoint = "best";
 
   void run() const {
-    const auto config = train::load_run_config(run_dir);
-    const auto model = train::trained_model(run_dir, config, checkpoint);
+    const auto config = run::load_run_config(run_dir);
+    const auto model = run::trained_model(run_dir, config, checkpoint);
     const auto tensors = models::state_dict(*model);
     models::write_pth(out, tensors);
     std::cout << "wrote " << out << ": " << tensors.size() << " tensors of " << config.model << " ("
@@ -228,15 +228,15 @@ struct ExportCommand {
 
 // `reff pretrain`: the stand-in backbone (stand_in.h), into the cache or --out.
 struct PretrainCommand {
-  std::string preset = "cpu", out, corpus = train::kFashionMnistDir, device = "auto";
+  std::string preset = "cpu", out, corpus = run::kFashionMnistDir, device = "auto";
   int64_t epochs = 0, train_count = 0, max_steps = 0;
   uint64_t seed = 0;
   GivenOptions given;
 
   void run() const {
-    auto base = train::preset_config(preset);
+    auto base = run::preset_config(preset);
     given.set("--seed", seed, base.train.seed);
-    auto config = train::pretrain_config(base, corpus);
+    auto config = run::pretrain_config(base, corpus);
     config.model_seed = config.train.seed;
     given.set("--epochs", epochs, config.train.epochs);
     given.set("--train-count", train_count, config.train_count);
@@ -244,8 +244,8 @@ struct PretrainCommand {
     config.device = device;
     config.train.validate();
     REFF_REQUIRE(config.train_count > 0, "--train-count", "must be positive");
-    const auto dir = out.empty() ? train::stand_in_dir(preset) : out;
-    const auto backbone = fs::path(dir) / train::kBackboneFile;
+    const auto dir = out.empty() ? run::stand_in_dir(preset) : out;
+    const auto backbone = fs::path(dir) / run::kBackboneFile;
     if (fs::exists(backbone)) {
       std::cout << "already built: " << backbone.string() << " (remove " << dir
                 << " to build it again)\n";
@@ -259,11 +259,11 @@ struct PretrainCommand {
                 << " textured garments of " << corpus << ", " << config.train.epochs
                 << " epochs, preparing data...\n";
     };
-    const auto state = train::pretrain(config, dir, /*resume=*/true, callbacks);
+    const auto state = run::pretrain(config, dir, /*resume=*/true, callbacks);
     const auto& last = state["history"].back();
     std::cout << "val accuracy " << last["val"]["accuracy"] << " after " << last["epoch"]
               << " epochs\nwrote " << backbone.string() << " and "
-              << (fs::path(dir) / train::kCorpusPicture).string() << "\n";
+              << (fs::path(dir) / run::kCorpusPicture).string() << "\n";
   }
 };
 
@@ -272,6 +272,7 @@ struct PretrainCommand {
 train::TrainCallbacks console_callbacks(Progress& progress, const std::string& what) {
   train::TrainCallbacks callbacks;
   callbacks.stop_requested = [] { return StopOnSignal::requested(); };
+  callbacks.finished = [](const std::string& run_dir) { report::write_html_report(run_dir); };
   // The stand-in's pretraining, when a run builds it first, is named so until its last step.
   auto label = std::make_shared<std::string>(what);
   callbacks.progress = [&progress, label, what](int64_t done, int64_t total,
@@ -363,7 +364,7 @@ void add_train_commands(CLI::App& app) {
       "pretrain",
       "Build a preset's pretrained stand-in backbone from textured Fashion-MNIST (once; cached)");
   auto& rg = r->given;
-  pre->add_option("--preset", r->preset, train::preset_names())->capture_default_str();
+  pre->add_option("--preset", r->preset, run::preset_names())->capture_default_str();
   pre->add_option("--out", r->out, "Run folder (default: the cache, where reff train looks)");
   pre->add_option("--corpus", r->corpus, "Garments in MNIST's layout")->capture_default_str();
   rg.add(*pre, "--epochs", r->epochs, "Epochs (3)");

@@ -2,7 +2,6 @@
 
 #include "reff/data/image_file.h"
 #include "reff/error.h"
-#include "reff/viz/image_grid.h"
 
 #include <ATen/Parallel.h>
 
@@ -73,29 +72,7 @@ nlohmann::json manifest_of(const TexturedMnist& generator, const TexturedMnistFo
           {"source", o.provenance}};
 }
 
-torch::Tensor preview(const std::vector<TexturedDigit>& shown) {
-  constexpr int64_t kColumns = 8;
-  std::vector<torch::Tensor> tiles;
-  for (size_t row = 0; row < shown.size(); row += kColumns) {
-    const size_t end = std::min(shown.size(), row + kColumns);
-    for (size_t k = row; k < end; ++k) tiles.push_back(shown[k].image);
-    // Fill a short last row so the masks stay under their images.
-    for (size_t k = end; k < row + kColumns && row > 0; ++k) {
-      tiles.push_back(torch::full_like(shown[0].image, 255));
-    }
-    for (size_t k = row; k < end; ++k) tiles.push_back(shown[k].mask * 255);
-  }
-  const int64_t side = shown.front().image.size(1);
-  return viz::image_grid(tiles, std::min<int64_t>(kColumns, shown.size()), 4,
-                         viz::scale_to_at_least(side, 96));
-}
-
 }  // namespace
-
-torch::Tensor contact_sheet(const TexturedMnist& generator, int64_t count) {
-  REFF_REQUIRE(count > 0, "contact sheet", "needs at least one sample");
-  return preview(generator.generate(0, count));
-}
 
 void write_textured_mnist_folder(const TexturedMnist& generator, const std::string& dir_name,
                                  const TexturedMnistFolderOptions& options) {
@@ -142,7 +119,7 @@ void write_textured_mnist_folder(const TexturedMnist& generator, const std::stri
     std::string csv = "index,image,mask,label,digit_texture,background_texture,source,x,y\n";
     for (const auto& row : rows) csv += row;
     write_text(staging / "labels.csv", csv);
-    write_png((staging / "preview.png").string(), preview(shown));
+    if (options.preview) write_png((staging / "preview.png").string(), options.preview(shown));
     write_text(staging / "manifest.json", manifest_of(generator, options).dump(2) + "\n");
 
     // Swap into place: the old set (if any) is removed only once the new one is complete.

@@ -43,14 +43,14 @@ std::vector<MethodSpec> table3_methods(const std::vector<MethodSpec>& table2) {
   return {table2[0], table2[1]};  // baseline, ReFF
 }
 
-train::TestSetSpec test_at(const std::string& name, double p, double q) { return {name, p, q, ""}; }
+run::TestSetSpec test_at(const std::string& name, double p, double q) { return {name, p, q, ""}; }
 
 // The classifier config of a cell (annotator_dir is the runner's: it knows the folders).
-train::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const MethodSpec& method,
+run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const MethodSpec& method,
                                       double lambda, int64_t n, double p, double q,
-                                      const std::vector<train::TestSetSpec>& tests, uint64_t seed) {
-  train::AnnotatorRunConfig config;
-  static_cast<train::RunConfig&>(config) = preset.classifier;
+                                      const std::vector<run::TestSetSpec>& tests, uint64_t seed) {
+  run::AnnotatorRunConfig config;
+  static_cast<run::RunConfig&>(config) = preset.classifier;
   config.data.p = p;
   config.data.q = q;
   config.tests = tests;
@@ -65,7 +65,7 @@ train::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const Meth
 
 struct TableShape {
   double p, q;  // training distribution (table3: q varies)
-  std::vector<train::TestSetSpec> tests;
+  std::vector<run::TestSetSpec> tests;
 };
 
 TableShape table2_shape() {
@@ -107,7 +107,7 @@ Cell annotator_cell(const ExperimentPreset& preset, int64_t n, const TableShape&
 // Sized so that table2 with one seed stays under 90 minutes on 2 cores: a third of the training
 // images and 4 epochs of the cpu run preset, a 600-iteration annotator.
 void cpu_experiment(ExperimentPreset& preset) {
-  preset.classifier = train::preset_config("cpu");
+  preset.classifier = run::preset_config("cpu");
   preset.classifier.train_count = 2400;
   preset.classifier.val_count = 400;
   preset.classifier.test_count = 1000;
@@ -123,7 +123,7 @@ void cpu_experiment(ExperimentPreset& preset) {
 }
 
 void paper_experiment(ExperimentPreset& preset) {
-  preset.classifier = train::preset_config("paper");
+  preset.classifier = run::preset_config("paper");
   preset.annotator = train::annotator_preset("paper").to_json();
   // The seed's grids: L1/L2 in 1e-8..1e-5 (chose 1e-6), ABN's gamma in {1, 10, 100} (chose 10);
   // ReFF's lambda is not in the seed: around its 1e-6.
@@ -135,7 +135,7 @@ void paper_experiment(ExperimentPreset& preset) {
 }
 
 void micro_experiment(ExperimentPreset& preset) {  // seconds in all, for tests
-  preset.classifier = train::preset_config("cpu");
+  preset.classifier = run::preset_config("cpu");
   preset.classifier.data.canvas = 24;     // the annotator's smallest
   preset.classifier.data.digit_size = 0;  // the whole canvas
   preset.classifier.textures = {"procedural", ""};

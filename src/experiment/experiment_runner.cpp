@@ -5,8 +5,8 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_folders.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_folders.h"
 
 #include <algorithm>
 #include <chrono>
@@ -177,7 +177,7 @@ void write_annotations_picture(const ExperimentResults& results, const std::stri
   std::vector<std::string> folders;
   for (const auto& entry : done) folders.push_back(entry.second);
   data::write_png((fs::path(dir) / kAnnotationsPicture).string(),
-                  train::annotations_picture(folders, 8));
+                  run::annotations_picture(folders, 8));
 }
 
 }  // namespace
@@ -185,11 +185,11 @@ void write_annotations_picture(const ExperimentResults& results, const std::stri
 CellRunner training_runner(const std::string& device, const train::TrainCallbacks& callbacks) {
   return [device, callbacks](const Cell& cell, const std::string& folder) -> nlohmann::json {
     if (cell.kind == CellKind::annotator) {
-      return train::run_annotator(cell.config, folder, /*resume=*/true, device, callbacks);
+      return run::run_annotator(cell.config, folder, /*resume=*/true, device, callbacks);
     }
-    auto config = static_cast<const train::RunConfig&>(cell.config);
+    auto config = static_cast<const run::RunConfig&>(cell.config);
     config.device = device;
-    const auto state = train::run_classifier(config, folder, /*resume=*/true, callbacks);
+    const auto state = run::run_classifier(config, folder, /*resume=*/true, callbacks);
     if (!distributed::world().writes()) return {};  // rank 0's result is shared (run_cell)
     auto result = state["history"][state["best_epoch"].get<int64_t>() - 1];
     result["best_epoch"] = state["best_epoch"];
@@ -219,7 +219,7 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   if (options.claimed) options.claimed();
   // The data must be there before the first cell: a missing MNIST or texture folder is one
   // clear error, not a table of failed cells.
-  train::build_val_set(results.preset.classifier);
+  run::build_val_set(results.preset.classifier);
   claim_folder(options);
 
   Session session(options, runner);

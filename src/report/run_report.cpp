@@ -2,7 +2,7 @@
 #include "reff/report/html.h"
 #include "reff/report/html_report.h"
 #include "reff/report/svg_chart.h"
-#include "reff/train/run_folders.h"
+#include "reff/run/run_folders.h"
 #include "reff/train/trainer.h"
 
 #include <cmath>
@@ -134,7 +134,7 @@ std::string run_report_html(const std::string& run_dir) {
   } else {
     body << summary(epochs) << charts(epochs);
   }
-  const auto picture = fs::path(run_dir) / train::kExplanationsPicture;
+  const auto picture = fs::path(run_dir) / run::kExplanationsPicture;
   if (fs::exists(picture)) {
     body << "<h2>Grad-CAM of the best model</h2>"
          << inline_png(picture.string(), "Grad-CAM of the first test images, per layer");

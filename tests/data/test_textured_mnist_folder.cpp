@@ -1,4 +1,5 @@
 #include "fixtures.h"
+#include "reff/viz/contact_sheet.h"
 #include "reff/data/image_file.h"
 #include "reff/data/procedural_texture_bank.h"
 #include "reff/data/textured_mnist_folder.h"
@@ -23,6 +24,7 @@ TexturedMnistFolderOptions folder_options(int64_t count) {
   TexturedMnistFolderOptions options;
   options.count = count;
   options.provenance = {{"split", "train"}};
+  options.preview = [](const std::vector<TexturedDigit>& shown) { return viz::contact_sheet(shown); };
   return options;
 }
 

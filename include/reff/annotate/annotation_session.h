@@ -9,7 +9,7 @@
 #include "reff/data/annotated_subset.h"
 #include "reff/data/folder_dataset.h"
 #include "reff/data/mask_file.h"
-#include "reff/train/run_folders.h"
+#include "reff/run/run_folders.h"
 
 #include <torch/types.h>
 #include <nlohmann/json.hpp>
@@ -70,7 +70,7 @@ class AnnotationSession {
   std::vector<Item> items_;
   std::vector<std::pair<int64_t, int64_t>> sizes_;  // (0, 0): not decoded yet
   data::MaskReader masks_;
-  std::optional<train::LoadedAnnotator> annotator_;
+  std::optional<run::LoadedAnnotator> annotator_;
   mutable std::mutex mutex_;
 };
 

@@ -20,7 +20,7 @@
 
 #include "reff/explain/grad_cam.h"
 #include "reff/names.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
 
 #include <nlohmann/json.hpp>
 
@@ -44,7 +44,7 @@ struct MethodSpec {
 
 struct ExperimentPreset {
   std::string name;
-  train::RunConfig classifier;  // everything but method, lambda, n, p, q and seeds
+  run::RunConfig classifier;  // everything but method, lambda, n, p, q and seeds
   nlohmann::json annotator;     // train::AnnotatorOptions::to_json()
   std::vector<int64_t> table2_n = {1, 5, 10, 20, 50, 0};  // 0: All
   std::vector<double> table3_q = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
@@ -62,7 +62,7 @@ enum class CellKind { annotator, classifier };
 struct Cell {
   std::string id;  // folder name: unique, and the same whenever the cell is the same run
   CellKind kind = CellKind::classifier;
-  train::AnnotatorRunConfig config;  // the classifier's config; annotators also fill .annotator
+  run::AnnotatorRunConfig config;  // the classifier's config; annotators also fill .annotator
   std::string method;                // MethodSpec::key (classifiers)
   uint64_t seed = 0;
 };

@@ -84,6 +84,9 @@ struct TrainCallbacks {
   // Asked after every step; true: write the last checkpoint mid-epoch and throw
   // TrainingInterrupted (a resumed run then ends exactly as an uninterrupted one).
   std::function<bool()> stop_requested;
+  // Called by run_classifier on the writing rank once the run folder is complete: the program's
+  // hook (the command line writes report.html there, report/html_report.h).
+  std::function<void(const std::string& run_dir)> finished;
 };
 
 // A NaN or infinite loss: training stops, the last good checkpoint stays.

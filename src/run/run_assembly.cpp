@@ -1,4 +1,4 @@
-#include "reff/train/run_assembly.h"
+#include "reff/run/run_assembly.h"
 
 #include "reff/data/folder_dataset.h"
 #include "reff/data/isic2017.h"
@@ -9,12 +9,13 @@
 #include "reff/notice.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
-#include "reff/train/stand_in.h"
+#include "reff/run/stand_in.h"
 
 #include <filesystem>
 #include <numeric>
 
-namespace reff::train {
+namespace reff::run {
+using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace {
 
 uint64_t fnv1a(const std::string& text) {
@@ -231,4 +232,4 @@ NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, in
   return set;
 }
 
-}  // namespace reff::train
+}  // namespace reff::run

@@ -1,11 +1,12 @@
 #include "fixtures.h"
 #include "reff/error.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
 #include "reff/train/train_option_table.h"
 
 #include <gtest/gtest.h>
 
-namespace reff::train {
+namespace reff::run {
+using namespace reff::train;
 namespace {
 
 // Every option of the table away from its default.
@@ -92,6 +93,26 @@ TEST(RunConfig, PresetsComeFromTheirTableAndDataSetsBringTheirDefaults) {
   EXPECT_EQ(generated.to_json(), preset_config("cpu").to_json());
 }
 
+TEST(RunConfig, AnAnnotatorFitsAClassifierOfItsTrainingDataWhateverItsTestSets) {
+  auto classifier = preset_config("cpu");
+  classifier.annotated = {5, true, 0};
+  classifier.annotator_dir = "annotator";
+  AnnotatorRunConfig annotator;
+  static_cast<RunConfig&>(annotator) = classifier;
+  classifier.tests.push_back({"shifted", 1.0, 1.0, "/data/letters/shifted"});  // --test
+  classifier.test_count = 123;
+  EXPECT_NO_THROW(require_annotator_fits(classifier, annotator));
+  auto other_subset = classifier;
+  other_subset.annotated.n = 10;
+  EXPECT_THROW(require_annotator_fits(other_subset, annotator), Error);
+  auto other_images = classifier;
+  other_images.data.p = 0.5;
+  EXPECT_THROW(require_annotator_fits(other_images, annotator), Error);
+  auto other_split = classifier;
+  other_split.split.seed = 7;
+  EXPECT_THROW(require_annotator_fits(other_split, annotator), Error);
+}
+
 TEST(Methods, EveryRegisteredMethodParsesByItsNameAndHasItsLineInTheHelp) {
   const auto help = method_help();
   for (const auto& info : methods()) {
@@ -102,4 +123,4 @@ TEST(Methods, EveryRegisteredMethodParsesByItsNameAndHasItsLineInTheHelp) {
 }
 
 }  // namespace
-}  // namespace reff::train
+}  // namespace reff::run

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-namespace reff::train {
+namespace reff::run {
 
 struct TestSetSpec {
   std::string name;
@@ -73,7 +73,7 @@ struct RunConfig {
   bool sync_batchnorm = false;  // distributed runs: BatchNorm over the global batch (batch_norm.h)
   std::string device = "auto";
   // Optimisation
-  TrainOptions train;
+  reff::train::TrainOptions train;
 
   nlohmann::json to_json() const;
   static RunConfig from_json(const nlohmann::json& json);
@@ -83,6 +83,7 @@ struct RunConfig {
 
 RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
 std::string preset_names();                          // "cpu | paper", for a help line
+std::vector<std::string> presets();                  // {"cpu", "paper"}
 // Sets the data set and the defaults that follow from it on the config's preset: a real data set
 // (isic2017, pets, an own folder) is tested on its test split and, on the paper preset, trained
 // with ImageNet fine-tuning's crops and flips; an own folder's gray masks count from half
@@ -99,10 +100,11 @@ RunConfig load_run_config(const std::string& dir);
 
 // An annotator's run folder: the classifier config it was made for, plus its own options.
 struct AnnotatorRunConfig : RunConfig {
-  nlohmann::json annotator;  // AnnotatorOptions::to_json()
+  nlohmann::json annotator;  // train::AnnotatorOptions::to_json()
 };
 AnnotatorRunConfig load_annotator_config(const std::string& dir);
-// Throws reff::Error unless the annotator was made for this classifier's data and subset D1.
+// Throws reff::Error unless the annotator was made for this classifier's training data (images,
+// masks, split) and subset D1; the classifier's val and test sets may differ.
 void require_annotator_fits(const RunConfig& classifier, const AnnotatorRunConfig& annotator);
 
-}  // namespace reff::train
+}  // namespace reff::run

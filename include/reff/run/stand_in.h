@@ -8,12 +8,12 @@
 // (stand_in_dir) and is built once, by `reff pretrain` or by the first run that needs it.
 #pragma once
 
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
 #include "reff/train/trainer.h"
 
 #include <string>
 
-namespace reff::train {
+namespace reff::run {
 
 constexpr const char* kStandIn = "stand-in";
 constexpr const char* kBackboneFile = "backbone.pth";
@@ -42,11 +42,11 @@ RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpu
 // dir/backbone.pth (the last weights without the head) and dir/corpus.png (the first corpus
 // images above their masks). Returns the trainer's final state.
 nlohmann::json pretrain(const RunConfig& config, const std::string& dir, bool resume,
-                        const TrainCallbacks& callbacks = {});
+                        const train::TrainCallbacks& callbacks = {});
 
 // When config.pretrained is kStandIn and its backbone is missing: builds it (pretrain_config of
 // the preset, in stand_in_dir), reporting through `callbacks` (building_stand_in first, then
 // progress and epoch_end). Other configs: nothing. run_classifier calls it.
-void build_stand_in_if_missing(const RunConfig& config, const TrainCallbacks& callbacks = {});
+void build_stand_in_if_missing(const RunConfig& config, const train::TrainCallbacks& callbacks = {});
 
-}  // namespace reff::train
+}  // namespace reff::run

@@ -1,16 +1,18 @@
-#include "reff/train/stand_in.h"
+#include "reff/run/stand_in.h"
 
 #include "reff/data/image_file.h"
 #include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
 #include "reff/models/state_dict.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_folders.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_folders.h"
+#include "reff/viz/contact_sheet.h"
 
 #include <cstdlib>
 #include <filesystem>
 
-namespace reff::train {
+namespace reff::run {
+using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace fs = std::filesystem;
 
 const char* const kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
@@ -96,7 +98,7 @@ nlohmann::json pretrain(const RunConfig& config, const std::string& dir, bool re
   const auto generator =
       textured_mnist(config, data::Split::train, "train", config.data.p, config.data.q);
   data::write_png((fs::path(dir) / kCorpusPicture).string(),
-                  data::contact_sheet(generator, kCorpusPictureSamples));
+                  viz::contact_sheet(generator, kCorpusPictureSamples));
   return state;
 }
 
@@ -109,4 +111,4 @@ void build_stand_in_if_missing(const RunConfig& config, const TrainCallbacks& ca
            stand_in_dir(config.preset), /*resume=*/true, quiet);
 }
 
-}  // namespace reff::train
+}  // namespace reff::run

@@ -6,13 +6,13 @@
 #include "reff/data/tensor_dataset.h"
 #include "reff/data/textured_mnist.h"
 #include "reff/models/resnet.h"
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace reff::train {
+namespace reff::run {
 
 // 10, 3 (isic2017), 37 (pets) or the folder's class count
 int64_t dataset_classes(const RunConfig& config);
@@ -42,7 +42,7 @@ std::vector<int64_t> annotated_indices(const RunConfig& config, const data::Tens
 data::TensorDataset build_train_set(const RunConfig& config);
 // ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
 data::TensorDataset build_algorithm1_train_set(const RunConfig& config);
-NamedDataset build_val_set(const RunConfig& config);
-NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
+train::NamedDataset build_val_set(const RunConfig& config);
+train::NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
 
-}  // namespace reff::train
+}  // namespace reff::run

@@ -1,8 +1,8 @@
-#include "reff/train/run_config.h"
+#include "reff/run/run_config.h"
 
 #include "reff/error.h"
 #include "reff/names.h"
-#include "reff/train/stand_in.h"
+#include "reff/run/stand_in.h"
 #include "reff/train/train_option_table.h"
 
 #include <cstdlib>
@@ -10,7 +10,8 @@
 #include <fstream>
 #include <type_traits>
 
-namespace reff::train {
+namespace reff::run {
+using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace {
 
 double parse_probability(const std::string& text, const std::string& where) {
@@ -95,6 +96,12 @@ constexpr Named<void (*)(RunConfig&)> kPresets[] = {{cpu_preset, "cpu"}, {paper_
 }  // namespace
 
 std::string preset_names() { return names_of(kPresets, " | "); }
+
+std::vector<std::string> presets() {
+  std::vector<std::string> names;
+  for (const auto& preset : kPresets) names.push_back(preset.name);
+  return names;
+}
 
 RunConfig preset_config(const std::string& preset) {
   RunConfig config;
@@ -239,9 +246,23 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
   }
 }
 
+namespace {
+
+// What an annotator learns from: the training images and masks and how they are split off; not
+// the sets a classifier is validated and tested on.
+nlohmann::json annotator_training_data(const RunConfig& config) {
+  auto json = config.data_json();
+  for (const char* key : {"tests", "test_count", "val_count"}) json.erase(key);
+  return json;
+}
+
+}  // namespace
+
 void require_annotator_fits(const RunConfig& classifier, const AnnotatorRunConfig& annotator) {
-  REFF_REQUIRE(annotator.data_json() == classifier.data_json(), classifier.annotator_dir,
-               "the annotator was trained on other data (its config.json's \"data\" differs)");
+  REFF_REQUIRE(annotator_training_data(annotator) == annotator_training_data(classifier),
+               classifier.annotator_dir,
+               "the annotator was trained on other data (its config.json's \"data\" differs "
+               "in the training images, masks or split)");
   REFF_REQUIRE(annotator.annotated.n == classifier.annotated.n &&
                    annotator.annotated.per_class == classifier.annotated.per_class &&
                    annotator.annotated.seed == classifier.annotated.seed,
@@ -277,4 +298,4 @@ AnnotatorRunConfig load_annotator_config(const std::string& dir) {
   return config;
 }
 
-}  // namespace reff::train
+}  // namespace reff::run

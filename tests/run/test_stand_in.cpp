@@ -1,8 +1,8 @@
 #include "fixtures.h"
 #include "reff/models/state_dict.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/run_config.h"
-#include "reff/train/stand_in.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_config.h"
+#include "reff/run/stand_in.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-namespace reff::train {
+namespace reff::run {
+using namespace reff::train;
 namespace {
 namespace fs = std::filesystem;
 
@@ -101,4 +102,4 @@ TEST(StandIn, PretrainWritesABackboneThatTheCpuPresetStartsFrom) {
 }
 
 }  // namespace
-}  // namespace reff::train
+}  // namespace reff::run

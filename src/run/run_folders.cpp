@@ -1,4 +1,4 @@
-#include "reff/train/run_folders.h"
+#include "reff/run/run_folders.h"
 
 #include "reff/data/annotated_subset.h"
 #include "reff/data/image_file.h"
@@ -7,17 +7,17 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
-#include "reff/report/html_report.h"
 #include "reff/train/checkpoint.h"
-#include "reff/train/run_assembly.h"
-#include "reff/train/stand_in.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/stand_in.h"
 #include "reff/viz/explained_samples.h"
 #include "reff/viz/image_grid.h"
 
 #include <chrono>
 #include <filesystem>
 
-namespace reff::train {
+namespace reff::run {
+using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace fs = std::filesystem;
 namespace {
 
@@ -61,13 +61,13 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   const bool writes = distributed::world().writes();
   if (writes) write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
   model->to(on);
-  auto state = train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
+  auto state = train::train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
   if (writes && !config.tests.empty()) {
     const auto best = trained_model(out, config, "best", config.device);
     write_explanations(*best, config, config.tests.front(), kPictureSamples,
                        (fs::path(out) / kExplanationsPicture).string());
   }
-  if (writes) report::write_html_report(out);
+  if (writes && callbacks.finished) callbacks.finished(out);
   return state;
 }
 
@@ -172,4 +172,4 @@ torch::Tensor annotations_picture(const std::vector<std::string>& annotator_dirs
   return viz::image_grid(tiles, count, /*pad=*/3, viz::scale_to_at_least(side, 64));
 }
 
-}  // namespace reff::train
+}  // namespace reff::run
