@@ -7,9 +7,9 @@
 // (InferenceMode forward, as evaluation runs) on the same batches.
 #include "reff/eval/evaluation.h"
 #include "reff/models/eval_mode.h"
-#include "reff/train/annotator.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
+#include "reff/train/annotator.h"
 #include "reff/train/step_timing.h"
 
 #include <benchmark/benchmark.h>

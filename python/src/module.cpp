@@ -9,10 +9,10 @@
 #include "reff/names.h"
 #include "reff/regularizers/explanation_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
-#include "reff/shape_text.h"
-#include "reff/train/methods.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
+#include "reff/shape_text.h"
+#include "reff/train/methods.h"
 
 #include <torch/extension.h>
 

@@ -7,8 +7,8 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
-#include "reff/train/annotator.h"
 #include "reff/run/run_folders.h"
+#include "reff/train/annotator.h"
 #include "run_options.h"
 #include "stop_on_signal.h"
 

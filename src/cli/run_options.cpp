@@ -10,7 +10,7 @@
 namespace reff::cli {
 
 std::vector<run::TestSetSpec> parse_tests(const run::RunConfig& config,
-                                            const std::vector<std::string>& texts) {
+                                          const std::vector<std::string>& texts) {
   std::vector<run::TestSetSpec> specs;
   for (const auto& text : texts) specs.push_back(run::test_set_for(config, text));
   return specs;
@@ -83,8 +83,8 @@ std::string defaults(Get get) {
   std::string differing;
   for (const auto& preset : run::presets()) {
     const auto value = get(run::preset_config(preset));
-    if (value != plain) differing += (differing.empty() ? "; preset " : ", ") + preset + " " +
-                                     value_text(value);
+    if (value != plain)
+      differing += (differing.empty() ? "; preset " : ", ") + preset + " " + value_text(value);
   }
   return "(" + value_text(plain) + differing + ")";
 }
@@ -122,9 +122,9 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
             "true: min-max scale every texture patch to [0, 1] " +
                 defaults([](const run::RunConfig& c) { return c.data.stretch_textures; }));
   given.add(command, "--mask-threshold", mask_threshold,
-            "The mask is the digit's coverage >= this " +
-                defaults([](const run::RunConfig& c) { return c.data.mask_threshold; }) +
-                "; folder: a mask pixel >= this x 255 (0.5)");
+            "The mask is the digit's coverage >= this " + defaults([](const run::RunConfig& c) {
+              return c.data.mask_threshold;
+            }) + "; folder: a mask pixel >= this x 255 (0.5)");
   given.add(command, "--textures", textures,
             "gimp | dtd | procedural | varied " +
                 defaults([](const run::RunConfig& c) { return c.textures.kind; }));

@@ -69,7 +69,7 @@ void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& 
 
 // --test values for the config's data set (run::test_set_for).
 std::vector<run::TestSetSpec> parse_tests(const run::RunConfig& config,
-                                            const std::vector<std::string>& texts);
+                                          const std::vector<std::string>& texts);
 
 // --device auto | cpu | cuda | cuda:N
 void add_device_option(CLI::App& command, std::string& device);

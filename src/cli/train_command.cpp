@@ -9,11 +9,11 @@
 #include "reff/json_file.h"
 #include "reff/models/state_dict.h"
 #include "reff/report/html_report.h"
-#include "reff/train/checkpoint.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
 #include "reff/run/run_folders.h"
 #include "reff/run/stand_in.h"
+#include "reff/train/checkpoint.h"
 #include "run_options.h"
 #include "stop_on_signal.h"
 
@@ -106,9 +106,9 @@ struct TrainCommand {
       std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
                 << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
                 << ", from "
-                << (config.pretrained.empty()              ? "scratch"
+                << (config.pretrained.empty()            ? "scratch"
                     : config.pretrained == run::kStandIn ? "the stand-in backbone"
-                                                           : config.pretrained)
+                                                         : config.pretrained)
                 << ", on " << parse_device(config.device);
       if (group.size() > 1) {
         std::cerr << " x " << group.size() << " processes (" << group.backend() << ", global batch "

@@ -47,8 +47,8 @@ run::TestSetSpec test_at(const std::string& name, double p, double q) { return {
 
 // The classifier config of a cell (annotator_dir is the runner's: it knows the folders).
 run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const MethodSpec& method,
-                                      double lambda, int64_t n, double p, double q,
-                                      const std::vector<run::TestSetSpec>& tests, uint64_t seed) {
+                                    double lambda, int64_t n, double p, double q,
+                                    const std::vector<run::TestSetSpec>& tests, uint64_t seed) {
   run::AnnotatorRunConfig config;
   static_cast<run::RunConfig&>(config) = preset.classifier;
   config.data.p = p;

@@ -7,9 +7,9 @@
 #include "reff/models/state_dict.h"
 #include "reff/names.h"
 #include "reff/notice.h"
+#include "reff/run/stand_in.h"
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
-#include "reff/run/stand_in.h"
 
 #include <filesystem>
 #include <numeric>

@@ -7,9 +7,9 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
-#include "reff/train/checkpoint.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/stand_in.h"
+#include "reff/train/checkpoint.h"
 #include "reff/viz/explained_samples.h"
 #include "reff/viz/image_grid.h"
 
@@ -61,7 +61,8 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   const bool writes = distributed::world().writes();
   if (writes) write_json_file((fs::path(out) / kConfigFile).string(), config.to_json());
   model->to(on);
-  auto state = train::train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
+  auto state =
+      train::train(*model, config.train, train_set, val, test_sets, out, continuing, callbacks);
   if (writes && !config.tests.empty()) {
     const auto best = trained_model(out, config, "best", config.device);
     write_explanations(*best, config, config.tests.front(), kPictureSamples,

@@ -1,9 +1,9 @@
 #include "fixtures.h"
-#include "reff/viz/contact_sheet.h"
 #include "reff/data/image_file.h"
 #include "reff/data/procedural_texture_bank.h"
 #include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
+#include "reff/viz/contact_sheet.h"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,9 @@ TexturedMnistFolderOptions folder_options(int64_t count) {
   TexturedMnistFolderOptions options;
   options.count = count;
   options.provenance = {{"split", "train"}};
-  options.preview = [](const std::vector<TexturedDigit>& shown) { return viz::contact_sheet(shown); };
+  options.preview = [](const std::vector<TexturedDigit>& shown) {
+    return viz::contact_sheet(shown);
+  };
   return options;
 }
 

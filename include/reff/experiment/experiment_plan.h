@@ -45,7 +45,7 @@ struct MethodSpec {
 struct ExperimentPreset {
   std::string name;
   run::RunConfig classifier;  // everything but method, lambda, n, p, q and seeds
-  nlohmann::json annotator;     // train::AnnotatorOptions::to_json()
+  nlohmann::json annotator;   // train::AnnotatorOptions::to_json()
   std::vector<int64_t> table2_n = {1, 5, 10, 20, 50, 0};  // 0: All
   std::vector<double> table3_q = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
   std::vector<MethodSpec> table2_methods;  // the baseline first
@@ -63,7 +63,7 @@ struct Cell {
   std::string id;  // folder name: unique, and the same whenever the cell is the same run
   CellKind kind = CellKind::classifier;
   run::AnnotatorRunConfig config;  // the classifier's config; annotators also fill .annotator
-  std::string method;                // MethodSpec::key (classifiers)
+  std::string method;              // MethodSpec::key (classifiers)
   uint64_t seed = 0;
 };
 

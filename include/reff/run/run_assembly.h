@@ -43,6 +43,7 @@ data::TensorDataset build_train_set(const RunConfig& config);
 // ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
 data::TensorDataset build_algorithm1_train_set(const RunConfig& config);
 train::NamedDataset build_val_set(const RunConfig& config);
-train::NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count = 0);
+train::NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec,
+                                   int64_t count = 0);
 
 }  // namespace reff::run

@@ -6,8 +6,8 @@
 // (annotator.h) and eval.json (IoU and Dice of G(x) on held-out images).
 #pragma once
 
-#include "reff/train/annotator.h"
 #include "reff/run/run_config.h"
+#include "reff/train/annotator.h"
 #include "reff/train/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -49,13 +49,14 @@ LoadedAnnotator load_annotator(const std::string& dir);
 // IoU and Dice of G(x) on `count` held-out (val) images (0: the whole val split).
 nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count = 0);
 
-// Trains the annotator that `config` describes (config.annotator: train::AnnotatorOptions) in `out` on
-// `device`, then writes and returns its held-out overlap (eval.json, with the training seconds).
+// Trains the annotator that `config` describes (config.annotator: train::AnnotatorOptions) in `out`
+// on `device`, then writes and returns its held-out overlap (eval.json, with the training seconds).
 // `resume` continues from the folder's annotator.pt when there is one. Distributed, the ranks
 // other than 0 return an empty object (rank 0 evaluates and writes). `callbacks`: progress and
 // stop requests, as train_annotator takes them.
 nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string& out, bool resume,
-                             const std::string& device, const train::TrainCallbacks& callbacks = {});
+                             const std::string& device,
+                             const train::TrainCallbacks& callbacks = {});
 
 // Like the seed's Fig. 2: a row of `count` val images, a row of their masks, then one row of G(x)
 // per annotator (all made for the same data). uint8 [3, H, W].

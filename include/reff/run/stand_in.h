@@ -47,6 +47,7 @@ nlohmann::json pretrain(const RunConfig& config, const std::string& dir, bool re
 // When config.pretrained is kStandIn and its backbone is missing: builds it (pretrain_config of
 // the preset, in stand_in_dir), reporting through `callbacks` (building_stand_in first, then
 // progress and epoch_end). Other configs: nothing. run_classifier calls it.
-void build_stand_in_if_missing(const RunConfig& config, const train::TrainCallbacks& callbacks = {});
+void build_stand_in_if_missing(const RunConfig& config,
+                               const train::TrainCallbacks& callbacks = {});
 
 }  // namespace reff::run
