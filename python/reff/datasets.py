@@ -11,9 +11,9 @@ from torch.utils.data import Dataset
 
 from reff import _core
 
-# ImageNet's channel statistics, as reff normalises images (data/tensor_dataset.h).
-MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
-STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+# ImageNet's channel statistics, as reff normalises images (the core's data/tensor_dataset.h).
+MEAN = torch.tensor(_core.image_mean).view(3, 1, 1)
+STD = torch.tensor(_core.image_std).view(3, 1, 1)
 
 
 class ReffDataset(Dataset):

@@ -4,6 +4,7 @@
 // function checks what Python can get wrong (dtype, rank) and calls the library.
 #include "reff/data/folder_dataset.h"
 #include "reff/data/mask_file.h"
+#include "reff/data/tensor_dataset.h"
 #include "reff/error.h"
 #include "reff/explain/grad_cam.h"
 #include "reff/names.h"
@@ -16,6 +17,7 @@
 
 #include <torch/extension.h>
 
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -183,17 +185,17 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
   return py::make_tuple(config.to_json().dump(), result);
 }
 
+// What each method's step computes, as reff.METHODS names it.
+constexpr Named<train::MethodNeeds> kNeeds[] = {
+    {train::MethodNeeds::nothing, "nothing"},
+    {train::MethodNeeds::grad_cam, "grad_cam"},
+    {train::MethodNeeds::input_gradients, "input_gradients"},
+    {train::MethodNeeds::attention_branch, "attention_branch"}};
+
 py::list methods() {
   py::list list;
-  for (const auto& m : train::methods()) {
-    const bool on_maps = m.needs == train::MethodNeeds::grad_cam;
-    const bool input_gradients = m.needs == train::MethodNeeds::input_gradients;
-    list.append(py::make_tuple(m.name, m.help,
-                               on_maps                                  ? "grad_cam"
-                               : input_gradients                        ? "input_gradients"
-                               : m.needs == train::MethodNeeds::nothing ? "nothing"
-                                                                        : "attention_branch"));
-  }
+  for (const auto& m : train::methods())
+    list.append(py::make_tuple(m.name, m.help, name_of(kNeeds, m.needs)));
   return list;
 }
 
@@ -224,4 +226,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("run_datasets", &run_datasets);
   m.def("methods", &methods);
   m.attr("version") = REFF_VERSION;
+  // The channel statistics reff normalises images with (data/tensor_dataset.h).
+  m.attr("image_mean") =
+      std::vector<float>(std::begin(reff::data::kMean), std::end(reff::data::kMean));
+  m.attr("image_std") =
+      std::vector<float>(std::begin(reff::data::kStd), std::end(reff::data::kStd));
 }
