@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
 
   TinyCnn model;
   reff::train::TrainOptions options;
-  options.method = reff::train::Method::reff;  // Eq. (3) on both tapped layers
+  options.method = "reff";  // Eq. (3) on both tapped layers
   options.explanation.layer_weights = {50, 200};
   options.lambda = 1e-4;
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(0.05).momentum(0.8));

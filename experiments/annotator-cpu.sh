@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pseudo-annotator's measurements on the cpu preset (issue: pseudo-annotator):
 #   1. annotators trained on n in {1, 5, 10, 20, 50} annotated images per class: held-out IoU,
-#      Dice and training time (OUT/n*/eval.json), and the seed's Fig. 2 as OUT/annotations.png;
+#      Dice and training time (OUT/n*/eval.json), and the paper's Fig. 2 as OUT/annotations.png;
 #   2. ReFF trained at (p, q) = (0, 1) with the n = 10 annotator's pseudo-annotations (Algorithm 1)
 #      against ReFF with every mask (ALL_MASKS_RUN, e.g. from experiments/core-cpu.sh), same seeds
 #      and lambda.

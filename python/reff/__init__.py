@@ -15,7 +15,7 @@ A ReFF training step with a torchvision ResNet::
 
 from reff._core import ReffError, version as __version__
 from reff.datasets import ReffDataset, datasets, run_datasets
-from reff.explain import METHODS, explanation_loss, grad_cam, input_gradient_loss
+from reff.explain import METHOD_DEFAULTS, METHODS, explanation_loss, grad_cam, input_gradient_loss
 from reff.hooks import ExplanationLoss
 from reff.masks import read_mask
 
@@ -24,6 +24,7 @@ __all__ = [
     "ReffDataset",
     "datasets",
     "run_datasets",
+    "METHOD_DEFAULTS",
     "METHODS",
     "grad_cam",
     "explanation_loss",

@@ -14,9 +14,14 @@ from reff import _core
 
 #: The training methods of ``reff train --method``: name -> (help line, what the step computes:
 #: "grad_cam" for penalties on Grad-CAMs, "input_gradients", "attention_branch" or "nothing").
-METHODS: Dict[str, Tuple[str, str]] = {name: (text, needs) for name, text, needs in _core.methods()}
+METHODS: Dict[str, Tuple[str, str]] = {name: (text, needs) for name, text, needs, _ in _core.methods()}
 
-#: The seed's layer weights w_l for a ResNet's layer1..layer4.
+#: What a method brings when chosen, as ``reff train --method`` applies it: the penalised maps'
+#: ``target`` and ``rectifier``, ``normalise`` and its own ``lam``, where it fixes them
+#: (``reff-focus``: abs maps of the logit minus the mean logit, normalised).
+METHOD_DEFAULTS: Dict[str, Dict[str, object]] = {name: d for name, _, _, d in _core.methods()}
+
+#: The paper's layer weights w_l for a ResNet's layer1..layer4.
 RESNET_LAYER_WEIGHTS: Tuple[float, ...] = (15.0, 60.0, 250.0, 1000.0)
 
 
@@ -59,7 +64,7 @@ def explanation_loss(
     *,
     method: str = "reff",
     layer_weights: Sequence[float] = RESNET_LAYER_WEIGHTS,
-    normalise: bool = False,
+    normalise: Optional[bool] = None,
     per_sample: bool = False,
 ) -> torch.Tensor:
     """A registry method's penalty on the maps: ``sum_l w_l sum_pixels penalty(I'_l, s)``.
@@ -68,14 +73,19 @@ def explanation_loss(
         maps: per layer ``[B, H, W]`` (from :func:`grad_cam` with ``create_graph=True``).
         masks: ``[B, H, W]``, 1 on task-relevant pixels (soft values in [0, 1] allowed).
         has_mask: bool ``[B]``; samples without a mask add zero. ``None``: every sample has one.
-        method: ``"reff"`` (Eq. 3, mass outside the mask), ``"reff-l1"`` or ``"reff-l2"``.
+        method: ``"reff"`` (Eq. 3, mass outside the mask), ``"reff-l1"``, ``"reff-l2"`` or
+            ``"reff-focus"`` (Eq. 3 on each map's share; give it the maps its
+            ``METHOD_DEFAULTS`` name).
         layer_weights: w_l, one per map.
-        normalise: (``reff`` only) divide each map by its mass first, so the penalty is the
-            share of the explanation outside the mask.
+        normalise: (``reff`` and ``reff-focus`` only) divide each map by its mass first, so the
+            penalty is the share of the explanation outside the mask. ``None``: the method's
+            default (on for ``reff-focus``).
         per_sample: return ``[B]`` instead of the batch mean (Algorithm 1's L_ReFF).
     """
     if has_mask is None:
         has_mask = torch.ones(masks.shape[:1], dtype=torch.bool, device=masks.device)
+    if normalise is None:
+        normalise = bool(METHOD_DEFAULTS.get(method, {}).get("normalise", False))
     return _core.explanation_loss(list(maps), masks, has_mask, method,
                                   [float(w) for w in layer_weights], normalise, per_sample)
 

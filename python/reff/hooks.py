@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
-from reff.explain import METHODS, RESNET_LAYER_WEIGHTS, explanation_loss, grad_cam, input_gradient_loss
+from reff.explain import METHOD_DEFAULTS, METHODS, RESNET_LAYER_WEIGHTS, explanation_loss, grad_cam, input_gradient_loss
 
 
 class ExplanationLoss:
@@ -29,12 +29,12 @@ class ExplanationLoss:
         layers: Sequence[str] = ("layer1", "layer2", "layer3", "layer4"),
         *,
         method: str = "reff",
-        lam: float = 1e-3,
+        lam: Optional[float] = None,
         layer_weights: Sequence[float] = RESNET_LAYER_WEIGHTS,
-        target: str = "class-logit",
-        rectifier: str = "relu",
+        target: Optional[str] = None,
+        rectifier: Optional[str] = None,
         weighting: str = "gradcam",
-        normalise: bool = False,
+        normalise: Optional[bool] = None,
     ) -> None:
         if method not in METHODS or METHODS[method][1] not in ("grad_cam", "input_gradients"):
             usable = ", ".join(m for m, (_, needs) in METHODS.items()
@@ -43,10 +43,16 @@ class ExplanationLoss:
                              f"(one of {usable})")
         if len(layer_weights) != len(layers):
             raise ValueError(f"layer_weights: {len(layer_weights)} weights for {len(layers)} layers")
+        # Unset: the method's own choice (METHOD_DEFAULTS), else the paper's.
+        own = METHOD_DEFAULTS[method]
+        lam = own.get("lam", 1e-3) if lam is None else lam
         if not lam >= 0:
             raise ValueError("lam: must be non-negative")
-        self.method, self.lam, self.normalise = method, float(lam), normalise
-        self.cam = dict(target=target, rectifier=rectifier, weighting=weighting)
+        self.method, self.lam = method, float(lam)
+        self.normalise = bool(own.get("normalise", False) if normalise is None else normalise)
+        self.cam = dict(target=own.get("target", "class-logit") if target is None else target,
+                        rectifier=own.get("rectifier", "relu") if rectifier is None else rectifier,
+                        weighting=weighting)
         explained = [(name, float(w)) for name, w in zip(layers, layer_weights) if w != 0]
         self.layer_weights = [w for _, w in explained]
         self._features: List[Optional[torch.Tensor]] = [None] * len(explained)

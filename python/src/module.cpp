@@ -70,7 +70,7 @@ std::vector<torch::Tensor> grad_cam(const torch::Tensor& logits,
   std::vector<int64_t> size = input_size.value_or(std::vector<int64_t>{1, 1});
   REFF_REQUIRE(size.size() == 2 && size[0] > 0 && size[1] > 0, "input_size",
                "expected (H, W), both positive");
-  return explain::grad_cam({logits, features, {}, {}}, classes, size, options);
+  return explain::grad_cam({logits, features, {}}, classes, size, options);
 }
 
 const train::MethodInfo& penalised_method(const std::string& name) {
@@ -192,10 +192,21 @@ constexpr Named<train::MethodNeeds> kNeeds[] = {
     {train::MethodNeeds::input_gradients, "input_gradients"},
     {train::MethodNeeds::attention_branch, "attention_branch"}};
 
+// The settings a method brings (train/methods.h): its maps' form and normalising, its lambda.
+py::dict method_defaults(const train::MethodDefaults& d) {
+  py::dict defaults;
+  if (d.lambda) defaults["lam"] = *d.lambda;
+  if (d.rectifier) defaults["rectifier"] = enum_name(*d.rectifier);
+  if (d.target) defaults["target"] = enum_name(*d.target);
+  if (d.normalise) defaults["normalise"] = *d.normalise;
+  return defaults;
+}
+
 py::list methods() {
   py::list list;
   for (const auto& m : train::methods())
-    list.append(py::make_tuple(m.name, m.help, name_of(kNeeds, m.needs)));
+    list.append(
+        py::make_tuple(m.name, m.help, name_of(kNeeds, m.needs), method_defaults(m.defaults)));
   return list;
 }
 

@@ -34,15 +34,13 @@ struct AnnotatorTrainCommand {
       config = run::load_annotator_config(out);
     } else {
       static_cast<run::RunConfig&>(config) = data.resolve(given);
-      REFF_REQUIRE(config.annotated.n > 0 || run::is_own_folder(config), "--annotated-n",
-                   "the annotator learns from a few annotated images: give a count");
       auto options = train::annotator_preset(config.preset);
       given.set("--iterations", iterations, options.iterations);
       given.set("--generator-base", generator_base, options.generator_base);
       given.set("--discriminator-base", discriminator_base, options.discriminator_base);
       given.set("--seed", seed, options.seed);
-      options.validate();
       config.annotator = options.to_json();
+      config.validate();
     }
     Progress progress("annotator", "it");
     const StopOnSignal stop_on_signal;  // a first Ctrl-C: annotator.pt, then exit 130
@@ -78,7 +76,7 @@ struct AnnotatorEvalCommand {
   }
 };
 
-// Like the seed's Fig. 2: a row of images, a row of their masks, then one row of G(x) per
+// Like the paper's Fig. 2: a row of images, a row of their masks, then one row of G(x) per
 // annotator.
 struct AnnotatorShowCommand {
   std::vector<std::string> dirs;

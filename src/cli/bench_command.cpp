@@ -24,7 +24,7 @@ struct BenchCommand {
   void run() const {
     auto config = run::preset_config(preset);
     config.num_classes = 10;
-    config.train.use_method(train::parse_method(method));
+    config.train.use_method(method);
     given.set("--model", model, config.model);
     config.train.batch_size = batch_size;
     config.train.precision = parse_enum<train::Precision>("--precision", precision);

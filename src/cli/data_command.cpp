@@ -41,6 +41,7 @@ struct TexturedMnistCommand {
     fit_digit_to_canvas(given, options);
     given.set("--luminance-offset", generator.luminance_offset, options.luminance_offset);
     given.set("--stretch-textures", generator.stretch_textures, options.stretch_textures);
+    given.set("--colour-jitter", generator.colour_jitter, options.colour_jitter);
     given.set("--mask-threshold", generator.mask_threshold, options.mask_threshold);
     options.validate();
     auto source = config.textures;
@@ -98,7 +99,8 @@ struct TexturesCommand {
 };
 
 void add_texture_options(CLI::App& command, data::TextureSource& textures) {
-  command.add_option("--textures", textures.kind, "Texture bank: gimp, dtd, procedural or varied")
+  command
+      .add_option("--textures", textures.kind, "Texture bank: " + data::texture_bank_names(" | "))
       ->capture_default_str();
   command.add_option("--texture-dir", textures.path,
                      "Folder of the bank (gimp: default /usr/share/gimp/2.0/patterns; dtd: the "
@@ -137,6 +139,8 @@ void add_data_command(CLI::App& app) {
         "Digit lighter than background by this much, in [0, 1) (preset)");
   g.add(*textured, "--stretch-textures", tm->generator.stretch_textures,
         "true: min-max scale every texture patch to [0, 1] (preset)");
+  g.add(*textured, "--colour-jitter", tm->generator.colour_jitter,
+        "true: turn and tint each texture patch's colours at random (preset)");
   g.add(*textured, "--mask-threshold", tm->generator.mask_threshold,
         "The mask is the digit's coverage >= this (preset)");
   textured->add_option("--mnist", tm->mnist_dir, "Folder in MNIST's layout (IDX, raw or .gz)")
@@ -149,7 +153,7 @@ void add_data_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   g.add(*textured, "--textures", tm->textures.kind,
-        "Texture bank: gimp, dtd, procedural or varied (preset)");
+        "Texture bank: " + data::texture_bank_names(" | ") + " (preset)");
   g.add(*textured, "--texture-dir", tm->textures.path,
         "Folder of the bank (gimp: default /usr/share/gimp/2.0/patterns; dtd: the folder holding "
         "images/<class>/)");

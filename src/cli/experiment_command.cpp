@@ -78,7 +78,7 @@ struct ExperimentCommand {
 void add_experiment_command(CLI::App& app) {
   auto e = std::make_shared<ExperimentCommand>();
   auto* experiment =
-      app.add_subcommand("experiment", "Rerun the seed's Table 2 or Table 3 and write a report");
+      app.add_subcommand("experiment", "Rerun the paper's Table 2 or Table 3 and write a report");
   experiment->add_option("table", e->table, "table2 | table3")->required();
   experiment->add_option("--preset", e->preset, experiment::experiment_preset_names())
       ->capture_default_str();

@@ -1,4 +1,4 @@
-// `reff experiment table2|table3`: the seed's comparisons as one resumable command.
+// `reff experiment table2|table3`: the paper's comparisons as one resumable command.
 #pragma once
 
 #include <CLI/CLI.hpp>

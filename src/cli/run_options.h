@@ -41,14 +41,23 @@ class GivenOptions {
   std::map<std::string, CLI::Option*> options_;
 };
 
+// The options of one section of the run option table (run/run_option_table.h) as flags, each
+// help line ending in its default and each preset's value where it differs; `values` is where
+// the flags store what they are given, and apply() copies the given ones into a config.
+struct RunOptionFlags {
+  const char* section;  // "data" or "model"
+  run::RunConfig values;
+  void add_to(CLI::App& command, GivenOptions& given);
+  void apply(const GivenOptions& given, run::RunConfig& config) const;
+};
+
 struct DataOptions {
-  std::string preset = "cpu", dataset, data_dir, textures, texture_dir, mnist, annotated_n;
+  std::string preset = "cpu", dataset, data_dir, annotated_n;
   std::vector<std::string> tests;
   std::vector<int64_t> mask_values;
-  int64_t canvas = 0, digit_size = 0, train_count = 0, val_count = 0, test_count = 0;
-  double p = 0, q = 0, luminance_offset = 0, mask_threshold = 0, val_share = 0;
-  uint64_t data_seed = 0, annotation_seed = 0, split_seed = 0;
-  bool annotated_total = false, stretch_textures = false;
+  uint64_t annotation_seed = 0;
+  bool annotated_total = false;
+  RunOptionFlags table{"data", {}};
 
   void add_to(CLI::App& command, GivenOptions& given);
   // The preset's config with the given data options applied and validated.

@@ -27,31 +27,22 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TrainCommand {
-  std::string out, method = "baseline", model, annotator, pretrained, device = "auto";
-  int64_t width = 0, num_classes = 0;
+  std::string out, method = "baseline", annotator, pretrained, device = "auto";
   double pseudo_threshold = 0;
   uint64_t seed = 0;
   bool resume = false, sync_batchnorm = false, prefetch = false;
   TrainOptionFlags train_options;
+  RunOptionFlags model_options{"model", {}};
   DataOptions data;
   GivenOptions given;
 
   run::RunConfig resolve() const {
     auto c = data.resolve(given);
-    c.train.use_method(train::parse_method(method));
-    given.set("--model", model, c.model);
-    given.set("--width", width, c.small.width);
-    REFF_REQUIRE(c.small.width > 0, "--width", "must be positive");
+    c.train.use_method(method);
+    model_options.apply(given, c);
     train_options.apply(given, c.train);
-    REFF_REQUIRE(c.train.explanation.layer_weights.size() == 4, "--layer-weights",
-                 "needs one weight per explained layer (layer1..layer4), not " +
-                     std::to_string(c.train.explanation.layer_weights.size()));
     given.set("--annotator", annotator, c.annotator_dir);
     given.set("--pseudo-threshold", pseudo_threshold, c.pseudo_threshold);
-    REFF_REQUIRE(
-        !given.given("--pseudo-threshold") || (pseudo_threshold > 0 && pseudo_threshold < 1),
-        "--pseudo-threshold", "must be in (0, 1)");
-    given.set("--num-classes", num_classes, c.num_classes);
     given.set("--device", device, c.device);
     given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
     if (!given.given("--pretrained")) {
@@ -74,7 +65,7 @@ struct TrainCommand {
       run::require_annotator_fits(c, made_for);
     }
     if (given.given("--seed")) c.model_seed = c.train.seed = seed;
-    c.train.validate();
+    c.validate();
     return c;
   }
 
@@ -86,7 +77,7 @@ struct TrainCommand {
       given.set("--epochs", train_options.values.epochs, config.train.epochs);
       given.set("--max-steps", train_options.values.max_steps, config.train.max_steps);
       given.set("--device", device, config.device);
-      config.train.validate();
+      config.validate();
     } else {
       config = resolve();
     }
@@ -103,9 +94,8 @@ struct TrainCommand {
     Progress progress("train", "steps");
     auto callbacks = console_callbacks(progress, "train");
     callbacks.preparing = [&] {
-      std::cerr << "reff train: " << train::method_name(config.train.method) << ", preset "
-                << config.preset << ", " << config.dataset << ", lambda " << config.train.lambda
-                << ", from "
+      std::cerr << "reff train: " << config.train.method << ", preset " << config.preset << ", "
+                << config.dataset << ", lambda " << config.train.lambda << ", from "
                 << (config.pretrained.empty()            ? "scratch"
                     : config.pretrained == run::kStandIn ? "the stand-in backbone"
                                                          : config.pretrained)
@@ -307,8 +297,7 @@ void add_train_commands(CLI::App& app) {
   g.add(*train, "--method", t->method, train::method_help())->capture_default_str();
   g.add_flag(*train, "--resume", t->resume,
              "Continue the run in --out with its config (a finished run: no-op)");
-  g.add(*train, "--model", t->model, models::model_names() + " (preset)");
-  g.add(*train, "--width", t->width, "Channels of the small ResNet's first stage (preset: 16)");
+  t->model_options.add_to(*train, g);
   t->train_options.add_to(*train, g);
   g.add(*train, "--seed", t->seed, "Seed of the initial weights and the batch order (0)");
   g.add(*train, "--annotator", t->annotator,
@@ -319,9 +308,6 @@ void add_train_commands(CLI::App& app) {
         "Start from this .pth state dict (torchvision's ResNet weights, torch.save format), "
         "stand-in (the preset's pretrained backbone, reff pretrain; the cpu preset's default) "
         "or none (from scratch)");
-  g.add(*train, "--num-classes", t->num_classes,
-        "Classes of the model's head (default: the data set's; a pretrained fc of another size "
-        "is replaced)");
   g.add(*train, "--device", t->device, "auto (CUDA if present) | cpu | cuda | cuda:N");
   g.add(*train, "--prefetch", t->prefetch,
         "true: build each batch during the step before, false: when its step starts (the batches "

@@ -5,6 +5,7 @@
 #include "reff/data/oxford_pets.h"
 #include "reff/data/rng.h"
 #include "reff/error.h"
+#include "reff/names.h"
 
 #include <nlohmann/json.hpp>
 
@@ -204,12 +205,26 @@ void write_own_folder(const fs::path& dir, Rng& rng, int count) {
   write_text(dir / "masks" / "test.json", coco.dump(1));
 }
 
+// The layouts, by --dataset: each writes its example into the folder.
+struct Layout {
+  const char* name;
+  void (*write)(const fs::path& dir, Rng& rng, int64_t per_class);
+};
+const Layout kLayouts[] = {
+    {"isic2017", [](const fs::path& dir, Rng& rng, int64_t) { write_isic2017(dir, rng); }},
+    {"pets", [](const fs::path& dir, Rng& rng, int64_t) { write_oxford_pets(dir, rng); }},
+    {"folder",
+     [](const fs::path& dir, Rng& rng, int64_t per_class) {
+       REFF_REQUIRE(per_class >= 3 && per_class <= 10000, "--count", "must be in [3, 10000]");
+       write_own_folder(dir, rng, static_cast<int>(per_class));
+     }},
+};
+
 }  // namespace
 
 void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed,
                           int64_t per_class) {
-  REFF_REQUIRE(dataset == "isic2017" || dataset == "pets" || dataset == "folder", "--dataset",
-               "'" + dataset + "' is not one of isic2017, pets, folder");
+  const auto& layout = find_named(kLayouts, "--dataset", dataset);
   std::error_code error;
   fs::create_directories(dir, error);
   REFF_REQUIRE(!error, dir, "cannot create the folder (" + error.message() + ")");
@@ -217,14 +232,7 @@ void write_layout_example(const std::string& dataset, const std::string& dir, ui
                    !fs::exists(fs::path(dir) / "ISIC-2017_Training_Part3_GroundTruth.csv"),
                dir, "already holds a data set; choose an empty folder");
   Rng rng(seed, 0x1A70);
-  if (dataset == "isic2017") {
-    write_isic2017(dir, rng);
-  } else if (dataset == "pets") {
-    write_oxford_pets(dir, rng);
-  } else {
-    REFF_REQUIRE(per_class >= 3 && per_class <= 10000, "--count", "must be in [3, 10000]");
-    write_own_folder(dir, rng, static_cast<int>(per_class));
-  }
+  layout.write(dir, rng, per_class);
 }
 
 }  // namespace reff::data

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <torch/nn/functional/upsampling.h>
 
+#include <cmath>
 #include <numeric>
 
 namespace reff::data {
@@ -44,8 +45,31 @@ TexturedMnist::TexturedMnist(DigitSet digits, std::shared_ptr<const TextureBank>
   for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(i + 1)]);
 }
 
+namespace {
+
+// The patch's chroma turned by a random angle, scaled and tinted, in YIQ (Y, the luminance, kept).
+torch::Tensor jitter_colour(const torch::Tensor& rgb, Rng& rng) {
+  const double turn = rng.uniform(0.0, 2 * M_PI), scale = rng.uniform(0.6, 1.4);
+  const double tint = rng.uniform(0.0, 0.15), tint_angle = rng.uniform(0.0, 2 * M_PI);
+  static const auto to_yiq = torch::tensor(
+      {{0.299, 0.587, 0.114}, {0.596, -0.274, -0.322}, {0.211, -0.523, 0.312}}, torch::kFloat64);
+  static const auto to_rgb = torch::inverse(to_yiq);
+  const double c = scale * std::cos(turn), s = scale * std::sin(turn);
+  const auto chroma = torch::tensor({{1.0, 0.0, 0.0}, {0.0, c, -s}, {0.0, s, c}}, torch::kFloat64);
+  const auto matrix = to_rgb.matmul(chroma).matmul(to_yiq).to(torch::kFloat32);  // rgb -> rgb
+  const auto offset =
+      to_rgb
+          .matmul(torch::tensor({0.0, tint * std::cos(tint_angle), tint * std::sin(tint_angle)},
+                                torch::kFloat64))
+          .to(torch::kFloat32);
+  return torch::tensordot(matrix, rgb, {1}, {0}).add_(offset.view({3, 1, 1})).clamp_(0.0, 1.0);
+}
+
+}  // namespace
+
 torch::Tensor TexturedMnist::patch(int64_t cls, int64_t size, Rng& rng) const {
   auto texture = textures_->sample(cls, size, rng);
+  if (options_.colour_jitter) texture = jitter_colour(texture, rng);
   if (!options_.stretch_textures) return texture;
   const auto [low, high] = texture.aminmax();
   const float range = (high - low).item<float>();

@@ -64,6 +64,7 @@ nlohmann::json manifest_of(const TexturedMnist& generator, const TexturedMnistFo
             {"q", opt.q},
             {"luminance_offset", opt.luminance_offset},
             {"stretch_textures", opt.stretch_textures},
+            {"colour_jitter", opt.colour_jitter},
             {"mask_threshold", opt.mask_threshold},
             {"seed", opt.seed}}},
           {"mapping", mapping},

@@ -1,6 +1,7 @@
 #include "reff/distributed/process_group.h"
 
 #include "reff/error.h"
+#include "reff/names.h"
 
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -51,6 +52,8 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnvironment& 
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 #endif
+
+constexpr Named<int> kBackends[] = {{0, "auto"}, {1, "gloo"}, {2, "nccl"}};
 
 std::string chosen_backend(const std::string& requested) {
 #ifdef USE_C10D_NCCL
@@ -129,8 +132,7 @@ struct Group::State {
 };
 
 Group Group::join(const LaunchEnvironment& env, const GroupOptions& options) {
-  REFF_REQUIRE(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
-               "--dist-backend", "'" + options.backend + "' is not one of auto, gloo, nccl");
+  find_named(kBackends, "--dist-backend", options.backend);
   Group group;
   group.env_ = env;
   if (!env.distributed()) return group;

@@ -10,32 +10,20 @@
 namespace reff::experiment {
 namespace {
 
-using explain::CamRectifier;
-using explain::CamTarget;
-using train::Method;
-
 std::string number(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", value);
   return text;
 }
 
-// The columns: every registered method with a grid (train/methods.h), in the registry's order,
-// the baseline first; then the shortcut study's best variant (docs/results/shortcut-study.md): the
-// share of |map| outside the mask, maps of z_c - mean_j z_j. Grids hold the values the selection
-// rule chooses from.
-std::vector<MethodSpec> table2_methods(const std::map<Method, std::vector<double>>& grids,
-                                       const std::vector<double>& focus_grid) {
-  std::vector<MethodSpec> columns = {{"baseline", "Baseline", Method::baseline}};
+// The columns: the baseline, then every registered method with a grid (train/methods.h), in the
+// registry's order. Grids hold the values the selection rule chooses from.
+std::vector<MethodSpec> table2_methods(const std::map<std::string, std::vector<double>>& grids) {
+  std::vector<MethodSpec> columns = {{"baseline", "Baseline", {}}};
   for (const auto& info : train::methods()) {
-    const auto grid = grids.find(info.method);
-    if (grid != grids.end()) columns.push_back({info.name, info.label, info.method, grid->second});
+    const auto grid = grids.find(info.name);
+    if (grid != grids.end()) columns.push_back({info.name, info.label, grid->second});
   }
-  MethodSpec focus{"reff-focus", "ReFF (focus)", Method::reff, focus_grid};
-  focus.explanation.normalise = true;
-  focus.cam.rectifier = CamRectifier::abs;
-  focus.cam.target = CamTarget::logit_minus_mean;
-  columns.push_back(focus);
   return columns;
 }
 
@@ -56,10 +44,8 @@ run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const Method
   config.tests = tests;
   config.annotated = {n, true, seed};
   config.model_seed = config.train.seed = seed;
-  config.train.method = method.method;
+  config.train.use_method(method.key);
   config.train.lambda = lambda;
-  config.train.explanation = method.explanation;
-  config.train.cam = method.cam;
   return config;
 }
 
@@ -82,7 +68,7 @@ Cell classifier_cell(const ExperimentPreset& preset, const MethodSpec& method, d
   cell.config = cell_config(preset, method, lambda, n, shape.p, shape.q, shape.tests, seed);
   const std::string where =
       "-p" + number(shape.p) + "-q" + number(shape.q) + "-seed" + std::to_string(seed);
-  cell.id = method.method == Method::baseline  // masks play no part: one run serves every n
+  cell.id = method.key == "baseline"  // masks play no part: one run serves every n
                 ? method.key + where
                 : method.key + "-lambda" + number(lambda) + "-n" +
                       (n == 0 ? std::string("all") : std::to_string(n)) + where;
@@ -115,23 +101,23 @@ void cpu_experiment(ExperimentPreset& preset) {
   auto annotator = train::annotator_preset("cpu");
   annotator.iterations = 600;
   preset.annotator = annotator.to_json();
-  preset.table2_methods = table2_methods({{Method::reff, {1e-5, 1e-4, 1e-3}},
-                                          {Method::reff_l1, {1e-6, 1e-5, 1e-4}},
-                                          {Method::reff_l2, {1e-6, 1e-5, 1e-4}},
-                                          {Method::abn, {1, 10, 100}}},
-                                         {1e-3, 1e-2, 1e-1});
+  preset.table2_methods = table2_methods({{"reff", {1e-5, 1e-4, 1e-3}},
+                                          {"reff-l1", {1e-6, 1e-5, 1e-4}},
+                                          {"reff-l2", {1e-6, 1e-5, 1e-4}},
+                                          {"abn", {1, 10, 100}},
+                                          {"reff-focus", {1e-3, 1e-2, 1e-1}}});
 }
 
 void paper_experiment(ExperimentPreset& preset) {
   preset.classifier = run::preset_config("paper");
   preset.annotator = train::annotator_preset("paper").to_json();
-  // The seed's grids: L1/L2 in 1e-8..1e-5 (chose 1e-6), ABN's gamma in {1, 10, 100} (chose 10);
-  // ReFF's lambda is not in the seed: around its 1e-6.
-  preset.table2_methods = table2_methods({{Method::reff, {1e-7, 1e-6, 1e-5}},
-                                          {Method::reff_l1, {1e-8, 1e-7, 1e-6, 1e-5}},
-                                          {Method::reff_l2, {1e-8, 1e-7, 1e-6, 1e-5}},
-                                          {Method::abn, {1, 10, 100}}},
-                                         {1e-3, 1e-2, 1e-1});
+  // The paper's grids: L1/L2 in 1e-8..1e-5 (chose 1e-6), ABN's gamma in {1, 10, 100} (chose 10);
+  // ReFF's lambda is not in the paper: around its 1e-6.
+  preset.table2_methods = table2_methods({{"reff", {1e-7, 1e-6, 1e-5}},
+                                          {"reff-l1", {1e-8, 1e-7, 1e-6, 1e-5}},
+                                          {"reff-l2", {1e-8, 1e-7, 1e-6, 1e-5}},
+                                          {"abn", {1, 10, 100}},
+                                          {"reff-focus", {1e-3, 1e-2, 1e-1}}});
 }
 
 void micro_experiment(ExperimentPreset& preset) {  // seconds in all, for tests
@@ -154,11 +140,11 @@ void micro_experiment(ExperimentPreset& preset) {  // seconds in all, for tests
   preset.annotator = annotator.to_json();
   preset.table2_n = {1, 0};
   preset.table3_q = {0.0, 1.0};
-  preset.table2_methods = table2_methods({{Method::reff, {1e-4, 1e-3}},
-                                          {Method::reff_l1, {1e-5, 1e-4}},
-                                          {Method::reff_l2, {1e-5, 1e-4}},
-                                          {Method::abn, {1, 10}}},
-                                         {1e-2, 1e-1});
+  preset.table2_methods = table2_methods({{"reff", {1e-4, 1e-3}},
+                                          {"reff-l1", {1e-5, 1e-4}},
+                                          {"reff-l2", {1e-5, 1e-4}},
+                                          {"abn", {1, 10}},
+                                          {"reff-focus", {1e-2, 1e-1}}});
 }
 
 constexpr Named<void (*)(ExperimentPreset&)> kExperimentPresets[] = {

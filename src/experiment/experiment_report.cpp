@@ -12,7 +12,7 @@ namespace reff::experiment {
 namespace fs = std::filesystem;
 namespace {
 
-// The seed's Table 2 (docs/method.md): row -> method key -> "mean +- std" in %.
+// The paper's Table 2 (docs/method.md): row -> method key -> "mean +- std" in %.
 const std::map<std::string, std::map<std::string, std::string>> kSeedTable2 = {
     {"1",
      {{"reff", "50.25 ± 2.65"},
@@ -45,7 +45,7 @@ const std::map<std::string, std::map<std::string, std::string>> kSeedTable2 = {
       {"reff-l2", "42.49 ± 0.98"},
       {"abn", "53.23 ± 4.77"}}},
 };
-// The seed's Table 3 gives q = 1.0 only; every q is above 99 % for both.
+// The paper's Table 3 gives q = 1.0 only; every q is above 99 % for both.
 const std::map<std::string, std::map<std::string, std::string>> kSeedTable3 = {
     {"1.0", {{"baseline", "99.46 ± 0.05"}, {"reff", "99.49 ± 0.08"}}},
 };
@@ -141,8 +141,8 @@ void markdown_table(std::ostringstream& md, const ExperimentResults& results) {
       if (found != entries.end() && found->second.count(m.key)) a = found->second.at(m.key);
       const bool bold = a.seeds > 0 && a.mean == best;
       md << " " << (bold ? "**" : "") << entry_text(a) << (bold ? "**" : "");
-      const auto seed = seed_number(results.table, row, m.key);
-      if (!seed.empty()) md << " (seed " << seed << ")";
+      const auto paper = paper_number(results.table, row, m.key);
+      if (!paper.empty()) md << " (paper " << paper << ")";
       md << " |";
     }
     md << "\n";
@@ -165,7 +165,7 @@ std::vector<std::string> table_rows(Table table, const ExperimentPreset& preset)
   return labels;
 }
 
-std::string seed_number(Table table, const std::string& row, const std::string& method) {
+std::string paper_number(Table table, const std::string& row, const std::string& method) {
   const auto& seed = table == Table::table2 ? kSeedTable2 : kSeedTable3;
   const auto found = seed.find(row);
   if (found == seed.end() || !found->second.count(method)) return "";
@@ -237,7 +237,7 @@ void write_table(std::ostringstream& md, const ExperimentResults& results) {
      << main_test(results.table)
      << "` set, mean ± std over the seeds that finished (sample std; a single number: one seed); "
         "the best "
-        "of each row in bold; the seed paper's number in brackets. Hyper-parameters chosen on "
+        "of each row in bold; the paper's number in brackets. Hyper-parameters chosen on "
         "the validation split (rule in `experiment_plan.h`).\n\n";
   markdown_table(md, results);
   if (results.table == Table::table2) {
@@ -245,7 +245,7 @@ void write_table(std::ostringstream& md, const ExperimentResults& results) {
           "outside the mask, with maps of |Grad-CAM| of z_c - mean_j z_j.\n";
   }
   if (results.table == Table::table3) {
-    md << "\nThe seed reports q = 1.0 only, and above 99 % for both at every q.\n";
+    md << "\nThe paper reports q = 1.0 only, and above 99 % for both at every q.\n";
   }
 }
 
@@ -306,13 +306,13 @@ void write_annotators(std::ostringstream& md, const ExperimentResults& results) 
     md << " | " << int64_t(outcome.seconds) << " |\n";
   }
   md << "\n![pseudo-annotations](" << kAnnotationsPicture
-     << ")\n\nRows: images x, masks s, then G(x) for each n, largest first (the seed's "
+     << ")\n\nRows: images x, masks s, then G(x) for each n, largest first (the paper's "
         "Fig. 2).\n";
 }
 
 // A link to the explanations picture of each row and method (the first seed's run).
 void write_pictures(std::ostringstream& md, const ExperimentResults& results) {
-  md << "\n## Explanations (the seed's Figs. 3-6), seed " << results.seeds.front() << "\n\n"
+  md << "\n## Explanations (the paper's Figs. 3-6), seed " << results.seeds.front() << "\n\n"
      << "Each picture: rows of test samples; columns input, mask, Grad-CAM of the top class at "
         "layer1..layer4 (ABN: and its attention map M(x)).\n\n";
   table_head(md, results);

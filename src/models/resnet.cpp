@@ -133,8 +133,8 @@ Tapped ResNet::forward(const torch::Tensor& images) {
     out.features.push_back(x);
     if (s == 2 && attention_) {  // ABN: the perception branch reads f (.) (1 + M(x))
       auto attention = attention_->forward(x);
-      out.attention_scores = attention.scores;
-      out.attention = attention.map;
+      out.extra[kAttentionScores] = attention.scores;
+      out.extra[kAttentionMap] = attention.map;
       x = x * (1 + attention.map);
     }
   }

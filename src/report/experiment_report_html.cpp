@@ -40,8 +40,8 @@ std::string accuracy_table(const nlohmann::json& results, experiment::Table tabl
       const bool bold = found && entry.value("seeds", 0) > 0 && entry.at("mean") == best;
       auto cell =
           std::string(bold ? "<span class=\"best\">" : "<span>") + entry_html(entry) + "</span>";
-      const auto seed = experiment::seed_number(table, row, m.key);
-      if (!seed.empty()) cell += "<br><span class=\"seed\">seed " + escape(seed) + " %</span>";
+      const auto paper = experiment::paper_number(table, row, m.key);
+      if (!paper.empty()) cell += "<br><span class=\"paper\">paper " + escape(paper) + " %</span>";
       cells.push_back(cell);
     }
     rows.push_back(cells);
@@ -86,7 +86,7 @@ std::string experiment_report_html(const std::string& dir) {
                : "Trained and tested without a spurious background (p = 1), by q. ")
        << "Accuracy on <b>" << escape(results.value("test", std::string())) << "</b>, mean ± "
        << "std over seeds " << escape(results.at("seeds").dump())
-       << "; the best of each row in bold, the seed paper's number below ours.</p>"
+       << "; the best of each row in bold, the paper's number below ours.</p>"
        << accuracy_table(results, table, preset);
   std::vector<std::vector<std::string>> chosen;
   for (const auto& [method, value] : results.at("chosen").items())

@@ -81,7 +81,7 @@ std::string html_page(const std::string& title, const std::string& body) {
          ".chart .tick,.chart .legend{font-size:11px;fill:#444}.chart .label{font-size:12px}"
          ".chart .grid{stroke:#eee}.chart .axis{stroke:#888}\n"
          "img{max-width:100%;image-rendering:pixelated}pre{background:#f6f6f6;padding:8px;"
-         "overflow:auto}.seed{color:#777}.best{font-weight:bold}.note{color:#555}\n"
+         "overflow:auto}.paper{color:#777}.best{font-weight:bold}.note{color:#555}\n"
          "</style></head><body>\n" +
          body + "\n</body></html>\n";
 }

@@ -2,7 +2,9 @@
 
 #include "reff/error.h"
 #include "reff/names.h"
+#include "reff/run/run_option_table.h"
 #include "reff/run/stand_in.h"
+#include "reff/train/annotator.h"
 #include "reff/train/train_option_table.h"
 
 #include <cstdlib>
@@ -25,7 +27,7 @@ double parse_probability(const std::string& text, const std::string& where) {
 
 // config.json's "train": the method and every option of the table (train_option_table.h).
 nlohmann::json train_json(const TrainOptions& options) {
-  nlohmann::json json = {{"method", method_name(options.method)}};
+  nlohmann::json json = {{"method", options.method}};
   for_each_train_option([&](const TrainOption& option, auto field) {
     const auto& value = field(options);
     if constexpr (std::is_enum_v<std::decay_t<decltype(value)>>) {
@@ -39,7 +41,7 @@ nlohmann::json train_json(const TrainOptions& options) {
 
 TrainOptions train_from_json(const nlohmann::json& json) {
   TrainOptions options;
-  options.method = parse_method(json.at("method"));
+  options.method = method_info(json.at("method")).name;  // a known name
   for_each_train_option([&](const TrainOption& option, auto field) {
     auto& value = field(options);
     using Value = std::decay_t<decltype(value)>;
@@ -103,6 +105,29 @@ std::vector<std::string> presets() {
   return names;
 }
 
+void RunConfig::validate() const {
+  train.validate();
+  data.validate();
+  if (is_own_folder(*this)) data::MaskOptions{data.mask_threshold, mask_values}.validate();
+  REFF_REQUIRE(split.val_share > 0 && split.val_share < 1, "--val-share", "must be in (0, 1)");
+  for (const auto& count : {train_count, val_count, test_count}) {
+    REFF_REQUIRE(count >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");
+  }
+  REFF_REQUIRE(small.width > 0, "--width", "must be positive");
+  REFF_REQUIRE(train.explanation.layer_weights.size() == 4, "--layer-weights",
+               "needs one weight per explained layer (layer1..layer4), not " +
+                   std::to_string(train.explanation.layer_weights.size()));
+  REFF_REQUIRE(pseudo_threshold == -1 || (pseudo_threshold > 0 && pseudo_threshold < 1),
+               "--pseudo-threshold", "must be in (0, 1)");
+}
+
+void AnnotatorRunConfig::validate() const {
+  RunConfig::validate();
+  REFF_REQUIRE(annotated.n > 0 || is_own_folder(*this), "--annotated-n",
+               "the annotator learns from a few annotated images: give a count");
+  train::AnnotatorOptions::from_json(annotator).validate();
+}
+
 RunConfig preset_config(const std::string& preset) {
   RunConfig config;
   config.preset = preset;
@@ -138,31 +163,35 @@ TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
   return {folder.filename().string(), 1.0, 1.0, folder.string()};
 }
 
+namespace {
+
+// The options of the table in one section of config.json.
+nlohmann::json section_json(const RunConfig& config, const std::string& section) {
+  nlohmann::json json = nlohmann::json::object();
+  for_each_run_option([&](const RunOption& option, auto field) {
+    if (option.section == section) json[option.key] = field(config);
+  });
+  return json;
+}
+
+void read_section(RunConfig& config, const std::string& section, const nlohmann::json& json) {
+  for_each_run_option([&](const RunOption& option, auto field) {
+    if (option.section != section || (!option.required && !json.contains(option.key))) return;
+    auto& value = field(config);
+    value = json.at(option.key).get<std::decay_t<decltype(value)>>();
+  });
+}
+
+}  // namespace
+
 nlohmann::json RunConfig::data_json() const {
   nlohmann::json tests_json = nlohmann::json::array();
   for (const auto& t : tests) {
     tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
     if (!t.folder.empty()) tests_json.back()["folder"] = t.folder;
   }
-  nlohmann::json json = {{"dataset", dataset},
-                         {"data_dir", data_dir},
-                         {"mnist_dir", mnist_dir},
-                         {"textures", textures.kind},
-                         {"texture_dir", textures.path},
-                         {"canvas", data.canvas},
-                         {"digit_size", data.digit_size},
-                         {"luminance_offset", data.luminance_offset},
-                         {"stretch_textures", data.stretch_textures},
-                         {"mask_threshold", data.mask_threshold},
-                         {"p", data.p},
-                         {"q", data.q},
-                         {"seed", data.seed},
-                         {"val_share", split.val_share},
-                         {"split_seed", split.seed},
-                         {"train_count", train_count},
-                         {"val_count", val_count},
-                         {"test_count", test_count},
-                         {"tests", tests_json}};
+  auto json = section_json(*this, "data");
+  json["tests"] = tests_json;
   if (is_own_folder(*this)) {  // only then, so other runs' config.json stays as it was
     json["classes"] = class_names;
     json["groups"] = group_names;
@@ -181,14 +210,7 @@ nlohmann::json RunConfig::to_json() const {
         {"seed", annotated.seed},
         {"annotator_dir", annotator_dir},
         {"pseudo_threshold", pseudo_threshold}}},
-      {"model",
-       {{"name", model},
-        {"width", small.width},
-        {"blocks", small.blocks},
-        {"seed", model_seed},
-        {"num_classes", num_classes},
-        {"pretrained", pretrained},
-        {"sync_batchnorm", sync_batchnorm}}},
+      {"model", section_json(*this, "model")},
       {"device", device},
       {"train", train_json(train)},
   };
@@ -199,24 +221,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     RunConfig c;
     c.preset = json.at("preset");
     const auto& d = json.at("data");
-    // Fields added after the first release have defaults, so older run folders still load.
-    c.dataset = d.value("dataset", c.dataset);
-    c.data_dir = d.value("data_dir", c.data_dir);
-    c.mnist_dir = d.at("mnist_dir");
-    c.textures = {d.at("textures"), d.at("texture_dir")};
-    c.data.canvas = d.at("canvas");
-    c.data.digit_size = d.at("digit_size");
-    c.data.luminance_offset = d.at("luminance_offset");
-    c.data.stretch_textures = d.value("stretch_textures", c.data.stretch_textures);
-    c.data.mask_threshold = d.value("mask_threshold", c.data.mask_threshold);
-    c.data.p = d.at("p");
-    c.data.q = d.at("q");
-    c.data.seed = d.at("seed");
-    c.split.val_share = d.at("val_share");
-    c.split.seed = d.at("split_seed");
-    c.train_count = d.at("train_count");
-    c.val_count = d.at("val_count");
-    c.test_count = d.at("test_count");
+    read_section(c, "data", d);
     for (const auto& t : d.at("tests"))
       c.tests.push_back({t.at("name"), t.at("p"), t.at("q"), t.value("folder", "")});
     c.class_names = d.value("classes", c.class_names);
@@ -230,14 +235,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
       c.annotator_dir = a.at("annotator_dir");
       c.pseudo_threshold = a.at("pseudo_threshold");
     }
-    const auto& m = json.at("model");
-    c.model = m.at("name");
-    c.small.width = m.at("width");
-    c.small.blocks = m.at("blocks");
-    c.model_seed = m.at("seed");
-    c.num_classes = m.value("num_classes", c.num_classes);
-    c.pretrained = m.value("pretrained", c.pretrained);
-    c.sync_batchnorm = m.value("sync_batchnorm", c.sync_batchnorm);
+    read_section(c, "model", json.at("model"));
     c.device = json.value("device", c.device);
     c.train = train_from_json(json.at("train"));
     return c;

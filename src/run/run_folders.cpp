@@ -7,6 +7,7 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
+#include "reff/names.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/stand_in.h"
 #include "reff/train/checkpoint.h"
@@ -23,16 +24,18 @@ namespace {
 
 constexpr int64_t kPictureSamples = 8;
 
+constexpr Named<const char*> kCheckpoints[] = {{kBestCheckpoint, "best"},
+                                               {kLastCheckpoint, "last"}};
+
 std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
-  if (which == "best") return (fs::path(run_dir) / kBestCheckpoint).string();
-  if (which == "last") return (fs::path(run_dir) / kLastCheckpoint).string();
-  throw Error("--checkpoint: '" + which + "' is not one of best, last");
+  return (fs::path(run_dir) / parse_named(kCheckpoints, "--checkpoint", which)).string();
 }
 
 }  // namespace
 
 nlohmann::json run_classifier(const RunConfig& config, const std::string& out, bool resume,
                               const TrainCallbacks& callbacks) {
+  config.validate();
   const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
   const auto last = (fs::path(out) / kLastCheckpoint).string();
   const bool continuing = resume && has_checkpoint(last);
@@ -119,10 +122,8 @@ nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string
   const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
   const bool continuing = resume && has_checkpoint(checkpoint.string());
   if (!continuing) require_no_checkpoint(checkpoint.string(), out, "an annotator");
-  REFF_REQUIRE(config.annotated.n > 0 || is_own_folder(config), "--annotated-n",
-               "the annotator learns from a few annotated images: give a count");
+  config.validate();
   const auto options = AnnotatorOptions::from_json(config.annotator);
-  options.validate();
   const auto on = parse_device(device);
   // Data and D1 first: a bad --annotated-n fails before anything is written.
   const auto generated = build_train_set(config);

@@ -74,7 +74,7 @@ RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpu
   c.val_count = 1000;
   c.test_count = 0;
   c.train = TrainOptions{};
-  c.train.method = Method::baseline;
+  c.train.method = "baseline";
   c.train.epochs = 3;
   c.train.batch_size = 64;
   c.train.lr = 0.05;

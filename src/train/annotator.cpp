@@ -7,6 +7,7 @@
 #include "reff/data/rng.h"
 #include "reff/error.h"
 #include "reff/models/eval_mode.h"
+#include "reff/names.h"
 #include "reff/train/checkpoint.h"
 #include "reff/train/trainer.h"
 
@@ -62,13 +63,15 @@ AnnotatorOptions AnnotatorOptions::from_json(const nlohmann::json& j) {
   return o;
 }
 
+namespace {
+// The presets' differences from the paper's AnnotatorOptions.
+constexpr Named<int64_t> kPresetIterations[] = {{2000, "cpu"},
+                                                {AnnotatorOptions{}.iterations, "paper"}};
+}  // namespace
+
 AnnotatorOptions annotator_preset(const std::string& preset) {
   AnnotatorOptions options;
-  if (preset == "cpu") {
-    options.iterations = 2000;
-  } else {
-    REFF_REQUIRE(preset == "paper", "--preset", "'" + preset + "' is not one of cpu, paper");
-  }
+  options.iterations = parse_named(kPresetIterations, "--preset", preset);
   return options;
 }
 

@@ -6,13 +6,10 @@
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/json_file.h"
-#include "reff/regularizers/attention_map_loss.h"
-#include "reff/regularizers/input_gradient_loss.h"
 #include "reff/train/batch_loader.h"
 #include "reff/train/checkpoint.h"
 
 #include <ATen/Context.h>
-#include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
 #include <algorithm>
@@ -26,9 +23,13 @@
 namespace reff::train {
 namespace fs = std::filesystem;
 
-void TrainOptions::use_method(Method chosen) {
-  method = chosen;
-  if (const auto own = method_info(chosen).lambda) lambda = *own;
+void TrainOptions::use_method(const std::string& name) {
+  const auto& defaults = method_info(name).defaults;
+  method = name;
+  if (defaults.lambda) lambda = *defaults.lambda;
+  if (defaults.rectifier) cam.rectifier = *defaults.rectifier;
+  if (defaults.target) cam.target = *defaults.target;
+  if (defaults.normalise) explanation.normalise = *defaults.normalise;
 }
 
 void TrainOptions::validate() const {
@@ -42,7 +43,7 @@ void TrainOptions::validate() const {
   REFF_REQUIRE(lambda >= 0 && std::isfinite(lambda), "--lambda", "must be non-negative");
   REFF_REQUIRE(lambda_warmup_epochs >= 0, "--lambda-warmup", "must be >= 0 epochs");
   const auto& info = method_info(method);
-  REFF_REQUIRE(!explanation.normalise || info.needs != MethodNeeds::grad_cam ||
+  REFF_REQUIRE(!explanation.normalise || info.penalty == nullptr ||
                    info.penalty == regularizers::outside_mask,
                "--cam-normalise", "only with --method reff (Eq. 3)");
   for (double w : explanation.layer_weights)
@@ -56,61 +57,14 @@ double TrainOptions::lambda_at(int64_t epoch) const {
 
 LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
                         const TrainOptions& options) {
-  LossTerms terms;
   const AutocastScope autocast(options.precision, batch.images.device().type());
-  auto images = options.channels_last ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
-                                      : batch.images;
+  const auto images = options.channels_last
+                          ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
+                          : batch.images;
   const auto& method = method_info(options.method);
-  const bool rrr = method.needs == MethodNeeds::input_gradients;
-  if (rrr) images = images.detach().requires_grad_(true);
-  const auto forward = model.forward(images);
-  terms.logits = forward.logits;
-  terms.main = torch::nn::functional::cross_entropy(forward.logits, batch.labels);
-  if (method.needs == MethodNeeds::attention_branch) {
-    REFF_REQUIRE(forward.attention.defined(), "--method abn", "the model has no attention branch");
-    terms.main =
-        terms.main + torch::nn::functional::cross_entropy(forward.attention_scores, batch.labels);
-    terms.explanation =
-        regularizers::attention_map_loss(forward.attention, batch.masks, batch.has_mask);
-    terms.total = terms.main + options.lambda * terms.explanation;  // gamma * L_map
-    return terms;
-  }
-  if (rrr) {
-    terms.explanation =
-        regularizers::input_gradient_loss(forward.logits, images, batch.masks, batch.has_mask);
-    terms.total = terms.main + options.lambda * terms.explanation;
-    return terms;
-  }
-  const bool penalised = method.needs == MethodNeeds::grad_cam;
-  const auto& layer_weights = options.explanation.layer_weights;
-  REFF_REQUIRE(!penalised || layer_weights.size() == forward.features.size(), "--layer-weights",
-               std::to_string(layer_weights.size()) + " weights for " +
-                   std::to_string(forward.features.size()) + " explained layers");
-  // Only the layers with a weight are explained, and only batches with a mask (D2 without an
-  // annotator has none): a skipped term is exactly the 0 its weight or mask would make it, at no
-  // Grad-CAM and no double-backward graph.
-  models::Tapped explained{forward.logits, {}, {}, {}};
-  auto loss_options = options.explanation;
-  loss_options.layer_weights.clear();
-  for (size_t l = 0; penalised && l < forward.features.size(); ++l) {
-    if (layer_weights[l] == 0) continue;
-    explained.features.push_back(forward.features[l]);
-    loss_options.layer_weights.push_back(layer_weights[l]);
-  }
-  const bool any_mask = batch.masked >= 0 ? batch.masked > 0 : batch.has_mask.any().item<bool>();
-  if (!penalised || loss_options.layer_weights.empty() || !any_mask) {
-    terms.explanation = torch::zeros({}, terms.main.options());
-    terms.total = terms.main;
-    return terms;
-  }
-  auto cam = options.cam;
-  cam.create_graph = true;  // the maps feed the loss: double back-propagation
-  const auto maps =
-      explain::grad_cam(explained, batch.labels, {batch.images.size(2), batch.images.size(3)}, cam);
-  terms.explanation = regularizers::explanation_loss(maps, batch.masks, batch.has_mask,
-                                                     method.penalty, loss_options);
-  terms.total = terms.main + options.lambda * terms.explanation;  // L = L_main + lambda L_ReFF
-  return terms;
+  auto [logits, main, term] = method.loss(method, model, images, batch, options);
+  if (!term.defined()) return {logits, main, torch::zeros({}, main.options()), main};
+  return {logits, main, term, main + options.lambda * term};  // L = L_main + lambda L_method
 }
 
 namespace {
@@ -227,18 +181,18 @@ struct TrainerState {
 
 // The epoch's metrics record before evaluation: its losses and accuracy over all ranks, its
 // speed, the epoch against its steps, and, distributed, what the all-reduces took.
-nlohmann::json epoch_record(int64_t epoch, double lambda, const EpochSums& sums, double seconds,
-                            std::vector<double> step_seconds,
+nlohmann::json epoch_record(int64_t epoch, const char* term, double lambda, const EpochSums& sums,
+                            double seconds, std::vector<double> step_seconds,
                             const distributed::CommunicationStats& communication_before) {
   nlohmann::json record = {{"epoch", epoch},
                            {"train",
                             {{"main_loss", sums.main / sums.seen},
-                             {"explanation_loss", sums.explanation / sums.seen},
                              {"total_loss", (sums.main + lambda * sums.explanation) / sums.seen},
                              {"lambda", lambda},
                              {"accuracy", double(sums.correct) / sums.seen},
                              {"images_per_s", sums.seen / seconds},
                              {"seconds", seconds}}}};
+  if (term) record["train"][term] = sums.explanation / sums.seen;  // the method's own term
   if (!step_seconds.empty()) {
     // The epoch against its steps alone: what loading, logging and the loop add.
     std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2,
@@ -260,38 +214,83 @@ nlohmann::json epoch_record(int64_t epoch, double lambda, const EpochSums& sums,
   return record;
 }
 
+// Checks the run's sizes and makes its folder; resuming, reads the last checkpoint into the model
+// and the optimizer (every rank reads rank 0's), else refuses a folder that holds one.
+TrainerState open_run(models::TappedModel& model, torch::optim::Optimizer& optimizer,
+                      const TrainOptions& options, int64_t train_size, const fs::path& dir,
+                      bool resume) {
+  options.validate();
+  const auto& group = distributed::world();
+  REFF_REQUIRE(train_size >= 2, "train", "needs at least two samples");
+  REFF_REQUIRE(options.batch_size >= 2 * group.size(), "--batch-size",
+               "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
+                   std::to_string(group.size()) + " processes): BatchNorm needs two samples");
+  if (group.writes()) fs::create_directories(dir);
+  const auto last = (dir / kLastCheckpoint).string();
+  if (!resume) {
+    require_no_checkpoint(last, dir.string(), "a run (checkpoint-last.pt)");
+    return {};
+  }
+  auto state = TrainerState::from_json(load_checkpoint(last, model, {&optimizer}));
+  if (group.writes()) write_metrics(dir / kMetrics, state.history);
+  return state;
+}
+
+// Rank 0 at the end of an epoch: evaluation, the best and last checkpoints, metrics.jsonl.
+void finish_epoch(nlohmann::json record, TrainerState& state, models::TappedModel& model,
+                  torch::optim::Optimizer& optimizer, const TrainOptions& options,
+                  const NamedDataset& val, const std::vector<NamedDataset>& tests,
+                  const fs::path& dir, const TrainCallbacks& callbacks) {
+  record["val"] = val.evaluate(model, options.eval);
+  record["val"]["name"] = val.name;
+  for (const auto& test : tests) {
+    record["tests"][test.name] = test.evaluate(model, options.eval);
+  }
+  state.history.push_back(record);
+  const double val_accuracy = record["val"]["accuracy"].get<double>();
+  if (val_accuracy > state.best_val_accuracy) {
+    state.best_val_accuracy = val_accuracy;
+    state.best_epoch = state.epoch;
+    save_checkpoint((dir / kBestCheckpoint).string(), model, {}, state.to_json());
+  }
+  save_checkpoint((dir / kLastCheckpoint).string(), model, {&optimizer}, state.to_json());
+  write_metrics(dir / kMetrics, state.history);
+  if (callbacks.epoch_end) callbacks.epoch_end(record);
+}
+
+// A stop request after `step` of `epoch`: the epoch so far goes into the last checkpoint, so that
+// --resume continues at the next step with the same result.
+[[noreturn]] void interrupt(int64_t epoch, int64_t step, const EpochSums& sums, TrainerState& state,
+                            models::TappedModel& model, torch::optim::Optimizer& optimizer,
+                            const std::string& last) {
+  state.partial = {step + 1, sums.over_all_ranks()};
+  if (distributed::world().writes()) save_checkpoint(last, model, {&optimizer}, state.to_json());
+  throw TrainingInterrupted("interrupted in epoch " + std::to_string(epoch) + " after step " +
+                            std::to_string(step + 1) + "; " + last +
+                            " holds that point: continue with --resume");
+}
+
+std::string progress_status(int64_t epoch, int64_t epochs, const EpochSums& sums) {
+  return "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " loss " +
+         fixed(sums.main / sums.seen, 3) + " reg " + fixed(sums.explanation / sums.seen, 1);
+}
+
 }  // namespace
 
 nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                      const data::TensorDataset& train_set, const NamedDataset& val,
                      const std::vector<NamedDataset>& tests, const std::string& run_dir,
                      bool resume, const TrainCallbacks& callbacks) {
-  options.validate();
   // Distributed (distributed/process_group.h): --batch-size is the global batch, split across the
   // ranks; each rank's gradient is weighted by its share, so the all-reduced gradient is the global
   // batch's. Only rank 0 evaluates and writes; the others wait for it at the next step.
   const auto& group = distributed::world();
-  REFF_REQUIRE(train_set.size() >= 2, "train", "needs at least two samples");
-  REFF_REQUIRE(options.batch_size >= 2 * group.size(), "--batch-size",
-               "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
-                   std::to_string(group.size()) + " processes): BatchNorm needs two samples");
   const fs::path dir(run_dir);
-  if (group.writes()) fs::create_directories(dir);
   const auto last = (dir / kLastCheckpoint).string();
-  const auto best = (dir / kBestCheckpoint).string();
-
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
                                                       .momentum(options.momentum)
                                                       .weight_decay(options.weight_decay));
-  TrainerState state;
-  if (resume) {
-    // every rank reads rank 0's checkpoint
-    state = TrainerState::from_json(load_checkpoint(last, model, {&optimizer}));
-    if (group.writes()) write_metrics(dir / kMetrics, state.history);
-  } else {
-    require_no_checkpoint(last, run_dir, "a run (checkpoint-last.pt)");
-  }
-
+  auto state = open_run(model, optimizer, options, train_set.size(), dir, resume);
   group.broadcast(model);  // every rank starts from rank 0's weights
   const auto device = device_of(model);
   prepare_step_kernels(model, options.channels_last);
@@ -339,51 +338,26 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
       group.reduce_gradients(model.parameters(),
                              double(batch.size()) / double(loaded->global_size));
       if (scaler.unscale(model.parameters())) optimizer.step();  // fp16: skipped on overflow
-      if (options.precision == Precision::fp16) {
+      if (options.precision == Precision::fp16)
         state.loss_scale = {scaler.current(), scaler.good_steps()};
-      }
-
       sums.add(terms, batch);
       step_seconds.push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
       ++state.steps;
       if (callbacks.progress) {
-        callbacks.progress(step + 1, steps_per_epoch,
-                           "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs) +
-                               " loss " + fixed(sums.main / sums.seen, 3) + " reg " +
-                               fixed(sums.explanation / sums.seen, 1));
+        callbacks.progress(step + 1, steps_per_epoch, progress_status(epoch, options.epochs, sums));
       }
-      if (flags[1] > 0) {
-        // The epoch so far, so that --resume continues at the next step with the same result.
-        state.partial = {step + 1, sums.over_all_ranks()};
-        if (group.writes()) save_checkpoint(last, model, {&optimizer}, state.to_json());
-        throw TrainingInterrupted("interrupted in epoch " + std::to_string(epoch) + " after step " +
-                                  std::to_string(step + 1) + "; " + last +
-                                  " holds that point: continue with --resume");
-      }
+      if (flags[1] > 0) interrupt(epoch, step, sums, state, model, optimizer, last);
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto record = epoch_record(epoch, epoch_options.lambda, sums.over_all_ranks(), seconds,
-                               std::move(step_seconds), communication_before);
+    auto record =
+        epoch_record(epoch, method_info(options.method).term, epoch_options.lambda,
+                     sums.over_all_ranks(), seconds, std::move(step_seconds), communication_before);
     state.epoch = epoch;
-    if (!group.writes()) continue;
-    // Rank 0: evaluation, the best and last checkpoints, metrics.jsonl.
-    record["val"] = val.evaluate(model, options.eval);
-    record["val"]["name"] = val.name;
-    for (const auto& test : tests) {
-      record["tests"][test.name] = test.evaluate(model, options.eval);
+    if (group.writes()) {
+      finish_epoch(std::move(record), state, model, optimizer, options, val, tests, dir, callbacks);
     }
-    state.history.push_back(record);
-    const double val_accuracy = record["val"]["accuracy"].get<double>();
-    if (val_accuracy > state.best_val_accuracy) {
-      state.best_val_accuracy = val_accuracy;
-      state.best_epoch = epoch;
-      save_checkpoint(best, model, {}, state.to_json());
-    }
-    save_checkpoint(last, model, {&optimizer}, state.to_json());
-    write_metrics(dir / kMetrics, state.history);
-    if (callbacks.epoch_end) callbacks.epoch_end(record);
   }
   return state.to_json();
 }

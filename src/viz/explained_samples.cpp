@@ -2,6 +2,7 @@
 
 #include "reff/device.h"
 #include "reff/error.h"
+#include "reff/models/attention_branch.h"
 #include "reff/models/eval_mode.h"
 #include "reff/viz/explanation_figure.h"
 
@@ -33,8 +34,10 @@ torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDa
       explain::grad_cam(forward, top_class, {batch.images.size(2), batch.images.size(3)}, options);
   std::vector<torch::Tensor> pictures;
   for (const auto& map : maps) pictures.push_back(map.cpu());
-  if (forward.attention.defined()) {  // ABN: its attention map M(x) in the last column
-    pictures.push_back(torch::upsample_bilinear2d(forward.attention.detach(),
+  const auto attention = forward.extra.find(models::kAttentionMap);
+  const bool abn = attention != forward.extra.end();
+  if (abn) {  // ABN: its attention map M(x) in the last column
+    pictures.push_back(torch::upsample_bilinear2d(attention->second.detach(),
                                                   {batch.images.size(2), batch.images.size(3)},
                                                   /*align_corners=*/false)
                            .squeeze(1)
@@ -42,7 +45,7 @@ torch::Tensor explained_samples(models::TappedModel& model, const data::TensorDa
   }
   FigureText text{{"input", "mask"}, {}};
   for (size_t l = 0; l < maps.size(); ++l) text.columns.push_back("layer" + std::to_string(l + 1));
-  if (forward.attention.defined()) text.columns.push_back("attention M(x)");
+  if (abn) text.columns.push_back("attention M(x)");
   const auto [probability, predicted] = torch::softmax(forward.logits.detach(), 1).max(1);
   const auto labels = batch.labels.cpu();
   for (int64_t i = 0; i < count; ++i) {

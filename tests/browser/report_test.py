@@ -35,7 +35,7 @@ try:
         box = driver.execute_script("return arguments[0].querySelector('path').getBBox();", chart)
         assert box["width"] > 50, f"a line of {box['width']} px"
     text = driver.find_element(By.TAG_NAME, "body").text
-    for label in ("epoch", "accuracy (%)", "Training main_loss", "Training explanation_loss",
+    for label in ("epoch", "accuracy (%)", "Training main_loss", "Training reff_loss",
                   "shifted", "layer1", "mass_inside"):
         assert label in text, f"'{label}' is not on the page"
     last = epochs[-1]

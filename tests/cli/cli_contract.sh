@@ -168,4 +168,13 @@ grep -q "building it once" "$tmp/pretrained.out" && fail "the stand-in was built
 grep -q '"pretrained": ""' "$tmp/scratch/config.json" || fail "--pretrained none is not recorded"
 unset REFF_CACHE
 
+# --help: every data and model option states each preset's value where the presets differ, and
+# --method lists every registered method.
+"$REFF" train --help >"$tmp/help" 2>&1 || fail "train --help failed"
+for line in "--luminance-offset.*(preset cpu 0.5, paper 0.3)" "--textures.*(preset cpu varied, paper gimp)" \
+  "--model.*(preset cpu small, paper resnet50)" "--canvas,--image-size.*(preset cpu 40, paper 224)" \
+  "--method.*reff-focus: " "--val-share.*(0.1)"; do
+  grep -q -- "$line" "$tmp/help" || fail "train --help has no line matching '$line'"
+done
+
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; else exit 1; fi

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace reff::data {
@@ -202,6 +203,30 @@ TEST(TexturedMnist, StretchingUsesEachRegionsWholeRange) {
     ++checked;
   }
   EXPECT_GT(checked, 20);
+}
+
+TEST(TexturedMnist, ColourJitterTurnsEachPatchsColoursAndKeepsTheRest) {
+  TexturedMnistOptions options;
+  options.digit_size = 24;
+  const auto plain = make(options).generate(0, 16);
+  options.colour_jitter = true;
+  const auto jittered = make(options).generate(0, 16);
+  const auto again = make(options).generate(0, 16);
+  // The dominant channel of each background, by its texture class: jittered, one class shows
+  // several (deterministic for this seed; without jitter each class has one colour).
+  std::map<int64_t, std::set<int64_t>> dominant;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_TRUE(torch::equal(jittered[i].image, again[i].image));  // still (seed, i) alone
+    EXPECT_TRUE(torch::equal(jittered[i].mask, plain[i].mask));
+    EXPECT_EQ(jittered[i].background_texture, plain[i].background_texture);
+    EXPECT_FALSE(torch::equal(jittered[i].image, plain[i].image)) << i;
+    const auto background = jittered[i].image.to(torch::kFloat32).mul(1 - jittered[i].mask);
+    dominant[jittered[i].background_texture].insert(
+        background.sum({1, 2}).argmax().item<int64_t>());
+  }
+  size_t most = 0;
+  for (const auto& [cls, channels] : dominant) most = std::max(most, channels.size());
+  EXPECT_GT(most, 1u);
 }
 
 TEST(TexturedMnist, MaskThresholdWidensTheMaskOverTheDigitsEdges) {

@@ -81,7 +81,7 @@ int train(const std::string& out, int64_t steps, int64_t stop_after, bool norm, 
   TestCnn model(norm);
   if (sync) reff::models::synchronise_batchnorm(model);
   reff::train::TrainOptions options;
-  options.method = reff::train::Method::reff;
+  options.method = "reff";
   options.explanation.layer_weights = {1, 4};
   options.lambda = 1e-2;
   options.lr = 0.05;

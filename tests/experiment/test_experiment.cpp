@@ -109,7 +109,7 @@ TEST(ExperimentRunner, ReportsFailuresKeepsFinishedCellsAndRetriesOnRequest) {
   // Mean +- sample std of 0.7 and 0.8; the failed cells shown as such.
   EXPECT_NE(report.find("| 0.0 | **75.00 ± 7.07** | failed |"), std::string::npos) << report;
   EXPECT_NE(report.find("boom at q 0"), std::string::npos);
-  EXPECT_NE(report.find("99.49 ± 0.08"), std::string::npos);  // the seed's number beside ours
+  EXPECT_NE(report.find("99.49 ± 0.08"), std::string::npos);  // the paper's number beside ours
 
   calls = 0;
   results = run_experiment(options, fake);

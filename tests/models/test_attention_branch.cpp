@@ -22,16 +22,16 @@ TEST(AttentionBranchNetwork, GivesPerceptionAndAttentionScoresAndAMapOnLayer3) {
   auto abn = tiny_abn(7);
   const auto out = abn->forward(torch::randn({2, 3, 16, 16}));
   EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{2, 7}));
-  EXPECT_EQ(out.attention_scores.sizes(), (std::vector<int64_t>{2, 7}));
+  EXPECT_EQ(out.extra.at(models::kAttentionScores).sizes(), (std::vector<int64_t>{2, 7}));
   ASSERT_EQ(out.features.size(), 4u);
   // M(x) has layer3's resolution (16 / 4) and lies in [0, 1].
-  EXPECT_EQ(out.attention.sizes(), (std::vector<int64_t>{2, 1, 4, 4}));
-  EXPECT_GE(out.attention.min().item<float>(), 0.0f);
-  EXPECT_LE(out.attention.max().item<float>(), 1.0f);
+  EXPECT_EQ(out.extra.at(models::kAttentionMap).sizes(), (std::vector<int64_t>{2, 1, 4, 4}));
+  EXPECT_GE(out.extra.at(models::kAttentionMap).min().item<float>(), 0.0f);
+  EXPECT_LE(out.extra.at(models::kAttentionMap).max().item<float>(), 1.0f);
   EXPECT_TRUE(abn->named_parameters().contains("attention.to_map.weight"));
   // A plain ResNet has no attention outputs.
   const auto plain = small_resnet({4, {1, 1, 1, 1}, 7})->forward(torch::randn({2, 3, 16, 16}));
-  EXPECT_FALSE(plain.attention.defined());
+  EXPECT_TRUE(plain.extra.empty());
 }
 
 TEST(AttentionBranchNetwork, PerceptionBranchReadsTheAttendedFeatures) {
@@ -77,14 +77,15 @@ TEST(AttentionBranchNetwork, TrainingLossIsBothCrossEntropiesPlusGammaTimesTheMa
   batch.masks = (torch::rand({4, 16, 16}) > 0.5).to(torch::kFloat32);
   batch.has_mask = torch::tensor({1, 1, 0, 1}).to(torch::kBool);
   train::TrainOptions options;
-  options.method = train::Method::abn;
+  options.method = "abn";
   options.lambda = 10;  // gamma
   const auto terms = train::training_loss(*abn, batch, options);
   const auto out = abn->forward(batch.images);
   namespace F = torch::nn::functional;
   const auto main = F::cross_entropy(out.logits, batch.labels) +
-                    F::cross_entropy(out.attention_scores, batch.labels);
-  const auto map = regularizers::attention_map_loss(out.attention, batch.masks, batch.has_mask);
+                    F::cross_entropy(out.extra.at(models::kAttentionScores), batch.labels);
+  const auto map = regularizers::attention_map_loss(out.extra.at(models::kAttentionMap),
+                                                    batch.masks, batch.has_mask);
   EXPECT_NEAR(terms.main.item<double>(), main.item<double>(), 1e-5);
   EXPECT_NEAR(terms.explanation.item<double>(), map.item<double>(), 1e-6);
   EXPECT_NEAR(terms.total.item<double>(), (main + 10 * map).item<double>(), 1e-4);

@@ -31,7 +31,7 @@ TEST(Pix2Pix, DiscriminatorGivesPatchLogits) {
             (std::vector<int64_t>{1, 1, 30, 30}));
   EXPECT_EQ(d.forward(torch::randn({2, 3, 40, 40}), torch::rand({2, 1, 40, 40})).sizes(),
             (std::vector<int64_t>{2, 1, 3, 3}));
-  // The seed's five layers: 64, 128, 256, 512 and 1 output channels at base 64.
+  // The paper's five layers: 64, 128, 256, 512 and 1 output channels at base 64.
   PatchDiscriminator seed;
   std::vector<int64_t> channels;
   for (const auto& p : seed.named_parameters()) {

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     models::load_state_dict(*model, weights, "weights.pth");  // BatchNorm's running stats too
     model->zero_grad();
     train::TrainOptions step;
-    step.use_method(train::parse_method(method));
+    step.use_method(method);
     step.lambda = 1e-2;
     step.explanation.layer_weights = {15, 0, 250, 1000};  // a layer of weight 0 is skipped
     const auto terms = train::training_loss(*model, batch, step);

@@ -81,6 +81,28 @@ class ExplanationLoss(unittest.TestCase):
             value = reff.explanation_loss(maps, masks, method=method, layer_weights=[1])
             self.assertTrue(torch.isfinite(value), method)
 
+    def test_focused_form_takes_its_maps_and_normalising_from_the_registry(self):
+        self.assertEqual(reff.METHOD_DEFAULTS["reff-focus"],
+                         {"lam": 1e-3, "rectifier": "abs", "target": "logit-minus-mean",
+                          "normalise": True})
+        # A = [[1, -2], [3, 0]], z = (2 mean A, 0), label 0: y = z_0 - mean z = mean A, so the
+        # map is |A| / 4 and its share outside the top-left pixel is 1.25 of 1.5.
+        features = torch.tensor([[[[1.0, -2.0], [3.0, 0.0]]]], dtype=torch.double,
+                                requires_grad=True)
+        logits = features.mean((2, 3)) @ torch.tensor([[2.0], [0.0]], dtype=torch.double).t()
+        masks = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]], dtype=torch.double)
+        own = reff.METHOD_DEFAULTS["reff-focus"]
+        maps = reff.grad_cam(logits, [features], torch.tensor([0]), (2, 2),
+                             rectifier=own["rectifier"], target=own["target"])
+        value = reff.explanation_loss(maps, masks, method="reff-focus", layer_weights=[2.0])
+        self.assertAlmostEqual(value.item(), 2.0 * 1.25 / (1.5 + 1e-6), places=9)
+        # The hooks apply the same defaults: lam * the same value.
+        net = torch.nn.Sequential(torch.nn.Identity())
+        hooked = reff.ExplanationLoss(net, ["0"], method="reff-focus", layer_weights=[2.0])
+        net(features)
+        self.assertAlmostEqual(hooked(logits, torch.tensor([0]), masks).item(),
+                               1e-3 * value.item(), places=12)
+
     def test_hooks_on_a_model(self):
         net = TinyNet()
         focus = reff.ExplanationLoss(net, ["conv"], layer_weights=[1.0], lam=0.5)

@@ -100,7 +100,7 @@ TEST(HtmlReport, ExperimentPageHasTheTableWithTheSeedsNumbersAndTheCells) {
               {"id": "reff-q1-seed0", "status": "failed", "seconds": 1, "error": "NaN <loss>"}]})");
   const auto html = test::read_file(write_html_report(dir.string()));
   EXPECT_NE(html.find("<span class=\"best\">90.0 %</span>"), std::string::npos);
-  EXPECT_NE(html.find("seed 99.46 ± 0.05 %"), std::string::npos);  // the seed's Table 3
+  EXPECT_NE(html.find("paper 99.46 ± 0.05 %"), std::string::npos);  // the paper's Table 3
   EXPECT_NE(html.find("NaN &lt;loss&gt;"), std::string::npos);
   EXPECT_NE(html.find(">baseline-q1-seed0<"), std::string::npos);
 }

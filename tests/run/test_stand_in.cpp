@@ -53,7 +53,7 @@ TEST(StandIn, PretrainingIsTheCorpusWithClassFreeTexturesAndNoTestSet) {
   EXPECT_EQ(c.textures.kind, fine_tuning.textures.kind);
   EXPECT_TRUE(c.tests.empty());  // chosen on the in-distribution val split only
   EXPECT_TRUE(c.pretrained.empty());
-  EXPECT_EQ(c.train.method, Method::baseline);
+  EXPECT_EQ(c.train.method, "baseline");
   EXPECT_EQ(c.model, fine_tuning.model);
 }
 

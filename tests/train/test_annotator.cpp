@@ -119,7 +119,7 @@ TEST(Algorithm1, MixedBatchLossIsTheSumOfItsParts) {
   auto model = models::small_resnet({4, {1, 1, 1, 1}, 10});
   model->eval();
   TrainOptions options;
-  options.method = Method::reff;
+  options.method = "reff";
   options.lambda = 0.01;
   const auto terms = training_loss(*model, batch, options);
 

@@ -16,7 +16,7 @@ namespace {
 std::pair<double, torch::Tensor> step(models::ResNet& model, const data::Batch& batch,
                                       Precision precision) {
   TrainOptions options;
-  options.method = Method::reff;
+  options.method = "reff";
   options.lambda = 1e-3;
   options.precision = precision;
   const auto terms = training_loss(model, batch, options);
@@ -52,7 +52,7 @@ TEST(Precision, Bf16StepAgreesWithFp32OnTheCpu) {
 TEST(Precision, Bf16AndChannelsLastTrainAndResume) {
   const auto dir = test::fresh_dir("bf16");
   TrainOptions options;
-  options.method = Method::reff;
+  options.method = "reff";
   options.epochs = 2;
   options.batch_size = 8;
   options.lr = 0.05;
@@ -67,7 +67,7 @@ TEST(Precision, Bf16AndChannelsLastTrainAndResume) {
             {}, dir.string(), false)["history"];
   ASSERT_EQ(history.size(), 2u);
   EXPECT_TRUE(std::isfinite(history[1]["train"]["total_loss"].get<double>()));
-  EXPECT_GT(history[1]["train"]["explanation_loss"].get<double>(), 0);
+  EXPECT_GT(history[1]["train"]["reff_loss"].get<double>(), 0);
   options.epochs = 3;  // the checkpoint of channels-last weights loads again
   EXPECT_EQ(train(*model, options, test::tiny_textured_set(32, 1),
                   {"val", test::tiny_textured_set(8, 2)}, {}, dir.string(), true)["history"]

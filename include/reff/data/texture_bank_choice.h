@@ -15,6 +15,8 @@ struct TextureSource {
 };
 extern const char* const kGimpPatternDir;
 
+// Error "--textures: 'x' is not one of gimp, dtd, procedural, varied" for other kinds.
 std::shared_ptr<const TextureBank> open_texture_bank(const TextureSource& source);
+std::string texture_bank_names(const char* separator = ", ");  // for help lines
 
 }  // namespace reff::data

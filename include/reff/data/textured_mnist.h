@@ -12,8 +12,11 @@
 // so the digit is lighter than the background on average by c and stays visible whatever the
 // textures; for c >= 0.5 every digit pixel is at least as bright as every background pixel.
 // With texture stretching each patch is first min-max scaled to [0, 1] (a flat one to 0.5), so
-// no texture is dull: each uses its region's whole range. The regional annotation s is the digit's
-// shape: s = [a >= t], t the mask threshold.
+// no texture is dull: each uses its region's whole range. With colour jitter each patch's chroma is
+// first turned about the grey axis by a random angle, scaled by 0.6..1.4 and tinted by up to 0.15
+// (in YIQ, luminance kept): a texture class keeps its pattern but not its colour, as photographs of
+// one class taken in other light would (docs/results/photographic-banks.md). The regional
+// annotation s is the digit's shape: s = [a >= t], t the mask threshold.
 //
 // Sample i depends only on (seed, i); generation runs on all cores and gives the same bytes.
 #pragma once
@@ -36,6 +39,7 @@ struct TexturedMnistOptions {
   double q = 1.0;                 // digit-texture randomness
   double luminance_offset = 0.3;  // c above, in [0, 1)
   bool stretch_textures = false;  // min-max scale each texture patch to [0, 1]
+  bool colour_jitter = false;     // each patch's colours turned and tinted at random (below)
   double mask_threshold = 0.5;    // t above, in (0, 1]
   int64_t max_backgrounds = 37;   // B is at most this (and at least 10)
   uint64_t seed = 0;

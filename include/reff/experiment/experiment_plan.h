@@ -1,4 +1,4 @@
-// The seed's experiments as lists of runs ("cells"), each a run folder of its own:
+// The paper's experiments as lists of runs ("cells"), each a run folder of its own:
 //
 //   table2: train at (p, q) = (0, 1), test at (1, 1) ("shift"; also (0, 1), "iid"), for
 //           n in {1, 5, 10, 20, 50, All} annotated images per class and the methods ReFF,
@@ -8,7 +8,7 @@
 //           ReFF with every mask.
 //
 // Hyper-parameters are chosen on the validation split (which comes from the training
-// distribution, as in the seed), never on a test set, by this rule: train each value of the
+// distribution, as in the paper), never on a test set, by this rule: train each value of the
 // method's grid once (first seed; table2 at n = All, table3 at q = 1); keep the values whose val
 // accuracy is within half a point of the best; of those take the one whose Grad-CAMs put the most
 // mass inside the val masks (mean over layers); ties go to the smaller value. The chosen value
@@ -31,15 +31,12 @@
 
 namespace reff::experiment {
 
-// A column of the tables: a training method with its settings and its grid of lambda (gamma
-// for ABN) to choose from (empty: nothing to choose, the baseline).
+// A column of the tables: a registered training method (train/methods.h) and its grid of lambda
+// (gamma for ABN) to choose from (empty: nothing to choose, the baseline).
 struct MethodSpec {
-  std::string key;    // in folder names: baseline, reff, reff-l1, reff-l2, abn, reff-focus
+  std::string key;    // the method's name, in folder names: baseline, reff, reff-l1, ...
   std::string label;  // in the report
-  train::Method method = train::Method::baseline;
   std::vector<double> grid;
-  regularizers::ExplanationLossOptions explanation;  // the run's, as TrainOptions holds them
-  explain::GradCamOptions cam;
 };
 
 struct ExperimentPreset {
@@ -52,7 +49,7 @@ struct ExperimentPreset {
   std::vector<MethodSpec> table3_methods;
 };
 
-// cpu: minutes per run on a 2-core machine (sizes in the .cpp and the README); paper: the seed's
+// cpu: minutes per run on a 2-core machine (sizes in the .cpp and the README); paper: the paper's
 // Table 4 at 224 px with ResNet-50; micro: seconds in all, for tests. Throws reff::Error otherwise.
 ExperimentPreset experiment_preset(const std::string& name);
 std::string experiment_preset_names();  // "cpu | paper | micro", for a help line

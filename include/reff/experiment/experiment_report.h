@@ -1,6 +1,6 @@
 // The report of an experiment (experiment_runner.h), written into its folder:
 //   report.md    the table as mean +- std over seeds (accuracy in %, the best of each row in
-//                bold, the seed's number beside ours), the chosen hyper-parameters with their
+//                bold, the paper's number beside ours), the chosen hyper-parameters with their
 //                validation results, the annotators' held-out overlap, the pictures, and every
 //                cell with its status and time (failed cells with their error)
 //   cells.csv    one line per cell
@@ -27,8 +27,8 @@ Aggregate aggregate(const std::vector<double>& values, int64_t failed);
 
 // The table's row labels in order: table2 n (1, 5, ..., "All"), table3 q ("0.0", ..., "1.0").
 std::vector<std::string> table_rows(Table table, const ExperimentPreset& preset);
-// The seed paper's "mean ± std" (in %) of a row and method key; empty where it reports none.
-std::string seed_number(Table table, const std::string& row, const std::string& method);
+// The paper's "mean ± std" (in %) of a row and method key; empty where it reports none.
+std::string paper_number(Table table, const std::string& row, const std::string& method);
 
 // table2: "shift"; table3: "test".
 std::string main_test(Table table);

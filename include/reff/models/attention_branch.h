@@ -12,6 +12,10 @@
 
 namespace reff::models {
 
+// Their names among a TappedModel's extra outputs (tapped_model.h).
+constexpr const char* kAttentionScores = "attention_scores";
+constexpr const char* kAttentionMap = "attention";
+
 struct Attention {
   torch::Tensor scores;  // [B, K]
   torch::Tensor map;     // M(x), [B, 1, h, w]

@@ -8,7 +8,7 @@
 // image: as many halvings as the size allows (at most 8), so 40 px gets 3, 224 px 5, 256 px 8.
 // The output is a sigmoid: s in [0, 1].
 //
-// Discriminator (the seed's 5-layer CNN): 4x4 convolutions with 64, 128, 256, 512 and 1 output
+// Discriminator (the paper's 5-layer CNN): 4x4 convolutions with 64, 128, 256, 512 and 1 output
 // channels, strides 2, 2, 2, 1, 1, padding 1, BatchNorm on the middle three, LeakyReLU 0.2.
 // It sees the image and the mask concatenated (4 channels) and gives a map of patch logits.
 #pragma once

@@ -6,6 +6,8 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include <map>
+#include <string>
 #include <vector>
 
 namespace reff::models {
@@ -13,10 +15,9 @@ namespace reff::models {
 struct Tapped {
   torch::Tensor logits;                 // [B, classes]
   std::vector<torch::Tensor> features;  // per explained layer: [B, K_l, H_l, W_l]
-  // Attention Branch Network only (undefined otherwise): the attention branch's class scores
-  // [B, classes] and its attention map M(x) [B, 1, h, w] in [0, 1].
-  torch::Tensor attention_scores;
-  torch::Tensor attention;
+  // What a particular model returns besides, by name (the Attention Branch Network's:
+  // attention_branch.h); empty for a plain classifier.
+  std::map<std::string, torch::Tensor> extra;
 };
 
 class TappedModel : public torch::nn::Module {

@@ -25,7 +25,7 @@ torch::Tensor l2_to_mask(const torch::Tensor& map, const torch::Tensor& s);    /
 
 // The settings of the loss that a user chooses; the penalty is the method's (train/methods.h).
 struct ExplanationLossOptions {
-  std::vector<double> layer_weights = {15, 60, 250, 1000};  // w_l, the seed's values for ResNet
+  std::vector<double> layer_weights = {15, 60, 250, 1000};  // w_l, the paper's values for ResNet
   bool normalise = false;                                   // with outside_mask only
 };
 

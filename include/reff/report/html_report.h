@@ -2,7 +2,7 @@
 //   run folder         the config, per-epoch curves of every loss term and of every accuracy
 //                      (train, val, each test set), the explanation metrics per layer (curves
 //                      and the last epoch's table) and the Grad-CAM pictures
-//   experiment folder  the table with the seed's numbers beside ours, the chosen
+//   experiment folder  the table with the paper's numbers beside ours, the chosen
 //                      hyper-parameters, each cell with a link to its run's report, the pictures
 #pragma once
 

@@ -75,6 +75,9 @@ struct RunConfig {
   // Optimisation
   reff::train::TrainOptions train;
 
+  // Every rule a run's options obey together (each message names the option's flag); the
+  // command line, config.json and the library's callers all go through it.
+  void validate() const;
   nlohmann::json to_json() const;
   static RunConfig from_json(const nlohmann::json& json);
   // The part that decides the generated data (an annotator must match its classifier's).
@@ -101,6 +104,7 @@ RunConfig load_run_config(const std::string& dir);
 // An annotator's run folder: the classifier config it was made for, plus its own options.
 struct AnnotatorRunConfig : RunConfig {
   nlohmann::json annotator;  // train::AnnotatorOptions::to_json()
+  void validate() const;     // RunConfig's rules, a count for D1 and the annotator's options
 };
 AnnotatorRunConfig load_annotator_config(const std::string& dir);
 // Throws reff::Error unless the annotator was made for this classifier's training data (images,

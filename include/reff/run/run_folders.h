@@ -58,7 +58,7 @@ nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string
                              const std::string& device,
                              const train::TrainCallbacks& callbacks = {});
 
-// Like the seed's Fig. 2: a row of `count` val images, a row of their masks, then one row of G(x)
+// Like the paper's Fig. 2: a row of `count` val images, a row of their masks, then one row of G(x)
 // per annotator (all made for the same data). uint8 [3, H, W].
 torch::Tensor annotations_picture(const std::vector<std::string>& annotator_dirs, int64_t count);
 

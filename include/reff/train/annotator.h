@@ -25,7 +25,7 @@ struct AnnotatorOptions {
   double beta1 = 0.5, beta2 = 0.999;
   double l1_weight = 100;
   int64_t generator_base = 64;      // pix2pix's ngf
-  int64_t discriminator_base = 64;  // the seed's 64, 128, 256, 512, 1
+  int64_t discriminator_base = 64;  // the paper's 64, 128, 256, 512, 1
   int64_t checkpoint_every = 500;   // iterations
   uint64_t seed = 0;
   void validate() const;

@@ -39,7 +39,8 @@ void for_each_train_option(Visit&& visit) {
       [](auto& o) -> auto& { return o.weight_decay; });
   visit(
       TrainOption{"--lambda", "lambda",
-                  "Weight of the explanation loss (preset: cpu 1e-3, paper 1e-6; abn: gamma, 10)",
+                  "Weight of the explanation loss (preset: cpu 1e-3, paper 1e-6; abn: gamma, 10; "
+                  "reff-focus: 1e-3)",
                   true},
       [](auto& o) -> auto& { return o.lambda; });
   visit(

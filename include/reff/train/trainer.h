@@ -1,4 +1,4 @@
-// The training loop of the seed's Algorithm 1: for each mini-batch B,
+// The training loop of the paper's Algorithm 1: for each mini-batch B,
 //   L = L_main + lambda * L_ReFF,  L_main = (1/|B|) sum CE,  L_ReFF = (1/|B|) sum_b l_b
 // where l_b is the explanation loss of sample b on the label's Grad-CAMs (zero without a mask),
 // minimised with momentum SGD (seed Table 4). Each epoch ends with evaluation on val and on the
@@ -26,7 +26,7 @@ namespace reff::train {
 // What a user sets of these is listed, with its flag, config.json key and help, in
 // train_option_table.h.
 struct TrainOptions {
-  Method method = Method::baseline;  // methods.h; set it with use_method
+  std::string method = "baseline";  // a name in the registry (methods.h); set it with use_method
   int64_t epochs = 50;
   int64_t batch_size = 32;
   double lr = 0.01;
@@ -48,15 +48,16 @@ struct TrainOptions {
   // A run-time choice, not stored in config.json.
   std::optional<bool> prefetch;
   eval::EvalOptions eval;
-  void use_method(Method chosen);  // the method, with its own default lambda if it has one
-  void validate() const;           // throws reff::Error naming the option
+  // The method named `name`, with the defaults it brings (lambda, the penalised maps' form).
+  void use_method(const std::string& name);
+  void validate() const;  // throws reff::Error naming the option
 };
 
 struct LossTerms {
   torch::Tensor logits;
   torch::Tensor main;         // L_main (ABN: CE of the perception plus CE of the attention branch)
-  torch::Tensor explanation;  // L_ReFF (0 for the baseline; ABN: L_map)
-  torch::Tensor total;        // L_main + lambda * L_ReFF
+  torch::Tensor explanation;  // the method's term (L_ReFF; ABN: L_map; 0 for the baseline)
+  torch::Tensor total;        // L_main + lambda * the term
 };
 // The loss of one batch, differentiable with respect to the model's parameters, computed in the
 // options' precision and memory layout (precision.h).

@@ -1,4 +1,4 @@
-// Pictures of explanations, like the seed's Figs. 3-7: one row per sample holding the input,
+// Pictures of explanations, like the paper's Figs. 3-7: one row per sample holding the input,
 // its mask, and each layer's map drawn in the jet colormap over the input.
 #pragma once
 
