@@ -47,22 +47,28 @@ TexturedMnist::TexturedMnist(DigitSet digits, std::shared_ptr<const TextureBank>
 
 namespace {
 
-// The patch's chroma turned by a random angle, scaled and tinted, in YIQ (Y, the luminance, kept).
+// In HSV: the hue turned by a random amount, the saturation scaled by 0.6..1.4 and raised by up to
+// 0.31 (grey patterns take a colour too), the value (the brightest channel) kept.
 torch::Tensor jitter_colour(const torch::Tensor& rgb, Rng& rng) {
-  const double turn = rng.uniform(0.0, 2 * M_PI), scale = rng.uniform(0.6, 1.4);
-  const double tint = rng.uniform(0.0, 0.15), tint_angle = rng.uniform(0.0, 2 * M_PI);
-  static const auto to_yiq = torch::tensor(
-      {{0.299, 0.587, 0.114}, {0.596, -0.274, -0.322}, {0.211, -0.523, 0.312}}, torch::kFloat64);
-  static const auto to_rgb = torch::inverse(to_yiq);
-  const double c = scale * std::cos(turn), s = scale * std::sin(turn);
-  const auto chroma = torch::tensor({{1.0, 0.0, 0.0}, {0.0, c, -s}, {0.0, s, c}}, torch::kFloat64);
-  const auto matrix = to_rgb.matmul(chroma).matmul(to_yiq).to(torch::kFloat32);  // rgb -> rgb
-  const auto offset =
-      to_rgb
-          .matmul(torch::tensor({0.0, tint * std::cos(tint_angle), tint * std::sin(tint_angle)},
-                                torch::kFloat64))
-          .to(torch::kFloat32);
-  return torch::tensordot(matrix, rgb, {1}, {0}).add_(offset.view({3, 1, 1})).clamp_(0.0, 1.0);
+  const double turn = rng.uniform(), scale = rng.uniform(0.6, 1.4), lift = rng.uniform(0.0, 0.31);
+  const auto [value, top] = rgb.max(0);
+  const auto chroma = value - std::get<0>(rgb.min(0));
+  const auto saturation = torch::where(value > 0, chroma / value.clamp_min(1e-12), 0.0f);
+  // Hue in sixths: the sector of the brightest channel plus the offset within it.
+  const auto safe = chroma.clamp_min(1e-12);
+  const auto r = rgb[0], g = rgb[1], b = rgb[2];
+  auto hue = torch::where(top == 0, ((g - b) / safe).remainder(6.0),
+                          torch::where(top == 1, (b - r) / safe + 2.0, (r - g) / safe + 4.0));
+  hue = torch::where(chroma > 0, hue, 0.0f).add_(6.0 * turn).remainder_(6.0);
+  const auto s = (saturation * scale + lift).clamp_(0.0, 1.0);
+  // Back: channel n (5: red, 3: green, 1: blue) is V - V S max(0, min(k, 4 - k, 1)),
+  // k = (n + hue) mod 6.
+  std::vector<torch::Tensor> channels;
+  for (const double n : {5.0, 3.0, 1.0}) {
+    const auto k = (hue + n).remainder(6.0);
+    channels.push_back(value - value * s * torch::minimum(k, 4.0 - k).clamp(0.0, 1.0));
+  }
+  return torch::stack(channels).clamp_(0.0, 1.0);
 }
 
 }  // namespace

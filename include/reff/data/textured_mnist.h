@@ -12,11 +12,11 @@
 // so the digit is lighter than the background on average by c and stays visible whatever the
 // textures; for c >= 0.5 every digit pixel is at least as bright as every background pixel.
 // With texture stretching each patch is first min-max scaled to [0, 1] (a flat one to 0.5), so
-// no texture is dull: each uses its region's whole range. With colour jitter each patch's chroma is
-// first turned about the grey axis by a random angle, scaled by 0.6..1.4 and tinted by up to 0.15
-// (in YIQ, luminance kept): a texture class keeps its pattern but not its colour, as photographs of
-// one class taken in other light would (docs/results/photographic-banks.md). The regional
-// annotation s is the digit's shape: s = [a >= t], t the mask threshold.
+// no texture is dull: each uses its region's whole range. With colour jitter each patch's hue is
+// first turned by a random amount and its saturation scaled by 0.6..1.4 and raised by up to 0.31
+// (in HSV, the value kept): a texture class keeps its pattern but not its colour
+// (docs/results/photographic-banks.md). The regional annotation s is the digit's shape:
+// s = [a >= t], t the mask threshold.
 //
 // Sample i depends only on (seed, i); generation runs on all cores and gives the same bytes.
 #pragma once

@@ -35,7 +35,8 @@ std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir, const 
                                               const std::string& which = "best",
                                               const std::string& device = "cpu");
 
-// The first `count` samples of a test set, explained (viz/explained_samples.h), as a PNG.
+// The first `count` samples of a test set, explained (viz/explained_samples.h) with the paper's
+// Grad-CAM (the maps the explanation metrics measure), as a PNG.
 void write_explanations(models::TappedModel& model, const RunConfig& config,
                         const TestSetSpec& spec, int64_t count, const std::string& out);
 
