@@ -5,6 +5,7 @@
 #include "reff/data/labelled_images.h"
 #include "reff/data/rng.h"
 #include "reff/error.h"
+#include "reff/names.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -146,12 +147,12 @@ struct CsvColumns {
   int64_t image, label, split, mask, group;
 };
 
+// The columns labels.csv may have.
+constexpr Named<int> kCsvColumns[] = {
+    {0, "image"}, {1, "label"}, {2, "split"}, {3, "mask"}, {4, "group"}};
+
 CsvColumns csv_columns(const CsvTable& table, const std::string& where) {
-  for (const auto& name : table.header) {
-    REFF_REQUIRE(
-        name == "image" || name == "label" || name == "split" || name == "mask" || name == "group",
-        where, "column '" + name + "' is not one of image, label, split, mask, group");
-  }
+  for (const auto& name : table.header) find_named(kCsvColumns, where + ": column", name);
   const CsvColumns columns{table.column("image"), table.column("label"), table.column("split"),
                            table.column("mask"), table.column("group")};
   REFF_REQUIRE(columns.image >= 0 && columns.label >= 0, where,
