@@ -4,6 +4,7 @@ random and the saturation scaled and raised (in HSV, the value kept): many photo
 that share their pattern but not their colour (docs/results/photographic-banks.md).
 
 usage: /usr/bin/python3 experiments/gimp-hue-bank.py OUT K
+       (K = 0: one copy per class, colours unchanged: the same layout and scale, no variation)
 then:  build/reff train --textures dtd --texture-dir OUT ...   (the first 10 classes are the digit
        textures, in reff's order for --textures gimp)"""
 import os, struct, sys, glob
@@ -11,8 +12,8 @@ import numpy as np
 from PIL import Image
 
 src = '/usr/share/gimp/2.0/patterns'  # gimp-data
-if len(sys.argv) != 3 or not sys.argv[2].isdigit() or int(sys.argv[2]) < 1:
-    sys.exit("usage: gimp-hue-bank.py OUT K (K >= 1 copies per class)")
+if len(sys.argv) != 3 or not sys.argv[2].isdigit():
+    sys.exit("usage: gimp-hue-bank.py OUT K (K >= 1 hue-turned copies per class; 0: one unchanged)")
 if not os.path.isdir(src):
     sys.exit(src + ": not found (install gimp-data)")
 out, K = sys.argv[1], int(sys.argv[2])
@@ -40,6 +41,8 @@ for i, name in enumerate(names):
     d = os.path.join(out, 'images', '%02d_%s' % (i, name.replace('/', '_')))
     os.makedirs(d, exist_ok=True)
     hsv = np.array(Image.fromarray(px).convert('HSV')).astype(np.int32)
+    if K == 0:
+        Image.fromarray(px).save(os.path.join(d, 'c00.png'))
     for k in range(K):
         shifted = hsv.copy()
         shifted[:, :, 0] = (shifted[:, :, 0] + int(rng.integers(0, 256))) % 256
