@@ -115,8 +115,9 @@ void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& 
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--preset", preset, run::preset_names())->capture_default_str();
   given.add(command, "--dataset", dataset,
-            "textured-mnist (generated) | isic2017 | pets (folders in their official layouts) | "
-            "folder (your own images: docs/own-data.md)");
+            "textured-mnist (generated) | " + run::published_dataset_names(" | ") +
+                " (folders in their official layouts) | folder (your own images: "
+                "docs/own-data.md)");
   given.add(command, "--data", data_dir, "Folder of the isic2017, pets or own data set");
   given.add(command, "--mask-values", mask_values,
             "folder: mask values (palette indices of indexed PNGs, else gray levels) that mark "

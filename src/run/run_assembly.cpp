@@ -114,6 +114,10 @@ NamedDataset build_set(const RunConfig& config, data::Split split, const std::st
 
 }  // namespace
 
+std::string published_dataset_names(const char* separator) {
+  return names_of(kPublishedDatasets, separator);
+}
+
 data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
                                    const std::string& name, double p, double q) {
   auto options = config.data;

@@ -173,7 +173,7 @@ unset REFF_CACHE
 "$REFF" train --help >"$tmp/help" 2>&1 || fail "train --help failed"
 for line in "--luminance-offset.*(preset cpu 0.5, paper 0.3)" "--textures.*(preset cpu varied, paper gimp)" \
   "--model.*(preset cpu small, paper resnet50)" "--canvas,--image-size.*(preset cpu 40, paper 224)" \
-  "--method.*reff-focus: " "--val-share.*(0.1)"; do
+  "--method.*reff-focus: " "--val-share.*(0.1)" "--dataset.*| isic2017 | pets (folders"; do
   grep -q -- "$line" "$tmp/help" || fail "train --help has no line matching '$line'"
 done
 

@@ -16,6 +16,8 @@ namespace reff::run {
 
 // 10, 3 (isic2017), 37 (pets) or the folder's class count
 int64_t dataset_classes(const RunConfig& config);
+// The published data sets read in their official layouts ("isic2017 | pets"), for help lines.
+std::string published_dataset_names(const char* separator = ", ");
 // For a real data set, lists every split's files (cheap: no decoding), so a folder that does not
 // look like the data set fails with a reff::Error naming the file before any work starts. For
 // an own folder, also sets class_names and group_names, and the test split as the test set.
