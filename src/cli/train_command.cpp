@@ -284,7 +284,21 @@ train::TrainCallbacks console_callbacks(Progress& progress, const std::string& w
         std::cerr << ", " << name << " acc " << result["accuracy"];
       }
     }
-    std::cerr << ", " << e["train"]["images_per_s"].get<double>() << " img/s\n";
+    // Training speed three ways: the training loop (batches included), its steps alone and the
+    // whole epoch with its evaluation.
+    const auto& train = e["train"];
+    const double loop = train["images_per_s"].get<double>();
+    std::string also;
+    if (train.contains("epoch_over_steps"))
+      also = "steps " + std::to_string(std::lround(loop * train["epoch_over_steps"].get<double>()));
+    if (e.contains("evaluation_seconds")) {
+      const double seconds = train["seconds"].get<double>();
+      const double whole = seconds + e["evaluation_seconds"].get<double>();
+      also += (also.empty() ? "" : ", ") + std::string("with evaluation ") +
+              std::to_string(std::lround(loop * seconds / whole));
+    }
+    std::cerr << ", " << std::lround(loop) << " img/s" << (also.empty() ? "" : " (" + also + ")")
+              << "\n";
   };
   return callbacks;
 }

@@ -241,11 +241,14 @@ void finish_epoch(nlohmann::json record, TrainerState& state, models::TappedMode
                   torch::optim::Optimizer& optimizer, const TrainOptions& options,
                   const NamedDataset& val, const std::vector<NamedDataset>& tests,
                   const fs::path& dir, const TrainCallbacks& callbacks) {
+  const auto start = std::chrono::steady_clock::now();
   record["val"] = val.evaluate(model, options.eval);
   record["val"]["name"] = val.name;
   for (const auto& test : tests) {
     record["tests"][test.name] = test.evaluate(model, options.eval);
   }
+  record["evaluation_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   state.history.push_back(record);
   const double val_accuracy = record["val"]["accuracy"].get<double>();
   if (val_accuracy > state.best_val_accuracy) {

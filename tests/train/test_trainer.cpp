@@ -51,6 +51,7 @@ TEST_P(TrainerSmoke, LowersTheTrainingLossAndWritesTheRunFolder) {
   // The method's own term, under its name.
   if (const char* term = method_info(GetParam()).term) EXPECT_GT(history[0]["train"][term], 0.0);
   EXPECT_EQ(history[3]["tests"]["shift"]["layers"].size(), 4u);
+  EXPECT_GE(history[3]["evaluation_seconds"].get<double>(), 0.0);  // the epoch's evaluation
   for (const char* file : {kLastCheckpoint, kBestCheckpoint, kMetrics}) {
     EXPECT_TRUE(std::filesystem::exists(dir / file)) << file;
   }
