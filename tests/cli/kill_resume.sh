@@ -39,7 +39,7 @@ final=(train --resume --out "$tmp/killed")
 "$REFF" export "$tmp/killed" --checkpoint last --out "$tmp/killed.pth" >/dev/null
 cmp -s "$tmp/straight.pth" "$tmp/killed.pth" || { echo "FAIL: weights differ after $kills kills"; exit 1; }
 # Metrics equal except the timings.
-strip() { sed -E 's/"(images_per_s|seconds|step_median_seconds|epoch_over_steps)":[^,}]*//g' "$1"; }
+strip() { sed -E 's/"(images_per_s|[a-z_]*seconds|epoch_over_steps)":[^,}]*//g' "$1"; }
 [ "$(strip "$tmp/straight/metrics.jsonl")" = "$(strip "$tmp/killed/metrics.jsonl")" ] ||
   { echo "FAIL: metrics differ after $kills kills"; exit 1; }
 [ "$kills" -ge 3 ] || { echo "FAIL: only $kills kills happened"; exit 1; }
