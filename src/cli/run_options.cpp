@@ -101,11 +101,23 @@ void RunOptionFlags::add_to(CLI::App& command, GivenOptions& given) {
   });
 }
 
+bool RunOptionFlags::is_given(const run::RunOption& option, const GivenOptions& given) const {
+  return option.flag != nullptr && option.section == std::string(section) &&
+         given.given(primary(option.flag));
+}
+
 void RunOptionFlags::apply(const GivenOptions& given, run::RunConfig& config) const {
   run::for_each_run_option([&](const run::RunOption& option, auto field) {
-    if (option.flag == nullptr || option.section != std::string(section)) return;
-    if (given.given(primary(option.flag))) field(config) = field(values);
+    if (is_given(option, given)) field(config) = field(values);
   });
+}
+
+std::vector<run::RunOption> RunOptionFlags::given_options(const GivenOptions& given) const {
+  std::vector<run::RunOption> options;
+  run::for_each_run_option([&](const run::RunOption& option, auto) {
+    if (is_given(option, given)) options.push_back(option);
+  });
+  return options;
 }
 
 void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options) {
@@ -142,15 +154,12 @@ run::RunConfig DataOptions::resolve(const GivenOptions& given) const {
     REFF_REQUIRE(!given.given("--data"), "--data",
                  "is the folder of isic2017, pets or your own images (--dataset); see --mnist");
   } else {
-    run::for_each_run_option([&](const run::RunOption& option, auto) {
-      if (option.flag == nullptr || option.section != std::string(table.section) ||
-          !given.given(primary(option.flag)))
-        return;
+    for (const auto& option : table.given_options(given)) {
       REFF_REQUIRE(option.scope != run::OptionScope::textured_mnist, primary(option.flag),
                    "shapes generated Textured MNIST, not the " + c.dataset + " data set");
       REFF_REQUIRE(option.scope != run::OptionScope::generated_or_own || run::is_own_folder(c),
                    primary(option.flag), "does not apply to " + c.dataset);
-    });
+    }
     REFF_REQUIRE(run::is_own_folder(c) || !given.given("--test"), "--test",
                  "does not apply to " + c.dataset);
     REFF_REQUIRE(!run::is_own_folder(c) || !given.given("--annotated-n"), "--annotated-n",

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "reff/run/run_config.h"
+#include "reff/run/run_option_table.h"
 
 #include <CLI/CLI.hpp>
 
@@ -49,6 +50,11 @@ struct RunOptionFlags {
   run::RunConfig values;
   void add_to(CLI::App& command, GivenOptions& given);
   void apply(const GivenOptions& given, run::RunConfig& config) const;
+  // The section's options given on the command line.
+  std::vector<run::RunOption> given_options(const GivenOptions& given) const;
+
+ private:
+  bool is_given(const run::RunOption& option, const GivenOptions& given) const;
 };
 
 struct DataOptions {

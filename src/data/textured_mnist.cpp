@@ -53,7 +53,7 @@ torch::Tensor jitter_colour(const torch::Tensor& rgb, Rng& rng) {
   const double turn = rng.uniform(), scale = rng.uniform(0.6, 1.4), lift = rng.uniform(0.0, 0.31);
   const auto [value, top] = rgb.max(0);
   const auto chroma = value - std::get<0>(rgb.min(0));
-  const auto saturation = torch::where(value > 0, chroma / value.clamp_min(1e-12), 0.0f);
+  const auto saturation = chroma / value.clamp_min(1e-12);  // a black pixel has no chroma: 0
   // Hue in sixths: the sector of the brightest channel plus the offset within it.
   const auto safe = chroma.clamp_min(1e-12);
   const auto r = rgb[0], g = rgb[1], b = rgb[2];

@@ -45,7 +45,7 @@ void TrainOptions::validate() const {
   const auto& info = method_info(method);
   REFF_REQUIRE(!explanation.normalise || info.penalty == nullptr ||
                    info.penalty == regularizers::outside_mask,
-               "--cam-normalise", "only with --method reff (Eq. 3)");
+               "--cam-normalise", "only with Eq. (3)'s penalty (--method reff or reff-focus)");
   for (double w : explanation.layer_weights)
     REFF_REQUIRE(w >= 0 && std::isfinite(w), "--layer-weights", "must be >= 0");
 }
