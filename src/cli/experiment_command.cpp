@@ -18,7 +18,7 @@ namespace reff::cli {
 namespace {
 
 struct ExperimentCommand {
-  std::string table, preset = "cpu", out, device = "auto";
+  std::string table, preset = "cpu", out, device = "auto", selection = "shift-free";
   int64_t seeds = 1;
   bool retry_failed = false;
 
@@ -27,6 +27,7 @@ struct ExperimentCommand {
     experiment::ExperimentOptions options;
     options.table = experiment::parse_table(table);
     options.preset = experiment::experiment_preset(preset);
+    options.preset.selection = parse_enum<experiment::Selection>("--selection", selection);
     options.seeds.clear();
     for (int64_t s = 0; s < seeds; ++s) options.seeds.push_back(static_cast<uint64_t>(s));
     options.dir = out;
@@ -39,7 +40,7 @@ struct ExperimentCommand {
     options.claimed = [&] {
       if (writes)
         std::cerr << "reff experiment " << table << ": preset " << preset << ", " << seeds
-                  << " seed(s), on " << on << ", in " << out
+                  << " seed(s), " << selection << " selection, on " << on << ", in " << out
                   << " (finished cells are kept; rerun the same command to resume)\n";
     };
 
@@ -84,6 +85,12 @@ void add_experiment_command(CLI::App& app) {
       ->capture_default_str();
   experiment->add_option("--seeds", e->seeds, "Seeds per cell (0, 1, ...)")->capture_default_str();
   experiment->add_option("--out", e->out, "Experiment folder")->required();
+  experiment
+      ->add_option("--selection", e->selection,
+                   "Validation split that chooses lambda and each cell's best epoch: "
+                   "shift-free (table2: balanced:1:1, as the spurious-correlation literature "
+                   "selects) | in-distribution (the training distribution's, as the paper)")
+      ->capture_default_str();
   experiment->add_flag("--retry-failed", e->retry_failed, "Run failed cells again");
   add_device_option(*experiment, e->device);
   experiment->callback([e] { e->run(); });

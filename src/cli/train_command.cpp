@@ -26,8 +26,18 @@ namespace reff::cli {
 namespace fs = std::filesystem;
 namespace {
 
+// "val accuracy 0.9", or for a --val split "val (balanced) accuracy 0.5" and, where it chooses on
+// its worst group, "val (grouped) accuracy 0.6, worst-group 0.4".
+std::string val_text(const nlohmann::json& val, const std::string& accuracy) {
+  const auto name = val.value("name", std::string("val"));
+  auto text = "val" + (name == "val" ? "" : " (" + name + ")") + " " + accuracy + " " +
+              val["accuracy"].dump();
+  if (val.contains("selects_on")) text += ", worst-group " + val["worst_group_accuracy"].dump();
+  return text;
+}
+
 struct TrainCommand {
-  std::string out, method = "baseline", annotator, pretrained, device = "auto";
+  std::string out, method = "baseline", annotator, pretrained, device = "auto", val;
   double pseudo_threshold = 0;
   uint64_t seed = 0;
   bool resume = false, sync_batchnorm = false, prefetch = false;
@@ -38,6 +48,7 @@ struct TrainCommand {
 
   run::RunConfig resolve() const {
     auto c = data.resolve(given);
+    if (given.given("--val")) c.val = run::val_set_for(c, val);
     c.train.use_method(method);
     model_options.apply(given, c);
     train_options.apply(given, c.train);
@@ -112,7 +123,7 @@ struct TrainCommand {
     if (config.train.max_steps > 0 && state.value("steps", int64_t(0)) >= config.train.max_steps) {
       std::cout << " (stopped after --max-steps " << config.train.max_steps << ")";
     }
-    std::cout << " (val accuracy " << chosen["val"]["accuracy"] << ")";
+    std::cout << " (" << val_text(chosen["val"], "accuracy") << ")";
     const auto tests = chosen.value("tests", nlohmann::json::object());  // none: no test split
     for (const auto& [name, result] : tests.items()) {
       std::cout << ", " << name << " accuracy " << result["accuracy"];
@@ -277,8 +288,8 @@ train::TrainCallbacks console_callbacks(Progress& progress, const std::string& w
     *label = "pretrain";
   };
   callbacks.epoch_end = [](const nlohmann::json& e) {
-    std::cerr << "epoch " << e["epoch"] << ": train acc " << e["train"]["accuracy"] << ", val acc "
-              << e["val"]["accuracy"];
+    std::cerr << "epoch " << e["epoch"] << ": train acc " << e["train"]["accuracy"] << ", "
+              << val_text(e["val"], "acc");
     if (e.contains("tests")) {  // a pretraining run has none
       for (const auto& [name, result] : e["tests"].items()) {
         std::cerr << ", " << name << " acc " << result["accuracy"];
@@ -329,6 +340,11 @@ void add_train_commands(CLI::App& app) {
   g.add_flag(*train, "--sync-batchnorm", t->sync_batchnorm,
              "Distributed runs: BatchNorm statistics of the global batch, not each process's");
   t->data.add_to(*train, g);
+  g.add(*train, "--val", t->val,
+        "Validation split that chooses the best epoch (default: drawn from the training "
+        "distribution). textured-mnist: NAME:P:Q, e.g. balanced:1:1 where the background no "
+        "longer gives the label away, from the training file's validation share; folder: a folder "
+        "of validation images, chosen on worst-group accuracy where labels.csv has groups");
   train->callback([t] { t->run(); });
 
   auto e = std::make_shared<EvalCommand>();

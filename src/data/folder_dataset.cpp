@@ -264,17 +264,24 @@ FolderListing list_folder(const std::string& dir, const SplitOptions& split) {
   return listing;
 }
 
-std::vector<FolderImage> list_test_folder(const std::string& dir,
-                                          const std::vector<std::string>& classes,
-                                          std::vector<std::string>& groups) {
-  REFF_REQUIRE(fs::is_directory(dir), dir, "test folder not found");
+namespace {
+
+// A folder given as an extra set (--test, --val): `wanted`'s images if it is split, else all.
+// Classes and groups are matched by name to the run's.
+std::vector<FolderImage> list_extra_folder(const std::string& dir, Split wanted,
+                                           const std::vector<std::string>& classes,
+                                           std::vector<std::string>& groups) {
+  const auto role = split_name(wanted);
+  REFF_REQUIRE(fs::is_directory(dir), dir, role + " folder not found");
   const fs::path root(dir);
   FolderListing listing;
   if (fs::exists(root / kCsv) || fs::is_directory(root / "test")) {
     listing = list_any_layout(root);
+    REFF_REQUIRE(wanted == Split::test || listing.test.empty(), dir,
+                 "has a test split: validation images must not be test images");
     if (!listing.test.empty()) {
       listing.train = std::move(listing.test);
-    } else {  // no split: every image is a test image
+    } else {  // no split: every image is one of the set
       for (auto* split : {&listing.val, &listing.test})
         listing.train.insert(listing.train.end(), split->begin(), split->end());
     }
@@ -285,6 +292,8 @@ std::vector<FolderImage> list_test_folder(const std::string& dir,
     listing.train = list_class_folders(root, {".", "masks", "masks.json"}, listing.classes);
   }
   REFF_REQUIRE(!listing.train.empty(), dir, "holds no .png or .jpg images");
+  REFF_REQUIRE(listing.groups != std::vector<std::string>{""}, dir,
+               "labels.csv has a group column without any group");
   for (auto& image : listing.train) {
     image.label =
         class_index(classes, listing.classes[static_cast<size_t>(image.label)], image.image);
@@ -295,6 +304,20 @@ std::vector<FolderImage> list_test_folder(const std::string& dir,
     image.group = it - groups.begin();
   }
   return listing.train;
+}
+
+}  // namespace
+
+std::vector<FolderImage> list_test_folder(const std::string& dir,
+                                          const std::vector<std::string>& classes,
+                                          std::vector<std::string>& groups) {
+  return list_extra_folder(dir, Split::test, classes, groups);
+}
+
+std::vector<FolderImage> list_val_folder(const std::string& dir,
+                                         const std::vector<std::string>& classes,
+                                         std::vector<std::string>& groups) {
+  return list_extra_folder(dir, Split::val, classes, groups);
 }
 
 TensorDataset load_folder_images(const std::vector<FolderImage>& images, int64_t size,

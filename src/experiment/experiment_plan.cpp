@@ -36,12 +36,14 @@ run::TestSetSpec test_at(const std::string& name, double p, double q) { return {
 // The classifier config of a cell (annotator_dir is the runner's: it knows the folders).
 run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const MethodSpec& method,
                                     double lambda, int64_t n, double p, double q,
-                                    const std::vector<run::TestSetSpec>& tests, uint64_t seed) {
+                                    const std::vector<run::TestSetSpec>& tests,
+                                    const run::TestSetSpec& val, uint64_t seed) {
   run::AnnotatorRunConfig config;
   static_cast<run::RunConfig&>(config) = preset.classifier;
   config.data.p = p;
   config.data.q = q;
   config.tests = tests;
+  config.val = val;
   config.annotated = {n, true, seed};
   config.model_seed = config.train.seed = seed;
   config.train.use_method(method.key);
@@ -52,12 +54,16 @@ run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const Method
 struct TableShape {
   double p, q;  // training distribution (table3: q varies)
   std::vector<run::TestSetSpec> tests;
+  run::TestSetSpec val;  // empty name: drawn from the training distribution
 };
 
-TableShape table2_shape() {
-  return {0.0, 1.0, {test_at("shift", 1.0, 1.0), test_at("iid", 0.0, 1.0)}};
+TableShape table2_shape(const ExperimentPreset& preset) {
+  return {0.0,
+          1.0,
+          {test_at("shift", 1.0, 1.0), test_at("iid", 0.0, 1.0)},
+          table2_val(preset.selection)};
 }
-TableShape table3_shape(double q) { return {1.0, q, {test_at("test", 1.0, q)}}; }
+TableShape table3_shape(double q) { return {1.0, q, {test_at("test", 1.0, q)}, {}}; }
 
 Cell classifier_cell(const ExperimentPreset& preset, const MethodSpec& method, double lambda,
                      int64_t n, const TableShape& shape, uint64_t seed) {
@@ -65,7 +71,8 @@ Cell classifier_cell(const ExperimentPreset& preset, const MethodSpec& method, d
   cell.kind = CellKind::classifier;
   cell.method = method.key;
   cell.seed = seed;
-  cell.config = cell_config(preset, method, lambda, n, shape.p, shape.q, shape.tests, seed);
+  cell.config =
+      cell_config(preset, method, lambda, n, shape.p, shape.q, shape.tests, shape.val, seed);
   const std::string where =
       "-p" + number(shape.p) + "-q" + number(shape.q) + "-seed" + std::to_string(seed);
   cell.id = method.key == "baseline"  // masks play no part: one run serves every n
@@ -80,8 +87,9 @@ Cell annotator_cell(const ExperimentPreset& preset, int64_t n, const TableShape&
   Cell cell;
   cell.kind = CellKind::annotator;
   cell.seed = seed;
-  cell.config =
-      cell_config(preset, preset.table2_methods.front(), 0, n, shape.p, shape.q, shape.tests, seed);
+  // The annotator's held-out images are its training distribution's, whatever the selection.
+  cell.config = cell_config(preset, preset.table2_methods.front(), 0, n, shape.p, shape.q,
+                            shape.tests, {}, seed);
   auto options = train::AnnotatorOptions::from_json(preset.annotator);
   options.seed = seed;
   cell.config.annotator = options.to_json();
@@ -162,6 +170,23 @@ ExperimentPreset experiment_preset(const std::string& name) {
   return preset;
 }
 
+run::TestSetSpec table2_val(Selection selection) {
+  if (selection == Selection::in_distribution) return {};
+  return {"balanced", 1.0, 1.0, ""};
+}
+
+std::string selection_text(Table table, Selection selection) {
+  if (table == Table::table3)
+    return "the validation split of the training distribution (p = 1: no spurious background "
+           "to break)";
+  if (selection == Selection::in_distribution)
+    return "the validation split of the training distribution ((p, q) = (0, 1), as the paper "
+           "does; the background still gives the label away there)";
+  return "the shift-free validation split `balanced` ((p, q) = (1, 1), drawn from the validation "
+         "share of MNIST's training file, never its test file; the background gives nothing "
+         "away there), as the spurious-correlation literature selects";
+}
+
 std::string cell_folder(const std::string& experiment_dir, const std::string& cell_id) {
   return (std::filesystem::path(experiment_dir) / "runs" / cell_id).string();
 }
@@ -170,7 +195,7 @@ std::vector<Cell> selection_cells(Table table, const ExperimentPreset& preset,
                                   const std::vector<uint64_t>& seeds) {
   REFF_REQUIRE(!seeds.empty(), "--seeds", "must be at least 1");
   const auto& methods = table == Table::table2 ? preset.table2_methods : preset.table3_methods;
-  const auto shape = table == Table::table2 ? table2_shape() : table3_shape(1.0);
+  const auto shape = table == Table::table2 ? table2_shape(preset) : table3_shape(1.0);
   std::vector<Cell> cells;
   for (const auto& method : methods) {
     for (double value : method.grid) {
@@ -194,7 +219,7 @@ std::vector<Cell> table_cells(Table table, const ExperimentPreset& preset,
     }
   };
   if (table == Table::table2) {
-    const auto shape = table2_shape();
+    const auto shape = table2_shape(preset);
     for (auto seed : seeds)
       cells.push_back(classifier_cell(preset, preset.table2_methods.front(), 0, 0, shape, seed));
     for (int64_t n : preset.table2_n) {

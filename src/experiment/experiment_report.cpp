@@ -237,8 +237,10 @@ void write_table(std::ostringstream& md, const ExperimentResults& results) {
      << main_test(results.table)
      << "` set, mean ± std over the seeds that finished (sample std; a single number: one seed); "
         "the best "
-        "of each row in bold; the paper's number in brackets. Hyper-parameters chosen on "
-        "the validation split (rule in `experiment_plan.h`).\n\n";
+        "of each row in bold; the paper's number in brackets. Hyper-parameters and each cell's "
+        "best epoch chosen on "
+     << selection_text(results.table, results.preset.selection)
+     << " (rule in `experiment_plan.h`).\n\n";
   markdown_table(md, results);
   if (results.table == Table::table2) {
     md << "\nReFF (focus): the shortcut study's best variant, Eq. (3) on the share of each map "
@@ -266,7 +268,8 @@ void write_classifier_cells(std::ostringstream& md, const ExperimentResults& res
 
 void write_selection(std::ostringstream& md, const ExperimentResults& results) {
   md << "\n## Hyper-parameters chosen on validation\n\n"
-     << "Each value trained once (seed " << results.seeds.front() << ", "
+     << "On " << selection_text(results.table, results.preset.selection)
+     << ". Each value trained once (seed " << results.seeds.front() << ", "
      << (results.table == Table::table2 ? "n = All" : "q = 1.0")
      << "); kept: val accuracy within 0.5 points of the best; chosen among those: the most "
         "Grad-CAM mass inside the val masks (mean over layers); ties: the smaller value.\n\n"
@@ -416,14 +419,16 @@ void write_report(const ExperimentResults& results, const std::string& dir) {
 
   write_text_file((fs::path(dir) / kReport).string(), md.str());
   write_text_file((fs::path(dir) / kCellsCsv).string(), records.csv.str());
-  write_json_file((fs::path(dir) / kResultsJson).string(), {{"table", table_name(results.table)},
-                                                            {"preset", results.preset.name},
-                                                            {"seeds", results.seeds},
-                                                            {"test", main_test(results.table)},
-                                                            {"chosen", results.chosen},
-                                                            {"accuracy", accuracy_json(results)},
-                                                            {"seconds", total_seconds},
-                                                            {"cells", records.json}});
+  write_json_file((fs::path(dir) / kResultsJson).string(),
+                  {{"table", table_name(results.table)},
+                   {"preset", results.preset.name},
+                   {"selection", enum_name(results.preset.selection)},
+                   {"seeds", results.seeds},
+                   {"test", main_test(results.table)},
+                   {"chosen", results.chosen},
+                   {"accuracy", accuracy_json(results)},
+                   {"seconds", total_seconds},
+                   {"cells", records.json}});
 }
 
 }  // namespace reff::experiment

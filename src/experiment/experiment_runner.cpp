@@ -18,10 +18,12 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string annotator_id(const Cell& classifier, const std::vector<Cell>& cells) {
+  auto data = classifier.config;
+  data.val = {};  // annotators are validated on their training distribution (experiment_plan.h)
   for (const auto& cell : cells) {
     if (cell.kind == CellKind::annotator && cell.seed == classifier.seed &&
         cell.config.annotated.n == classifier.config.annotated.n &&
-        cell.config.data_json() == classifier.config.data_json())
+        cell.config.data_json() == data.data_json())
       return cell.id;
   }
   return "";
@@ -151,15 +153,16 @@ class Session {
 void claim_folder(const ExperimentOptions& options) {
   const auto path = (fs::path(options.dir) / kExperimentFile).string();
   const nlohmann::json identity = {{"table", table_name(options.table)},
-                                   {"preset", options.preset.name}};
+                                   {"preset", options.preset.name},
+                                   {"selection", enum_name(options.preset.selection)}};
   if (fs::exists(path)) {
-    const auto stored = read_json_file(path);  // every rank checks; rank 0 writes
-    REFF_REQUIRE(stored.value("table", "") == identity["table"] &&
-                     stored.value("preset", "") == identity["preset"],
-                 options.dir,
+    auto stored = read_json_file(path);  // every rank checks; rank 0 writes
+    // Folders from before --selection chose on the training distribution's split.
+    if (!stored.contains("selection")) stored["selection"] = enum_name(Selection::in_distribution);
+    REFF_REQUIRE(stored == identity, options.dir,
                  "holds the experiment " + stored.value("table", std::string("?")) +
-                     " with preset " + stored.value("preset", std::string("?")) +
-                     "; choose another --out");
+                     " with preset " + stored.value("preset", std::string("?")) + ", selection " +
+                     stored.value("selection", std::string("?")) + "; choose another --out");
   } else if (distributed::world().writes()) {
     write_json_file(path, identity);
   }

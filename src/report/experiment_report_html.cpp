@@ -91,7 +91,12 @@ std::string experiment_report_html(const std::string& dir) {
   std::vector<std::vector<std::string>> chosen;
   for (const auto& [method, value] : results.at("chosen").items())
     chosen.push_back({escape(method), escape(value.dump())});
-  body << "<h2>Hyper-parameters chosen on val</h2>" << html_table({"method", "value"}, chosen);
+  // Results from before --selection chose on the training distribution's split.
+  const auto selection = parse_enum<experiment::Selection>(
+      "results.json", results.value("selection", std::string("in-distribution")));
+  body << "<h2>Hyper-parameters chosen on val</h2><p>On "
+       << escape(experiment::selection_text(table, selection)) << ".</p>"
+       << html_table({"method", "value"}, chosen);
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".png")
       body << "<h2>" << escape(entry.path().filename().string()) << "</h2>"

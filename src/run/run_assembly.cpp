@@ -211,7 +211,24 @@ data::TensorDataset build_algorithm1_train_set(const RunConfig& config) {
 }
 
 NamedDataset build_val_set(const RunConfig& config) {
-  return build_set(config, data::Split::val, "val", config.data.p, config.data.q, config.val_count);
+  const auto& spec = config.val;
+  if (spec.name.empty())
+    return build_set(config, data::Split::val, "val", config.data.p, config.data.q,
+                     config.val_count);
+  NamedDataset set;
+  if (spec.folder.empty()) {  // Textured MNIST at (p, q), from the validation share of the digits
+    set = build_set(config, data::Split::val, "val:" + spec.name, spec.p, spec.q, config.val_count);
+  } else {
+    auto groups = config.group_names;
+    auto images = data::list_val_folder(spec.folder, config.class_names, groups);
+    keep_first(images, config.val_count);
+    const auto train =
+        groups.empty() ? std::vector<data::FolderImage>{} : own_listing(config).train;
+    set = own_set(config, std::move(images), groups, train, spec.name);
+    if (set.groups.defined()) set.selects_on = "worst_group_accuracy";
+  }
+  set.name = spec.name;
+  return set;
 }
 
 NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec, int64_t count) {

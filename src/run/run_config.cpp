@@ -58,14 +58,15 @@ TrainOptions train_from_json(const nlohmann::json& json) {
 
 }  // namespace
 
-TestSetSpec parse_test_set(const std::string& text) {
+TestSetSpec parse_test_set(const std::string& text, const std::string& flag) {
   const auto first = text.find(':');
   const auto second = text.find(':', first == std::string::npos ? first : first + 1);
-  REFF_REQUIRE(first != std::string::npos && second != std::string::npos && first > 0, "--test",
-               "'" + text + "' is not NAME:P:Q (e.g. shift:1:1)");
+  REFF_REQUIRE(first != std::string::npos && second != std::string::npos && first > 0, flag,
+               "'" + text + "' is not NAME:P:Q (e.g. " +
+                   (flag == "--val" ? "balanced:1:1" : "shift:1:1") + ")");
   return {text.substr(0, first),
-          parse_probability(text.substr(first + 1, second - first - 1), "--test " + text),
-          parse_probability(text.substr(second + 1), "--test " + text), ""};
+          parse_probability(text.substr(first + 1, second - first - 1), flag + " " + text),
+          parse_probability(text.substr(second + 1), flag + " " + text), ""};
 }
 
 namespace {
@@ -117,6 +118,11 @@ void RunConfig::validate() const {
   REFF_REQUIRE(train.explanation.layer_weights.size() == 4, "--layer-weights",
                "needs one weight per explained layer (layer1..layer4), not " +
                    std::to_string(train.explanation.layer_weights.size()));
+  REFF_REQUIRE(val.name.empty() || (is_textured_mnist(*this) && val.folder.empty()) ||
+                   (is_own_folder(*this) && !val.folder.empty()),
+               "--val", "textured-mnist takes NAME:P:Q, a folder data set a folder of images");
+  REFF_REQUIRE(val.p >= 0 && val.p <= 1 && val.q >= 0 && val.q <= 1, "--val",
+               "p and q must be in [0, 1]");
   REFF_REQUIRE(pseudo_threshold == -1 || (pseudo_threshold > 0 && pseudo_threshold < 1),
                "--pseudo-threshold", "must be in (0, 1)");
 }
@@ -150,6 +156,17 @@ void use_dataset(RunConfig& config, const std::string& dataset) {
 bool is_textured_mnist(const RunConfig& config) { return config.dataset == "textured-mnist"; }
 bool is_own_folder(const RunConfig& config) { return config.dataset == "folder"; }
 
+namespace {
+
+// A folder given as a set, named by its last path component, its path absolute.
+TestSetSpec folder_set(const std::string& text) {
+  auto folder = std::filesystem::absolute(text).lexically_normal();
+  if (folder.filename().empty()) folder = folder.parent_path();
+  return {folder.filename().string(), 1.0, 1.0, folder.string()};
+}
+
+}  // namespace
+
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
   if (is_textured_mnist(config)) return parse_test_set(text);
   if (text == "test") return {"test", 1.0, 1.0, ""};
@@ -158,9 +175,32 @@ TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
   REFF_REQUIRE(
       std::filesystem::is_directory(text), "--test",
       "'" + text + "' is neither test (the folder's test split) nor a folder of test images");
-  auto folder = std::filesystem::absolute(text).lexically_normal();
-  if (folder.filename().empty()) folder = folder.parent_path();
-  return {folder.filename().string(), 1.0, 1.0, folder.string()};
+  return folder_set(text);
+}
+
+TestSetSpec val_set_for(const RunConfig& config, const std::string& text) {
+  if (is_textured_mnist(config)) return parse_test_set(text, "--val");
+  REFF_REQUIRE(is_own_folder(config), "--val",
+               config.dataset + " is validated on its official val split");
+  REFF_REQUIRE(std::filesystem::is_directory(text), "--val",
+               "'" + text + "' is not a folder of validation images");
+  auto spec = folder_set(text);
+  const auto data = std::filesystem::path(config.data_dir);
+  const auto inside = [](const std::filesystem::path& path, const std::filesystem::path& folder) {
+    const auto relative = path.lexically_relative(folder);
+    return !relative.empty() && *relative.begin() != "..";
+  };
+  REFF_REQUIRE(!inside(spec.folder, data / "test"), "--val",
+               spec.folder +
+                   " holds the data set's test images; validation images must not be "
+                   "test images");
+  for (const auto& test : config.tests) {
+    REFF_REQUIRE(test.folder.empty() || !inside(spec.folder, test.folder), "--val",
+                 spec.folder +
+                     " is a test set of this run (--test); validation images must not "
+                     "be test images");
+  }
+  return spec;
 }
 
 namespace {
@@ -172,6 +212,16 @@ nlohmann::json section_json(const RunConfig& config, const std::string& section)
     if (option.section == section) json[option.key] = field(config);
   });
   return json;
+}
+
+nlohmann::json set_json(const TestSetSpec& set) {
+  nlohmann::json json = {{"name", set.name}, {"p", set.p}, {"q", set.q}};
+  if (!set.folder.empty()) json["folder"] = set.folder;
+  return json;
+}
+
+TestSetSpec set_from_json(const nlohmann::json& json) {
+  return {json.at("name"), json.at("p"), json.at("q"), json.value("folder", "")};
 }
 
 void read_section(RunConfig& config, const std::string& section, const nlohmann::json& json) {
@@ -186,12 +236,10 @@ void read_section(RunConfig& config, const std::string& section, const nlohmann:
 
 nlohmann::json RunConfig::data_json() const {
   nlohmann::json tests_json = nlohmann::json::array();
-  for (const auto& t : tests) {
-    tests_json.push_back({{"name", t.name}, {"p", t.p}, {"q", t.q}});
-    if (!t.folder.empty()) tests_json.back()["folder"] = t.folder;
-  }
+  for (const auto& t : tests) tests_json.push_back(set_json(t));
   auto json = section_json(*this, "data");
   json["tests"] = tests_json;
+  if (!val.name.empty()) json["val"] = set_json(val);  // absent: the training distribution's
   if (is_own_folder(*this)) {  // only then, so other runs' config.json stays as it was
     json["classes"] = class_names;
     json["groups"] = group_names;
@@ -222,8 +270,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.preset = json.at("preset");
     const auto& d = json.at("data");
     read_section(c, "data", d);
-    for (const auto& t : d.at("tests"))
-      c.tests.push_back({t.at("name"), t.at("p"), t.at("q"), t.value("folder", "")});
+    for (const auto& t : d.at("tests")) c.tests.push_back(set_from_json(t));
+    if (d.contains("val")) c.val = set_from_json(d.at("val"));
     c.class_names = d.value("classes", c.class_names);
     c.group_names = d.value("groups", c.group_names);
     c.mask_values = d.value("mask_values", c.mask_values);
@@ -250,7 +298,7 @@ namespace {
 // the sets a classifier is validated and tested on.
 nlohmann::json annotator_training_data(const RunConfig& config) {
   auto json = config.data_json();
-  for (const char* key : {"tests", "test_count", "val_count"}) json.erase(key);
+  for (const char* key : {"tests", "test_count", "val_count", "val"}) json.erase(key);
   return json;
 }
 

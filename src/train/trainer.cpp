@@ -244,15 +244,18 @@ void finish_epoch(nlohmann::json record, TrainerState& state, models::TappedMode
   const auto start = std::chrono::steady_clock::now();
   record["val"] = val.evaluate(model, options.eval);
   record["val"]["name"] = val.name;
+  if (val.selects_on != "accuracy") record["val"]["selects_on"] = val.selects_on;
   for (const auto& test : tests) {
     record["tests"][test.name] = test.evaluate(model, options.eval);
   }
   record["evaluation_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   state.history.push_back(record);
-  const double val_accuracy = record["val"]["accuracy"].get<double>();
-  if (val_accuracy > state.best_val_accuracy) {
-    state.best_val_accuracy = val_accuracy;
+  // NaN (no group with samples) ranks below every accuracy, yet above "no epoch yet" (-1)
+  const double score = record["val"][val.selects_on].get<double>();
+  const double val_score = std::isnan(score) ? -0.5 : score;
+  if (val_score > state.best_val_accuracy) {
+    state.best_val_accuracy = val_score;
     state.best_epoch = state.epoch;
     save_checkpoint((dir / kBestCheckpoint).string(), model, {}, state.to_json());
   }

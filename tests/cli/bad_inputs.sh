@@ -103,6 +103,9 @@ junk.pth | train --pretrained $T/junk.pth --model resnet18 --out $T/out
 --p | train --p 1.5 --out $T/out
 --q | train --q -0.1 --out $T/out
 --test | train --test shift:1 --out $T/out
+--val | train --val balanced:1 --out $T/out
+--val | train --val balanced:1:1.5 --out $T/out
+--val | train --dataset isic2017 --data $T/isic --val x --out $T/out
 --test | train --test shift:0.5:7 --out $T/out
 --canvas | train --canvas 4 --out $T/out
 --digit-size | train --digit-size 41 --out $T/out

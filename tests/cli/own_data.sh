@@ -66,6 +66,16 @@ assert not e.get('tests'), e.get('tests')
 assert set(e['val']['per_group']) <= {'g0', 'g1'} and 'worst_group_accuracy' in e['val'], e['val']
 " || fail "a folder without a test split: metrics.jsonl is $(tail -c 300 "$tmp/run-grouped/metrics.jsonl")"
 
+# A validation folder with groups (--val) chooses the best epoch on its worst group.
+run train_val train "${tiny[@]}" --width 4 --epochs 2 --batch-size 8 --val "$grouped" --out "$tmp/run-val"
+tail -1 "$tmp/run-val/metrics.jsonl" | /usr/bin/python3 -c "
+import json, sys
+e = json.load(sys.stdin)
+assert e['val']['name'] == 'grouped' and e['val']['selects_on'] == 'worst_group_accuracy', e['val']
+assert e['val']['count'] == 18, e['val']['count']
+" || fail "--val DIR: metrics.jsonl is $(tail -c 300 "$tmp/run-val/metrics.jsonl")"
+[ "$(json "$tmp/run-val/config.json" "d['data']['val']['folder']")" = "$grouped" ] || fail "config.json lacks the val folder"
+
 run explain explain "$tmp/run" --test "$data/shifted" --count 4 --out "$tmp/shifted.png"
 [ -s "$tmp/shifted.png" ] || fail "explain wrote no picture"
 
@@ -83,6 +93,12 @@ bad "neither test" eval "$tmp/run" --test shift:1:1
 bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp/out"
 bad "reads the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
 bad "already exists" masks convert "$data" --out "$tmp/converted"
+bad "is a test set of this run" train "${tiny[@]}" --test "$data/shifted" --val "$data/shifted" --out "$tmp/out"
+bad "holds the data set's test images" train "${tiny[@]}" --val "$data/test" --out "$tmp/out"
+bad "has a test split" train "${tiny[@]}" --val "$data" --out "$tmp/out"
+bad "not a folder of validation images" train "${tiny[@]}" --val "$tmp/nowhere" --out "$tmp/out"
+mkdir -p "$tmp/ungrouped" && cp -r "$grouped/." "$tmp/ungrouped/" && sed -i 's/,g[01]$/,/' "$tmp/ungrouped/labels.csv"
+bad "group column without any group" train "${tiny[@]}" --val "$tmp/ungrouped" --out "$tmp/out"
 printf 'image,label\nx.png,a\n' >"$tmp/one.csv"; mkdir -p "$tmp/one" && mv "$tmp/one.csv" "$tmp/one/labels.csv"
 bad "at least two" train --dataset folder --data "$tmp/one" --out "$tmp/out"
 [ $failures -eq 0 ] && echo "own data workflow: all steps wrote what they should"

@@ -74,6 +74,16 @@ TEST(ExperimentPlan, Table2SharesAnnotatorsAndReusesSelectionRunsAsCells) {
     if (cell.method == "abn") EXPECT_EQ(cell.config.train.lambda, 10);
     EXPECT_EQ(cell.config.model_seed, cell.seed);
   }
+  for (const auto& cell : cells) {  // shift-free selection: the classifiers' val is balanced
+    if (cell.kind == CellKind::classifier) EXPECT_EQ(cell.config.val.name, "balanced") << cell.id;
+    if (cell.kind == CellKind::annotator) EXPECT_TRUE(cell.config.val.name.empty()) << cell.id;
+  }
+  auto paper_selection = preset;
+  paper_selection.selection = Selection::in_distribution;
+  for (const auto& cell : selection_cells(Table::table2, paper_selection, {0}))
+    EXPECT_TRUE(cell.config.val.name.empty()) << cell.id;
+  for (const auto& cell : selection_cells(Table::table3, preset, {0}))
+    EXPECT_TRUE(cell.config.val.name.empty()) << cell.id;  // p = 1: nothing to break
   test::expect_error_mentioning([] { experiment_preset("huge"); }, "--preset");
   test::expect_error_mentioning([] { parse_table("table9"); }, "table9");
 }
@@ -117,7 +127,10 @@ TEST(ExperimentRunner, ReportsFailuresKeepsFinishedCellsAndRetriesOnRequest) {
   options.retry_failed = true;
   results = run_experiment(options, fake);
   EXPECT_EQ(calls, 2);  // only the failed cells
-  // Another table in the same folder is refused.
+  // Another selection or table in the same folder is refused.
+  options.preset.selection = Selection::in_distribution;
+  test::expect_error_mentioning([&] { run_experiment(options, fake); }, "selection shift-free");
+  options.preset.selection = Selection::shift_free;
   options.table = Table::table2;
   test::expect_error_mentioning([&] { run_experiment(options, fake); }, "table3");
 }

@@ -58,6 +58,23 @@ TEST(RunConfig, EveryTrainOptionRoundTripsThroughConfigJsonUnderTheTablesKey) {
   EXPECT_EQ(back.train.max_steps, 11);
 }
 
+TEST(RunConfig, TheValidationSplitRoundTripsAndIsAbsentFromConfigJsonByDefault) {
+  auto config = preset_config("cpu");
+  EXPECT_FALSE(config.to_json().at("data").contains("val"));  // older runs' config.json as it was
+  EXPECT_TRUE(RunConfig::from_json(config.to_json()).val.name.empty());
+  config.val = val_set_for(config, "balanced:1:0.5");
+  EXPECT_EQ(config.to_json().at("data").at("val"),
+            (nlohmann::json{{"name", "balanced"}, {"p", 1.0}, {"q", 0.5}}));
+  const auto back = RunConfig::from_json(config.to_json());
+  EXPECT_EQ(back.val.name, "balanced");
+  EXPECT_EQ(back.val.q, 0.5);
+  EXPECT_EQ(back.to_json(), config.to_json());
+  test::expect_error_mentioning([&] { val_set_for(config, "balanced"); }, "--val");
+  auto pets = preset_config("cpu");
+  use_dataset(pets, "pets");
+  test::expect_error_mentioning([&] { val_set_for(pets, "x"); }, "official val split");
+}
+
 TEST(RunConfig, OlderConfigJsonKeepsTheDefaultsOfLaterKeysAndADamagedOneIsAnError) {
   auto json = config_with_every_train_option_set().to_json();
   for_each_train_option([&](const TrainOption& option, auto) {
@@ -104,6 +121,7 @@ TEST(RunConfig, AnAnnotatorFitsAClassifierOfItsTrainingDataWhateverItsTestSets) 
   static_cast<RunConfig&>(annotator) = classifier;
   classifier.tests.push_back({"shifted", 1.0, 1.0, "/data/letters/shifted"});  // --test
   classifier.test_count = 123;
+  classifier.val = {"balanced", 1.0, 1.0, ""};  // --val
   EXPECT_NO_THROW(require_annotator_fits(classifier, annotator));
   auto other_subset = classifier;
   other_subset.annotated.n = 10;
@@ -139,6 +157,14 @@ TEST(RunConfig, ValidateHoldsTheRulesOfTheCommandLine) {
       {[](RunConfig& c) { c.data.p = 2.0; }, "--p"},
       {[](RunConfig& c) { c.train.lr = 0.0; }, "--lr"},
       {[](RunConfig& c) { c.train.method = "reff-l3"; }, "--method"},
+      {[](RunConfig& c) {
+         c.val = {"balanced", 1.5, 1.0, ""};
+       },
+       "--val"},
+      {[](RunConfig& c) {
+         c.val = {"letters", 1.0, 1.0, "/data/letters"};
+       },
+       "--val"},
   };
   for (const auto& [breaking, flag] : broken) {
     auto config = preset_config("cpu");

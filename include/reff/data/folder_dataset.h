@@ -49,6 +49,12 @@ FolderListing list_folder(const std::string& dir, const SplitOptions& split = {}
 std::vector<FolderImage> list_test_folder(const std::string& dir,
                                           const std::vector<std::string>& classes,
                                           std::vector<std::string>& groups);
+// A folder given as a validation set (--val): all its images, in the same layouts. A folder with a
+// test split is an error (validation images are never test images), and so is a group column
+// without any group (worst-group accuracy needs groups).
+std::vector<FolderImage> list_val_folder(const std::string& dir,
+                                         const std::vector<std::string>& classes,
+                                         std::vector<std::string>& groups);
 
 // Decodes the images (all cores), squashed to size x size as load_labelled_images does, with
 // their masks read by `masks`; has_mask is false where an image has none.

@@ -37,8 +37,9 @@ struct TestSetSpec {
   double p = 1.0, q = 1.0;
   std::string folder;  // --dataset folder: a folder of test images; empty: the test split
 };
-// "NAME:P:Q", e.g. "shift:1:1". Throws reff::Error for other forms or p, q outside [0, 1].
-TestSetSpec parse_test_set(const std::string& text);
+// "NAME:P:Q", e.g. "shift:1:1". Throws reff::Error (naming `flag`) for other forms or p, q
+// outside [0, 1].
+TestSetSpec parse_test_set(const std::string& text, const std::string& flag = "--test");
 
 struct RunConfig {
   std::string preset = "cpu";
@@ -57,6 +58,12 @@ struct RunConfig {
   int64_t val_count = 0;
   int64_t test_count = 0;
   std::vector<TestSetSpec> tests;
+  // The validation split that chooses the best epoch (--val). Empty name: drawn from the training
+  // distribution (p, q), the paper's choice. Textured MNIST: NAME:P:Q, e.g. balanced:1:1 where the
+  // shortcut is broken, drawn from the same validation share of MNIST's training file (never its
+  // test file); an own folder: a folder of validation images (folder set), chosen on its
+  // worst-group accuracy where it has groups.
+  TestSetSpec val;
   // Algorithm 1: which training samples keep their masks (D1; n = 0: all), and the
   // pseudo-annotator that labels the others (D2; none: D2 has no masks and adds no penalty).
   data::AnnotatedSubsetOptions annotated{0, true, 0};
@@ -98,6 +105,9 @@ bool is_own_folder(const RunConfig& config);  // --dataset folder
 // A --test value: NAME:P:Q for textured-mnist; "test" (the test split) for the other data sets
 // and, for a folder, another folder of images (named by its last path component).
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text);
+// A --val value (RunConfig::val): NAME:P:Q for textured-mnist, a folder of validation images (not
+// a test set of the run, not a folder with a test split) for an own folder.
+TestSetSpec val_set_for(const RunConfig& config, const std::string& text);
 // DIR/config.json of a run folder. Throws reff::Error naming the file.
 RunConfig load_run_config(const std::string& dir);
 

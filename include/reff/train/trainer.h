@@ -69,6 +69,9 @@ struct NamedDataset {
   data::TensorDataset data;
   eval::Groups groups;                   // defined for an own folder with a group column
   std::vector<std::string> class_names;  // an own folder's; empty: classes go by number
+  // The key of evaluate()'s result that chooses the best epoch, when this is the val set:
+  // "accuracy", or "worst_group_accuracy" for a --val folder with groups.
+  std::string selects_on = "accuracy";
   // evaluate() with the names filled in, as metrics.jsonl and eval.json record it.
   nlohmann::json evaluate(models::TappedModel& model, const eval::EvalOptions& options) const;
 };
