@@ -45,7 +45,8 @@ fuzz: build $(SANITIZE_BUILD)/CMakeCache.txt
 # background gives the label away; tested where it does not), each fine-tuned from the preset's
 # stand-in backbone (the first run builds it into the cache when it is missing): the baseline,
 # ReFF in the paper's form, and ReFF on background-swapped images. DEMO_EPOCHS of the preset's 10
-# keep the whole demo within 15 minutes on 2 cores. Rerunning resumes.
+# keep the whole demo within 15 minutes on 2 cores. Rerunning resumes. It ends with one page
+# comparing the three runs.
 DEMO_EPOCHS ?= 6
 DEMO_RUNS = baseline:--method=baseline reff:--method=reff reff-swap:--method=reff,--background-swap=true
 
@@ -59,6 +60,8 @@ demo: cli
 	done
 	@echo "data preview: $(DEMO_OUT)/data/preview.png"
 	@echo "explanations: $(DEMO_OUT)/{baseline,reff,reff-swap}/explanations.png"
+	@$(BUILD)/reff report $(DEMO_OUT) >/dev/null
+	@echo "the runs compared: $(DEMO_OUT)/report.html"
 	@for run in $(DEMO_RUNS); do name=$${run%%:*}; \
 	  printf '%-10s %s\n' "$$name:" "$$(head -1 $(DEMO_OUT)/$$name.summary)"; done
 

@@ -7,6 +7,7 @@
 #include "annotator_command.h"
 #include "bench_command.h"
 #include "data_command.h"
+#include "dfr_command.h"
 #include "experiment_command.h"
 #include "launch_command.h"
 #include "masks_command.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   reff::cli::add_annotate_command(app);
 #endif
   reff::cli::add_report_command(app);
+  reff::cli::add_dfr_command(app);
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);
   reff::cli::add_experiment_command(app);

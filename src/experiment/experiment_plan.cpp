@@ -3,6 +3,7 @@
 #include "reff/error.h"
 #include "reff/train/annotator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -19,7 +20,7 @@ std::string number(double value) {
 // The columns: the baseline, then every registered method with a grid (train/methods.h), in the
 // registry's order. Grids hold the values the selection rule chooses from.
 std::vector<MethodSpec> table2_methods(const std::map<std::string, std::vector<double>>& grids) {
-  std::vector<MethodSpec> columns = {{"baseline", "Baseline", {}}};
+  std::vector<MethodSpec> columns = {{"baseline", "Baseline", {}}, {kDfrMethod, "DFR", {}}};
   for (const auto& info : train::methods()) {
     const auto grid = grids.find(info.name);
     if (grid != grids.end()) columns.push_back({info.name, info.label, grid->second});
@@ -28,7 +29,9 @@ std::vector<MethodSpec> table2_methods(const std::map<std::string, std::vector<d
 }
 
 std::vector<MethodSpec> table3_methods(const std::vector<MethodSpec>& table2) {
-  return {table2[0], table2[1]};  // baseline, ReFF
+  const auto reff = std::find_if(table2.begin(), table2.end(),
+                                 [](const MethodSpec& m) { return m.key == "reff"; });
+  return {table2.front(), *reff};  // baseline, ReFF
 }
 
 run::TestSetSpec test_at(const std::string& name, double p, double q) { return {name, p, q, ""}; }
@@ -79,6 +82,16 @@ Cell classifier_cell(const ExperimentPreset& preset, const MethodSpec& method, d
                 ? method.key + where
                 : method.key + "-lambda" + number(lambda) + "-n" +
                       (n == 0 ? std::string("all") : std::to_string(n)) + where;
+  return cell;
+}
+
+// DFR of the seed's baseline cell, on the shift-free split whatever the selection.
+Cell dfr_cell(const Cell& baseline) {
+  Cell cell = baseline;
+  cell.method = kDfrMethod;
+  cell.config.val = table2_val(Selection::shift_free);
+  cell.refits = baseline.id;
+  cell.id = kDfrMethod + baseline.id.substr(baseline.id.find('-'));  // dfr-p0-q1-seed0
   return cell;
 }
 
@@ -187,6 +200,10 @@ std::string selection_text(Table table, Selection selection) {
          "away there), as the spurious-correlation literature selects";
 }
 
+bool uses_no_masks(const std::string& method) {
+  return method == "baseline" || method == kDfrMethod;
+}
+
 std::string cell_folder(const std::string& experiment_dir, const std::string& cell_id) {
   return (std::filesystem::path(experiment_dir) / "runs" / cell_id).string();
 }
@@ -220,8 +237,10 @@ std::vector<Cell> table_cells(Table table, const ExperimentPreset& preset,
   };
   if (table == Table::table2) {
     const auto shape = table2_shape(preset);
-    for (auto seed : seeds)
+    for (auto seed : seeds) {
       cells.push_back(classifier_cell(preset, preset.table2_methods.front(), 0, 0, shape, seed));
+      cells.push_back(dfr_cell(cells.back()));
+    }
     for (int64_t n : preset.table2_n) {
       for (auto seed : seeds) {
         if (n > 0) cells.push_back(annotator_cell(preset, n, shape, seed));

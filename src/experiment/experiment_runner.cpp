@@ -5,6 +5,7 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
+#include "reff/run/dfr_run.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_folders.h"
 
@@ -106,6 +107,14 @@ class Session {
       }
       cell.config.annotator_dir = fs::absolute(cell_folder(options_.dir, dependency)).string();
     }
+    if (!cell.refits.empty()) {
+      const auto found = finished_.find(cell.refits);
+      if (found == finished_.end() || found->second.status != CellStatus::done) {
+        outcome.error = "the run it refits, " + cell.refits + ", did not finish";
+        return outcome;
+      }
+      cell.refits = fs::absolute(cell_folder(options_.dir, cell.refits)).string();
+    }
     log("running " + cell.id + " ...");
     const auto& group = distributed::world();
     const auto start = std::chrono::steady_clock::now();
@@ -189,6 +198,15 @@ CellRunner training_runner(const std::string& device, const train::TrainCallback
   return [device, callbacks](const Cell& cell, const std::string& folder) -> nlohmann::json {
     if (cell.kind == CellKind::annotator) {
       return run::run_annotator(cell.config, folder, /*resume=*/true, device, callbacks);
+    }
+    if (cell.method == kDfrMethod) {  // cell.refits: the baseline's folder (run_cell)
+      run::DfrRunOptions options;
+      options.val = run::set_text(cell.config.val);
+      options.device = device;
+      auto record = run::run_dfr(cell.refits, folder, options);
+      if (callbacks.finished) callbacks.finished(folder);
+      record["best_epoch"] = 1;
+      return record;
     }
     auto config = static_cast<const run::RunConfig&>(cell.config);
     config.device = device;

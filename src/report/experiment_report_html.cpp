@@ -108,18 +108,24 @@ std::string experiment_report_html(const std::string& dir) {
 
 std::string write_html_report(const std::string& dir) {
   const auto out = (fs::path(dir) / kReportHtml).string();
+  // Each run wrote its own report when it finished; runs from before reports get one.
+  const auto write_missing = [](const std::vector<std::string>& runs) {
+    for (const auto& run : runs)
+      if (!fs::exists(fs::path(run) / kReportHtml)) write_html_report(run);
+  };
   if (fs::exists(fs::path(dir) / experiment::kResultsJson)) {
-    // Each cell's run wrote its own report when it finished; cells from before reports get one.
     const auto runs = fs::path(dir) / "runs";
-    if (fs::is_directory(runs))
-      for (const auto& run : fs::directory_iterator(runs))
-        if (fs::exists(run.path() / "config.json") && !fs::exists(run.path() / kReportHtml))
-          write_html_report(run.path().string());
+    if (fs::is_directory(runs)) write_missing(run_folders_in(runs.string()));
     write_text_file(out, experiment_report_html(dir));
-  } else {
-    REFF_REQUIRE(fs::exists(fs::path(dir) / "config.json"), dir,
-                 "neither a run folder (config.json) nor a finished experiment (results.json)");
+  } else if (fs::exists(fs::path(dir) / "config.json")) {
     write_text_file(out, run_report_html(dir));
+  } else {
+    const auto runs = run_folders_in(dir);
+    REFF_REQUIRE(!runs.empty(), dir,
+                 "neither a run folder (config.json), a finished experiment (results.json) nor a "
+                 "folder of run folders");
+    write_missing(runs);
+    write_text_file(out, comparison_report_html(dir));
   }
   return out;
 }

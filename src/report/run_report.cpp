@@ -1,49 +1,19 @@
 #include "reff/json_file.h"
 #include "reff/report/html.h"
 #include "reff/report/html_report.h"
+#include "reff/report/run_metrics.h"
 #include "reff/report/svg_chart.h"
 #include "reff/run/run_folders.h"
 #include "reff/train/trainer.h"
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <limits>
 #include <map>
 #include <sstream>
 
 namespace reff::report {
 namespace fs = std::filesystem;
 namespace {
-
-constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
-
-double number_at(const nlohmann::json& json, const nlohmann::json::json_pointer& at) {
-  return json.contains(at) && json.at(at).is_number() ? json.at(at).get<double>() : kNone;
-}
-
-std::vector<nlohmann::json> read_epochs(const std::string& path) {
-  std::vector<nlohmann::json> epochs;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!json.is_discarded() && json.is_object() && json.contains("epoch"))
-      epochs.push_back(std::move(json));
-  }
-  return epochs;
-}
-
-// One series per JSON pointer, over the epochs.
-Series series(const std::vector<nlohmann::json>& epochs, const std::string& name,
-              const std::string& pointer) {
-  Series s{name, {}, {}};
-  const nlohmann::json::json_pointer at(pointer);
-  for (const auto& epoch : epochs) {
-    s.x.push_back(epoch.at("epoch").get<double>());
-    s.y.push_back(number_at(epoch, at));
-  }
-  return s;
-}
 
 // The evaluated sets of an epoch line: "val" and each test set, as JSON pointers.
 std::vector<std::pair<std::string, std::string>> evaluated_sets(const nlohmann::json& epoch) {
@@ -124,8 +94,13 @@ std::string run_report_html(const std::string& run_dir) {
   const auto epochs = read_epochs((fs::path(run_dir) / train::kMetrics).string());
   const auto name = fs::path(run_dir).lexically_normal().filename().string();
   std::ostringstream body;
-  body << "<h1>reff run " << escape(name) << "</h1><p>"
-       << escape(config.value("/train/method"_json_pointer, std::string("?"))) << " on "
+  body << "<h1>reff run " << escape(name) << "</h1><p>";
+  if (config.contains("dfr")) {
+    body << "DFR (the last layer refit on "
+         << escape(config.value("/data/val/name"_json_pointer, std::string("?"))) << ", C "
+         << escape(config.at("dfr").value("c", nlohmann::json()).dump()) << ") of ";
+  }
+  body << escape(config.value("/train/method"_json_pointer, std::string("?"))) << " on "
        << escape(config.value("/data/dataset"_json_pointer, std::string("?"))) << ", preset "
        << escape(config.value("preset", std::string("?"))) << "; " << epochs.size()
        << " epoch(s) recorded.</p>";

@@ -69,6 +69,13 @@ TestSetSpec parse_test_set(const std::string& text, const std::string& flag) {
           parse_probability(text.substr(second + 1), flag + " " + text), ""};
 }
 
+std::string set_text(const TestSetSpec& set) {
+  if (!set.folder.empty()) return set.folder;
+  char text[64];
+  std::snprintf(text, sizeof text, ":%g:%g", set.p, set.q);
+  return set.name + text;
+}
+
 namespace {
 
 // docs/results/pretrained-cpu.md: legible digits (28 px, unscaled, lighter than any background,

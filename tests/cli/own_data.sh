@@ -76,6 +76,16 @@ assert e['val']['count'] == 18, e['val']['count']
 " || fail "--val DIR: metrics.jsonl is $(tail -c 300 "$tmp/run-val/metrics.jsonl")"
 [ "$(json "$tmp/run-val/config.json" "d['data']['val']['folder']")" = "$grouped" ] || fail "config.json lacks the val folder"
 
+# DFR: the run's last layer refit on that folder, a run folder eval, explain and report read.
+run dfr dfr "$tmp/run" --val "$grouped" --ensembles 3 --out "$tmp/dfr"
+grep -q "^DFR of .*: last layer refit on grouped (18 images)" "$tmp/dfr.out" || fail "dfr said: $(cat "$tmp/dfr.out")"
+[ "$(json "$tmp/dfr/config.json" "d['dfr']['c'] in d['dfr']['c_grid'] and d['dfr']['ensembles']")" = 3 ] || fail "config.json lacks the dfr section"
+run dfr_eval eval "$tmp/dfr" --test "$data/shifted"
+grep -q "^shifted: accuracy [0-9.]*% on 18 images" "$tmp/dfr_eval.out" || fail "eval of the DFR run said: $(cat "$tmp/dfr_eval.out")"
+run dfr_explain explain "$tmp/dfr" --count 2 --out "$tmp/dfr.png"
+run dfr_report report "$tmp/dfr"
+grep -q "DFR" "$tmp/dfr/report.html" || fail "the DFR run's report does not say DFR"
+
 run explain explain "$tmp/run" --test "$data/shifted" --count 4 --out "$tmp/shifted.png"
 [ -s "$tmp/shifted.png" ] || fail "explain wrote no picture"
 
@@ -93,6 +103,7 @@ bad "neither test" eval "$tmp/run" --test shift:1:1
 bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp/out"
 bad "reads the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
 bad "already exists" masks convert "$data" --out "$tmp/converted"
+bad "DFR refits the last layer" dfr "$tmp/run" --out "$tmp/out"
 bad "is a test set of this run" train "${tiny[@]}" --test "$data/shifted" --val "$data/shifted" --out "$tmp/out"
 bad "holds the data set's test images" train "${tiny[@]}" --val "$data/test" --out "$tmp/out"
 bad "has a test split" train "${tiny[@]}" --val "$data" --out "$tmp/out"

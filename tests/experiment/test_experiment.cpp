@@ -64,8 +64,10 @@ TEST(ExperimentPlan, Table2SharesAnnotatorsAndReusesSelectionRunsAsCells) {
   EXPECT_EQ(selection.size(), 10u);  // five methods with two values each
   const std::map<std::string, double> chosen = {{"reff", 1e-3}, {"abn", 10}};
   const auto cells = table_cells(Table::table2, preset, {0, 1}, chosen);
-  // Per seed: the baseline, one annotator (n = 1), reff and abn at n = 1 and n = All.
-  EXPECT_EQ(cells.size(), 2u * 6u);
+  // Per seed: the baseline, its DFR, one annotator (n = 1), reff and abn at n = 1 and n = All.
+  EXPECT_EQ(cells.size(), 2u * 7u);
+  EXPECT_EQ(cells[1].id, "dfr-p0-q1-seed0");
+  EXPECT_EQ(cells[1].refits, "baseline-p0-q1-seed0");
   int64_t reused = 0;
   for (const auto& cell : cells)
     for (const auto& s : selection) reused += cell.id == s.id;
@@ -146,9 +148,9 @@ TEST(ExperimentRunner, MicroTable2TrainsEveryCellOnceAndTheReportMatchesTheRuns)
   };
   const auto results = run_experiment(options, counting);
   write_report(results, dir.string());
-  // 10 selection runs (5 methods x 2 values at n = All), then the baseline, the n = 1 annotator
-  // and 5 methods at n = 1; the n = All cells are selection runs.
-  EXPECT_EQ(runs, 17);
+  // 10 selection runs (5 methods x 2 values at n = All), then the baseline, its DFR, the n = 1
+  // annotator and 5 methods at n = 1; the n = All cells are selection runs.
+  EXPECT_EQ(runs, 18);
   EXPECT_EQ(results.chosen.size(), 5u);
   EXPECT_TRUE(fs::exists(dir / kAnnotationsPicture));
   const auto json = read_json_file((dir / kResultsJson).string());
@@ -166,7 +168,16 @@ TEST(ExperimentRunner, MicroTable2TrainsEveryCellOnceAndTheReportMatchesTheRuns)
     EXPECT_EQ(record["tests"]["shift"]["accuracy"], cell["result"]["tests"]["shift"]["accuracy"]);
     ++checked;
   }
-  EXPECT_EQ(checked, 16);
+  EXPECT_EQ(checked, 17);
+  // DFR stands in every row, read from its own run folder.
+  const auto dfr = json.at("accuracy").at("1").at("dfr");
+  EXPECT_EQ(dfr.at("seeds"), 1);
+  EXPECT_EQ(dfr.at("mean"), json.at("accuracy").at("All").at("dfr").at("mean"));
+  const auto dfr_config =
+      read_json_file((dir / "runs" / "dfr-p0-q1-seed0" / "config.json").string());
+  EXPECT_EQ(dfr_config.at("data").at("val").at("name"), "balanced");
+  EXPECT_EQ(dfr_config.at("dfr").at("from"),
+            fs::absolute(dir / "runs" / "baseline-p0-q1-seed0").lexically_normal().string());
   EXPECT_TRUE(fs::exists(dir / kReport));
 
   // Resume: a finished experiment runs nothing; a cell whose record was lost runs again and

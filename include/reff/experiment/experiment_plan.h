@@ -2,8 +2,9 @@
 //
 //   table2: train at (p, q) = (0, 1), test at (1, 1) ("shift"; also (0, 1), "iid"), for
 //           n in {1, 5, 10, 20, 50, All} annotated images per class and the methods ReFF,
-//           ReFF (L1), ReFF (L2), ABN and the shortcut study's best variant, with the baseline
-//           beside them; one pseudo-annotator per (n, seed), shared by every method.
+//           ReFF (L1), ReFF (L2), ABN and the focused form, with the baseline and DFR (the
+//           baseline's last layer refit on the shift-free validation split, run/dfr_run.h; no
+//           masks) beside them; one pseudo-annotator per (n, seed), shared by every method.
 //   table3: no spurious feature: train and test at p = 1, q in {0, 0.2, ..., 1}, baseline and
 //           ReFF with every mask.
 //
@@ -76,7 +77,12 @@ struct Cell {
   run::AnnotatorRunConfig config;  // the classifier's config; annotators also fill .annotator
   std::string method;              // MethodSpec::key (classifiers)
   uint64_t seed = 0;
+  std::string refits;  // DFR: the id of the cell whose last layer it refits
 };
+
+constexpr const char* kDfrMethod = "dfr";
+// The columns that use no masks (the baseline, DFR): one cell per seed stands in every row.
+bool uses_no_masks(const std::string& method);
 
 // An experiment's place on disk: DIR/runs/<cell id>/ for each cell.
 std::string cell_folder(const std::string& experiment_dir, const std::string& cell_id);

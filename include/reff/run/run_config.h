@@ -40,6 +40,8 @@ struct TestSetSpec {
 // "NAME:P:Q", e.g. "shift:1:1". Throws reff::Error (naming `flag`) for other forms or p, q
 // outside [0, 1].
 TestSetSpec parse_test_set(const std::string& text, const std::string& flag = "--test");
+// The command-line text of a set: its folder, or NAME:P:Q.
+std::string set_text(const TestSetSpec& set);
 
 struct RunConfig {
   std::string preset = "cpu";

@@ -1,0 +1,112 @@
+#include "reff/run/dfr_run.h"
+
+#include "reff/error.h"
+#include "reff/folder_lock.h"
+#include "reff/json_file.h"
+#include "reff/models/eval_mode.h"
+#include "reff/notice.h"
+#include "reff/run/run_assembly.h"
+#include "reff/run/run_folders.h"
+#include "reff/train/checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+namespace reff::run {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int64_t kBatch = 256;
+constexpr int64_t kPictureSamples = 8;
+
+// The input of the head: layer4's features averaged over space, [N, D].
+torch::Tensor penultimate_features(models::TappedModel& model, const data::TensorDataset& data) {
+  models::EvalMode eval_mode(model);
+  torch::InferenceMode inference;
+  const auto device = model.parameters().front().device();
+  std::vector<torch::Tensor> parts;
+  for (int64_t begin = 0; begin < data.size(); begin += kBatch) {
+    const auto batch = data.slice(begin, std::min(data.size(), begin + kBatch)).to(device);
+    parts.push_back(model.forward(batch.images).features.back().mean({2, 3}).cpu());
+  }
+  return torch::cat(parts);
+}
+
+// The groups DFR balances: the set's own where every image has one, else its classes.
+torch::Tensor balancing_groups(const train::NamedDataset& set) {
+  if (set.groups.defined() && set.groups.ids.min().item<int64_t>() >= 0) return set.groups.ids;
+  return set.data.labels();
+}
+
+void replace_head(torch::nn::Module& model, const train::LinearHead& head) {
+  torch::NoGradGuard no_grad;
+  auto parameters = model.named_parameters();
+  auto& weight = parameters["fc.weight"];
+  weight.copy_(head.weight.to(weight.dtype()));
+  parameters["fc.bias"].copy_(head.bias.to(weight.dtype()));
+}
+
+}  // namespace
+
+nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
+                       const DfrRunOptions& options) {
+  options.fit.validate();
+  auto config = load_run_config(run_dir);
+  if (!options.val.empty()) config.val = val_set_for(config, options.val);
+  REFF_REQUIRE(!config.val.name.empty(), "--val",
+               "DFR refits the last layer on a validation split where the shortcut is broken: give "
+               "one (textured-mnist: e.g. balanced:1:1; folder: a folder of images)");
+  config.device = options.device;
+  config.validate();
+  const FolderLock lock(out, {kConfigFile});
+  const auto best = (fs::path(out) / train::kBestCheckpoint).string();
+  train::require_no_checkpoint(best, out, "a run (checkpoint-best.pt)");
+  auto model = trained_model(run_dir, config, options.checkpoint, options.device);
+  const auto val = build_val_set(config);
+  std::vector<train::NamedDataset> tests;
+  for (const auto& spec : config.tests) tests.push_back(build_test_set(config, spec));
+
+  const auto features = penultimate_features(*model, val.data);
+  const auto classes = model->options().num_classes;
+  const auto counts = torch::bincount(val.data.labels(), {}, classes);
+  for (int64_t k = 0; k < classes; ++k)
+    if (counts[k].item<int64_t>() == 0)
+      notice(val.name + " has no image of class " + std::to_string(k) +
+             ": the refit head never predicts it");
+  const auto fit =
+      train::fit_dfr(features, val.data.labels(), balancing_groups(val), classes, options.fit);
+  replace_head(*model, fit.head);
+  const auto fitted = fit.head.logits(features.to(torch::kDouble)).argmax(1);
+  nlohmann::json record = {
+      {"epoch", 1},
+      {"train",
+       {{"accuracy", fitted.eq(val.data.labels()).to(torch::kDouble).mean().item<double>()}}}};
+  record["val"] = val.evaluate(*model, config.train.eval);
+  record["val"]["name"] = val.name;
+  for (const auto& test : tests)
+    record["tests"][test.name] = test.evaluate(*model, config.train.eval);
+
+  auto json = config.to_json();
+  json[kDfrSection] = {{"from", fs::absolute(run_dir).lexically_normal().string()},
+                       {"checkpoint", options.checkpoint},
+                       {"c", fit.c},
+                       {"c_grid", options.fit.c_grid},
+                       {"tuning", fit.tuning},
+                       {"ensembles", options.fit.ensembles},
+                       {"iterations", options.fit.iterations},
+                       {"seed", options.fit.seed},
+                       {"features", features.size(1)},
+                       {"images", features.size(0)}};
+  write_json_file((fs::path(out) / kConfigFile).string(), json);
+  write_text_file((fs::path(out) / train::kMetrics).string(), record.dump() + "\n");
+  const nlohmann::json state = {{"epoch", 1}, {"best_epoch", 1}, {"history", {record}}};
+  train::save_checkpoint((fs::path(out) / train::kLastCheckpoint).string(), *model, {}, state);
+  train::save_checkpoint(best, *model, {}, state);
+  if (!config.tests.empty())
+    write_explanations(*model, config, config.tests.front(), kPictureSamples,
+                       (fs::path(out) / kExplanationsPicture).string());
+  return record;
+}
+
+}  // namespace reff::run
