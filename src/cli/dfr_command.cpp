@@ -41,6 +41,9 @@ void add_dfr_command(CLI::App& app) {
   dfr->add_option("--val", d->options.val,
                   "Validation split to fit on: textured-mnist NAME:P:Q (e.g. balanced:1:1), folder "
                   "a folder of images (default: the run's --val)");
+  dfr->add_option("--count", d->options.count,
+                  "Images of the split to fit on (0: as many as the run validated on)")
+      ->capture_default_str();
   dfr->add_option("--checkpoint", d->options.checkpoint, "best | last")->capture_default_str();
   dfr->add_option("--c", d->options.fit.c_grid,
                   "Inverse L1 strengths to choose from on half the split (worst-group accuracy on "

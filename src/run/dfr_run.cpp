@@ -57,6 +57,8 @@ nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
   REFF_REQUIRE(!config.val.name.empty(), "--val",
                "DFR refits the last layer on a validation split where the shortcut is broken: give "
                "one (textured-mnist: e.g. balanced:1:1; folder: a folder of images)");
+  REFF_REQUIRE(options.count >= 0, "--count", "must be >= 0 (0: the run's val count)");
+  if (options.count > 0) config.val_count = options.count;
   config.device = options.device;
   config.validate();
   const FolderLock lock(out, {kConfigFile});

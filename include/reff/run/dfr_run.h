@@ -17,7 +17,8 @@ namespace reff::run {
 constexpr const char* kDfrSection = "dfr";  // in config.json
 
 struct DfrRunOptions {
-  std::string val;  // a --val value (run_config.h); empty: the run's own --val
+  std::string val;    // a --val value (run_config.h); empty: the run's own --val
+  int64_t count = 0;  // the split's first `count` images; 0: as many as the run validated on
   std::string checkpoint = "best";
   std::string device = "cpu";
   train::DfrOptions fit;
