@@ -43,6 +43,21 @@ std::vector<std::string> keys_at(const std::vector<RunPage>& runs, const std::st
   return keys;
 }
 
+// The test sets in the order the runs' config.json lists them (the first is each run's main one),
+// then any other their metrics hold.
+std::vector<std::string> test_names(const std::vector<RunPage>& runs) {
+  std::vector<std::string> names;
+  const auto add = [&](const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  };
+  for (const auto& run : runs)
+    for (const auto& test : run.config.value("/data/tests"_json_pointer, nlohmann::json::array()))
+      add(test.value("name", std::string()));
+  for (const auto& name : keys_at(runs, "/tests")) add(name);
+  names.erase(std::remove(names.begin(), names.end(), std::string()), names.end());
+  return names;
+}
+
 // "a / b / c / d": a metric of each explained layer, in %.
 std::string per_layer(const nlohmann::json& result, const std::string& metric) {
   if (!result.contains("layers") || result["layers"].empty()) return "-";
@@ -152,7 +167,7 @@ std::string comparison_report_html(const std::string& dir) {
     body << "<p>No run in this folder has finished an epoch yet.</p>";
     return html_page("reff runs " + name, body.str());
   }
-  const auto tests = keys_at(runs, "/tests");
+  const auto tests = test_names(runs);
   body << "<p>" << runs.size()
        << " runs, each at the epoch it keeps as best (by its own validation split); accuracy in "
           "%, each run's name links to its own page.</p>"

@@ -104,6 +104,7 @@ bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp
 bad "reads the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
 bad "already exists" masks convert "$data" --out "$tmp/converted"
 bad "DFR refits the last layer" dfr "$tmp/run" --out "$tmp/out"
+bad "--count" dfr "$tmp/run" --val "$grouped" --count -1 --out "$tmp/out"
 bad "is a test set of this run" train "${tiny[@]}" --test "$data/shifted" --val "$data/shifted" --out "$tmp/out"
 bad "holds the data set's test images" train "${tiny[@]}" --val "$data/test" --out "$tmp/out"
 bad "has a test split" train "${tiny[@]}" --val "$data" --out "$tmp/out"
