@@ -23,9 +23,12 @@ struct RunPage {
   const nlohmann::json& best_epoch() const { return epochs[best]; }
 };
 
-// What a run trained: "reff", or "DFR of baseline" for a `reff dfr` folder.
+// What a run trained: "reff", "reff + background swap", or "DFR of baseline" for a `reff dfr`
+// folder.
 std::string method_of(const RunPage& run) {
-  const auto method = run.config.value("/train/method"_json_pointer, std::string("?"));
+  auto method = run.config.value("/train/method"_json_pointer, std::string("?"));
+  if (run.config.value("/train/background_swap"_json_pointer, false))
+    method += " + background swap";
   return run.config.contains("dfr") ? "DFR of " + method : method;
 }
 
