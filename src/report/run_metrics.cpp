@@ -1,5 +1,7 @@
 #include "reff/report/run_metrics.h"
 
+#include "reff/train/trainer.h"
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -35,16 +37,10 @@ Series series(const std::vector<nlohmann::json>& epochs, const std::string& name
 
 size_t best_epoch_index(const std::vector<nlohmann::json>& epochs) {
   size_t best = 0;
-  double best_score = -1;
-  for (size_t i = 0; i < epochs.size(); ++i) {
-    const auto key = epochs[i].value("/val/selects_on"_json_pointer, std::string("accuracy"));
-    const double score = number_at(epochs[i], nlohmann::json::json_pointer("/val/" + key));
-    // NaN ranks below every accuracy, yet above "no epoch yet" (trainer.cpp)
-    if ((std::isnan(score) ? -0.5 : score) > best_score) {
-      best_score = std::isnan(score) ? -0.5 : score;
+  for (size_t i = 1; i < epochs.size(); ++i)  // the first of the best, as the trainer keeps it
+    if (train::selection_score(epochs[i].at("val")) >
+        train::selection_score(epochs[best].at("val")))
       best = i;
-    }
-  }
   return best;
 }
 

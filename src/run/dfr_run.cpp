@@ -84,10 +84,7 @@ nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
       {"epoch", 1},
       {"train",
        {{"accuracy", fitted.eq(val.data.labels()).to(torch::kDouble).mean().item<double>()}}}};
-  record["val"] = val.evaluate(*model, config.train.eval);
-  record["val"]["name"] = val.name;
-  for (const auto& test : tests)
-    record["tests"][test.name] = test.evaluate(*model, config.train.eval);
+  train::add_evaluation(record, *model, config.train.eval, val, tests);
 
   auto json = config.to_json();
   json[kDfrSection] = {{"from", fs::absolute(run_dir).lexically_normal().string()},

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace reff::train {
 namespace {
@@ -128,8 +129,9 @@ DfrFit fit_dfr(const torch::Tensor& features, const torch::Tensor& labels,
   const auto x = (x_raw - mean) / scale;
 
   data::Rng rng(options.seed, 0xdf5);
-  std::vector<int64_t> order(static_cast<size_t>(x.size(0)));
-  for (size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i);
+  std::vector<int64_t> all(static_cast<size_t>(x.size(0)));
+  std::iota(all.begin(), all.end(), int64_t(0));
+  auto order = all;
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
   const auto half = order.begin() + std::ptrdiff_t(order.size() / 2);
   const std::vector<int64_t> tune(order.begin(), half), held_out(half, order.end());
@@ -151,8 +153,6 @@ DfrFit fit_dfr(const torch::Tensor& features, const torch::Tensor& labels,
       fit.c = c;
     }
   }
-  std::vector<int64_t> all(order);
-  std::sort(all.begin(), all.end());
   auto weight = torch::zeros({classes, x.size(1)}, x.options());
   auto bias = torch::zeros({classes}, x.options());
   for (int64_t e = 0; e < options.ensembles; ++e) {

@@ -98,6 +98,20 @@ nlohmann::json NamedDataset::evaluate(models::TappedModel& model,
   return result.to_json();
 }
 
+void add_evaluation(nlohmann::json& record, models::TappedModel& model,
+                    const eval::EvalOptions& options, const NamedDataset& val,
+                    const std::vector<NamedDataset>& tests) {
+  record["val"] = val.evaluate(model, options);
+  record["val"]["name"] = val.name;
+  if (val.selects_on != "accuracy") record["val"]["selects_on"] = val.selects_on;
+  for (const auto& test : tests) record["tests"][test.name] = test.evaluate(model, options);
+}
+
+double selection_score(const nlohmann::json& val) {
+  const auto& score = val.at(val.value("selects_on", std::string("accuracy")));
+  return score.is_number() && !std::isnan(score.get<double>()) ? score.get<double>() : -0.5;
+}
+
 namespace {
 
 // The losses and hits of an epoch so far.
@@ -242,18 +256,11 @@ void finish_epoch(nlohmann::json record, TrainerState& state, models::TappedMode
                   const NamedDataset& val, const std::vector<NamedDataset>& tests,
                   const fs::path& dir, const TrainCallbacks& callbacks) {
   const auto start = std::chrono::steady_clock::now();
-  record["val"] = val.evaluate(model, options.eval);
-  record["val"]["name"] = val.name;
-  if (val.selects_on != "accuracy") record["val"]["selects_on"] = val.selects_on;
-  for (const auto& test : tests) {
-    record["tests"][test.name] = test.evaluate(model, options.eval);
-  }
+  add_evaluation(record, model, options.eval, val, tests);
   record["evaluation_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   state.history.push_back(record);
-  // NaN (no group with samples) ranks below every accuracy, yet above "no epoch yet" (-1)
-  const double score = record["val"][val.selects_on].get<double>();
-  const double val_score = std::isnan(score) ? -0.5 : score;
+  const double val_score = selection_score(record["val"]);  // above "no epoch yet" (-1)
   if (val_score > state.best_val_accuracy) {
     state.best_val_accuracy = val_score;
     state.best_epoch = state.epoch;

@@ -76,6 +76,15 @@ struct NamedDataset {
   nlohmann::json evaluate(models::TappedModel& model, const eval::EvalOptions& options) const;
 };
 
+// An epoch's evaluation in its metrics record: "val" (with its name and, where it is not accuracy,
+// what chooses the best epoch) and "tests" (one entry per test set).
+void add_evaluation(nlohmann::json& record, models::TappedModel& model,
+                    const eval::EvalOptions& options, const NamedDataset& val,
+                    const std::vector<NamedDataset>& tests);
+// The score that chooses the best epoch from a record's "val": its selects_on key (accuracy where
+// absent). NaN or null (no group with images) ranks below every accuracy, at -0.5.
+double selection_score(const nlohmann::json& val);
+
 struct TrainCallbacks {
   // Called by run_classifier (run_folders.h) once the run's options and files have been checked,
   // before the data is built: the moment to say what is being prepared.
