@@ -54,7 +54,10 @@ std::pair<torch::Tensor, torch::Tensor> shortcut_features(int64_t count, double 
 
 TEST(LastLayer, DfrOnABalancedSplitLeansOnTheCoreFeatureAndIsTheSameForTheSameSeed) {
   // An ordinary head would lean on the spurious feature; DFR fits on a split where it is random.
-  const auto [val_x, val_y] = shortcut_features(400, 0.0, 1);
+  // Named tensors: a C++17 lambda cannot capture a structured binding (clang refuses it).
+  const auto val = shortcut_features(400, 0.0, 1);
+  const auto& val_x = val.first;
+  const auto& val_y = val.second;
   const auto [test_x, test_y] = shortcut_features(2000, 0.0, 2);
   DfrOptions options;
   options.ensembles = 5;
