@@ -9,7 +9,7 @@
 #include "reff/models/eval_mode.h"
 #include "reff/names.h"
 #include "reff/train/checkpoint.h"
-#include "reff/train/trainer.h"
+#include "reff/train/training_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <tuple>
 
 namespace reff::train {
 namespace F = torch::nn::functional;
@@ -178,95 +179,154 @@ struct LossWindow {
   }
 };
 
+// What annotator.pt holds besides the networks and optimisers, and what train_annotator returns.
+struct AnnotatorState {
+  int64_t iteration = 0;     // the last iteration saved
+  std::vector<uint8_t> rng;  // the CPU generator's state then (dropout draws)
+  LossWindow window;         // losses not yet in metrics.jsonl
+
+  nlohmann::json to_json() const {
+    nlohmann::json j = {{"iteration", iteration}};
+    if (!rng.empty()) j["rng"] = rng;
+    if (window.iterations > 0) j["window"] = window.to_json();
+    return j;
+  }
+  static AnnotatorState from_json(const nlohmann::json& j) {
+    AnnotatorState state;
+    state.iteration = j.at("iteration");
+    state.rng = j.at("rng").get<std::vector<uint8_t>>();
+    if (j.contains("window")) state.window = LossWindow::from_json(j["window"]);
+    return state;
+  }
+};
+
+// The pseudo-annotator as the training loop's trainee: pix2pix iterations on batches drawn from
+// D1, a metrics line and annotator.pt every checkpoint_every iterations and at the end.
+// Distributed as the classifier (trainer.cpp): the batch is global, split by stride, gradients
+// weighted by each rank's share and all-reduced; rank 0 writes.
+class Annotator final : public Trainee {
+ public:
+  Annotator(Pix2Pix& model, const AnnotatorOptions& options, const data::TensorDataset& annotated,
+            const std::string& run_dir, bool resume)
+      : model_(model),
+        options_(options),
+        annotated_(annotated),
+        checkpoint_((std::filesystem::path(run_dir) / kAnnotatorCheckpoint).string()),
+        adam_(torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2})),
+        g_optimizer_(model.generator->parameters(), adam_),
+        d_optimizer_(model.discriminator->parameters(), adam_) {
+    options.validate();
+    REFF_REQUIRE(annotated.size() > 0, "annotator", "no annotated samples to train on");
+    const auto& group = distributed::world();
+    REFF_REQUIRE(group.size() == 1 || options.batch_size >= 2 * group.size(), "--batch-size",
+                 "the annotator's batch must give every process two images (" +
+                     std::to_string(2 * group.size()) + ")");
+    const auto saved = open_run_folder(run_dir, checkpoint_, "an annotator", resume, model,
+                                       {&g_optimizer_, &d_optimizer_});
+    const auto metrics_path = std::filesystem::path(run_dir) / "metrics.jsonl";
+    if (saved) {
+      state_ = AnnotatorState::from_json(*saved);
+      set_rng_state(torch::tensor(state_.rng, torch::kUInt8));
+    } else if (group.writes()) {
+      std::ofstream(metrics_path, std::ios::trunc);
+    }
+    iteration_ = state_.iteration;
+    model.train();
+    if (group.writes()) metrics_.open(metrics_path, std::ios::app);
+  }
+
+  const AnnotatorState& state() const { return state_; }
+
+  bool next_step() override {
+    if (iteration_ >= options_.iterations) return false;
+    ++iteration_;
+    std::tie(batch_, share_) =
+        annotator_batch(options_, annotated_, iteration_, device_of(*model_.generator));
+    return true;
+  }
+
+  std::vector<double> step() override {
+    losses_ =
+        annotator_step(model_, g_optimizer_, d_optimizer_, batch_, options_.l1_weight, share_);
+    return {share_ * losses_.g_gan.item<double>(), share_ * losses_.g_l1.item<double>(),
+            share_ * losses_.d.item<double>()};
+  }
+
+  // The global batch's losses join the window; a metrics line and annotator.pt at its end.
+  void complete_step(const std::vector<double>& losses) override {
+    state_.window.g_gan += losses[0];
+    state_.window.g_l1 += losses[1];
+    state_.window.d += losses[2];
+    ++state_.window.iterations;
+    l1_ = losses[1];
+    if (iteration_ % options_.checkpoint_every != 0 && iteration_ != options_.iterations) return;
+    if (distributed::world().writes()) {
+      metrics_ << state_.window.metrics_line(iteration_, seconds_since_start()).dump() << "\n";
+      metrics_.flush();
+    }
+    state_.window = {};
+    save();
+  }
+
+  std::string step_name() const override {
+    return "annotator iteration " + std::to_string(iteration_);
+  }
+  std::string loss_words(const std::vector<double>& losses) const override {
+    return "G adversarial " + std::to_string(losses[0]) + ", G L1 " + std::to_string(losses[1]) +
+           ", D " + std::to_string(losses[2]);
+  }
+  std::string checkpoint_holds() const override {
+    return "iteration " + std::to_string(state_.iteration);
+  }
+  std::string checkpoint_path() const override { return checkpoint_; }
+  std::tuple<int64_t, int64_t, std::string> progress() const override {
+    return {iteration_, options_.iterations, "L1 " + std::to_string(l1_).substr(0, 6)};
+  }
+
+  bool save_stop_point() override {
+    if (state_.iteration != iteration_) save();
+    return iteration_ < options_.iterations;
+  }
+
+ private:
+  // annotator.pt holds iteration_, with the window of losses not yet logged.
+  void save() {
+    state_.iteration = iteration_;
+    const auto rng = rng_state().contiguous();
+    state_.rng.assign(rng.data_ptr<uint8_t>(), rng.data_ptr<uint8_t>() + rng.numel());
+    if (distributed::world().writes()) {
+      save_checkpoint(checkpoint_, model_, {&g_optimizer_, &d_optimizer_}, state_.to_json());
+    }
+  }
+  double seconds_since_start() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  Pix2Pix& model_;
+  const AnnotatorOptions& options_;
+  const data::TensorDataset& annotated_;
+  const std::string checkpoint_;
+  const torch::optim::AdamOptions adam_;
+  torch::optim::Adam g_optimizer_, d_optimizer_;
+  AnnotatorState state_;
+  std::ofstream metrics_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  // The iteration under way.
+  int64_t iteration_ = 0;
+  data::Batch batch_;
+  double share_ = 1;
+  AnnotatorLosses losses_;
+  double l1_ = 0;  // the global batch's, for progress
+};
+
 }  // namespace
 
 nlohmann::json train_annotator(Pix2Pix& model, const AnnotatorOptions& options,
                                const data::TensorDataset& annotated, const std::string& run_dir,
                                bool resume, const TrainCallbacks& callbacks) {
-  options.validate();
-  REFF_REQUIRE(annotated.size() > 0, "annotator", "no annotated samples to train on");
-  // Distributed as the classifier (trainer.h): the batch is global, split by stride, gradients
-  // weighted by each rank's share and all-reduced; rank 0 writes.
-  const auto& group = distributed::world();
-  REFF_REQUIRE(group.size() == 1 || options.batch_size >= 2 * group.size(), "--batch-size",
-               "the annotator's batch must give every process two images (" +
-                   std::to_string(2 * group.size()) + ")");
-  namespace fs = std::filesystem;
-  if (group.writes()) fs::create_directories(run_dir);
-  const auto checkpoint = (fs::path(run_dir) / kAnnotatorCheckpoint).string();
-  const auto metrics_path = fs::path(run_dir) / "metrics.jsonl";
-  auto& g = *model.generator;
-  auto& d = *model.discriminator;
-  const auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
-  torch::optim::Adam g_optimizer(g.parameters(), adam), d_optimizer(d.parameters(), adam);
-
-  nlohmann::json state = {{"iteration", 0}};
-  LossWindow window;
-  if (resume) {
-    state = load_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer});
-    set_rng_state(torch::tensor(state["rng"].get<std::vector<uint8_t>>(), torch::kUInt8));
-    if (state.contains("window")) window = LossWindow::from_json(state["window"]);
-  } else {
-    require_no_checkpoint(checkpoint, run_dir, "an annotator");
-    if (group.writes()) std::ofstream(metrics_path, std::ios::trunc);
-  }
-  group.broadcast(model);  // every rank starts from rank 0's networks
-  model.train();
-  std::ofstream metrics;
-  if (group.writes()) metrics.open(metrics_path, std::ios::app);
-  // Iteration `it` done: annotator.pt holds it, with the window of losses not yet logged.
-  const auto save = [&](int64_t it) {
-    state["iteration"] = it;
-    const auto rng = rng_state().contiguous();
-    state["rng"] =
-        std::vector<uint8_t>(rng.data_ptr<uint8_t>(), rng.data_ptr<uint8_t>() + rng.numel());
-    if (window.iterations > 0) {
-      state["window"] = window.to_json();
-    } else {
-      state.erase("window");
-    }
-    if (group.writes()) save_checkpoint(checkpoint, model, {&g_optimizer, &d_optimizer}, state);
-  };
-  const auto start = std::chrono::steady_clock::now();
-  for (int64_t it = state["iteration"].get<int64_t>() + 1; it <= options.iterations; ++it) {
-    const auto [batch, share] = annotator_batch(options, annotated, it, device_of(g));
-    const auto losses =
-        annotator_step(model, g_optimizer, d_optimizer, batch, options.l1_weight, share);
-    // The global batch's means, and whether any rank was asked to stop, in one all-reduce (a
-    // NaN on any rank reaches all, which then stop together).
-    const bool stop = callbacks.stop_requested && callbacks.stop_requested();
-    const auto values =
-        group.sum({share * losses.g_gan.item<double>(), share * losses.g_l1.item<double>(),
-                   share * losses.d.item<double>(), stop ? 1.0 : 0.0});
-    for (size_t k = 0; k < 3; ++k) {
-      if (!std::isfinite(values[k])) {
-        throw TrainingDiverged("annotator training diverged at iteration " + std::to_string(it) +
-                               "; " + checkpoint + " still holds iteration " +
-                               std::to_string(state["iteration"].get<int64_t>()));
-      }
-    }
-    window.g_gan += values[0];
-    window.g_l1 += values[1];
-    window.d += values[2];
-    ++window.iterations;
-    if (callbacks.progress && group.writes()) {
-      callbacks.progress(it, options.iterations, "L1 " + std::to_string(values[1]).substr(0, 6));
-    }
-    const bool log = it % options.checkpoint_every == 0 || it == options.iterations;
-    if (log && group.writes()) {
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      metrics << window.metrics_line(it, seconds).dump() << "\n";
-      metrics.flush();
-    }
-    if (log) window = {};
-    if (log || values[3] > 0) save(it);
-    if (values[3] > 0 && it < options.iterations) {
-      throw TrainingInterrupted("annotator interrupted after iteration " + std::to_string(it) +
-                                "; " + checkpoint + " holds that point: continue with --resume");
-    }
-  }
-  return state;
+  Annotator annotator(model, options, annotated, run_dir, resume);
+  run_training_loop(annotator, callbacks);
+  return annotator.state().to_json();
 }
 
 torch::Tensor pseudo_annotate(models::UNetGenerator& generator, const data::TensorDataset& data,

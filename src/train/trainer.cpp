@@ -8,6 +8,7 @@
 #include "reff/json_file.h"
 #include "reff/train/batch_loader.h"
 #include "reff/train/checkpoint.h"
+#include "reff/train/training_loop.h"
 
 #include <ATen/Context.h>
 #include <torch/optim/sgd.h>
@@ -180,19 +181,6 @@ struct TrainerState {
   }
 };
 
-// A non-finite loss on this rank (or, with `here` finite, on another): the run stops before the
-// step, with the last checkpoint kept.
-[[noreturn]] void diverged(int64_t epoch, int64_t step, const LossTerms& terms, double here,
-                           const std::string& last, int64_t kept_epoch) {
-  const auto where =
-      "training diverged at epoch " + std::to_string(epoch) + ", step " + std::to_string(step + 1);
-  const auto kept = "; " + last + " still holds epoch " + std::to_string(kept_epoch);
-  if (std::isfinite(here)) throw TrainingDiverged(where + " on another rank" + kept);
-  throw TrainingDiverged(where + ": loss is " + std::to_string(here) + " (main " +
-                         std::to_string(terms.main.item<double>()) + ", explanation " +
-                         std::to_string(terms.explanation.item<double>()) + ")" + kept);
-}
-
 // The epoch's metrics record before evaluation: its losses and accuracy over all ranks, its
 // speed, the epoch against its steps, and, distributed, what the all-reduces took.
 nlohmann::json epoch_record(int64_t epoch, const char* term, double lambda, const EpochSums& sums,
@@ -228,65 +216,186 @@ nlohmann::json epoch_record(int64_t epoch, const char* term, double lambda, cons
   return record;
 }
 
-// Checks the run's sizes and makes its folder; resuming, reads the last checkpoint into the model
-// and the optimizer (every rank reads rank 0's), else refuses a folder that holds one.
-TrainerState open_run(models::TappedModel& model, torch::optim::Optimizer& optimizer,
-                      const TrainOptions& options, int64_t train_size, const fs::path& dir,
-                      bool resume) {
-  options.validate();
-  const auto& group = distributed::world();
-  REFF_REQUIRE(train_size >= 2, "train", "needs at least two samples");
-  REFF_REQUIRE(options.batch_size >= 2 * group.size(), "--batch-size",
-               "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
-                   std::to_string(group.size()) + " processes): BatchNorm needs two samples");
-  if (group.writes()) fs::create_directories(dir);
-  const auto last = (dir / kLastCheckpoint).string();
-  if (!resume) {
-    require_no_checkpoint(last, dir.string(), "a run (checkpoint-last.pt)");
-    return {};
-  }
-  auto state = TrainerState::from_json(load_checkpoint(last, model, {&optimizer}));
-  if (group.writes()) write_metrics(dir / kMetrics, state.history);
-  return state;
-}
-
-// Rank 0 at the end of an epoch: evaluation, the best and last checkpoints, metrics.jsonl.
-void finish_epoch(nlohmann::json record, TrainerState& state, models::TappedModel& model,
-                  torch::optim::Optimizer& optimizer, const TrainOptions& options,
-                  const NamedDataset& val, const std::vector<NamedDataset>& tests,
-                  const fs::path& dir, const TrainCallbacks& callbacks) {
-  const auto start = std::chrono::steady_clock::now();
-  add_evaluation(record, model, options.eval, val, tests);
-  record["evaluation_seconds"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  state.history.push_back(record);
-  const double val_score = selection_score(record["val"]);  // above "no epoch yet" (-1)
-  if (val_score > state.best_val_accuracy) {
-    state.best_val_accuracy = val_score;
-    state.best_epoch = state.epoch;
-    save_checkpoint((dir / kBestCheckpoint).string(), model, {}, state.to_json());
-  }
-  save_checkpoint((dir / kLastCheckpoint).string(), model, {&optimizer}, state.to_json());
-  write_metrics(dir / kMetrics, state.history);
-  if (callbacks.epoch_end) callbacks.epoch_end(record);
-}
-
-// A stop request after `step` of `epoch`: the epoch so far goes into the last checkpoint, so that
-// --resume continues at the next step with the same result.
-[[noreturn]] void interrupt(int64_t epoch, int64_t step, const EpochSums& sums, TrainerState& state,
-                            models::TappedModel& model, torch::optim::Optimizer& optimizer,
-                            const std::string& last) {
-  state.partial = {step + 1, sums.over_all_ranks()};
-  if (distributed::world().writes()) save_checkpoint(last, model, {&optimizer}, state.to_json());
-  throw TrainingInterrupted("interrupted in epoch " + std::to_string(epoch) + " after step " +
-                            std::to_string(step + 1) + "; " + last +
-                            " holds that point: continue with --resume");
-}
-
 std::string progress_status(int64_t epoch, int64_t epochs, const EpochSums& sums) {
   return "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " loss " +
          fixed(sums.main / sums.seen, 3) + " reg " + fixed(sums.explanation / sums.seen, 1);
 }
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The classifier as the training loop's trainee: epochs of steps over the shuffled training set,
+// each epoch ended by evaluation, the best and last checkpoints and metrics.jsonl (rank 0).
+// Distributed (distributed/process_group.h): --batch-size is the global batch, split across the
+// ranks; each rank's gradient is weighted by its share, so the all-reduced gradient is the global
+// batch's. Only rank 0 evaluates and writes; the others wait for it at the next step.
+class Classifier final : public Trainee {
+ public:
+  Classifier(models::TappedModel& model, const TrainOptions& options,
+             const data::TensorDataset& train_set, const NamedDataset& val,
+             const std::vector<NamedDataset>& tests, const fs::path& dir, bool resume,
+             const TrainCallbacks& callbacks)
+      : model_(model),
+        options_(options),
+        train_set_(train_set),
+        val_(val),
+        tests_(tests),
+        dir_(dir),
+        callbacks_(callbacks),
+        optimizer_(model.parameters(), torch::optim::SGDOptions(options.lr)
+                                           .momentum(options.momentum)
+                                           .weight_decay(options.weight_decay)),
+        scaler_(options.precision == Precision::fp16),
+        device_(device_of(model)),
+        steps_per_epoch_((train_set.size() + options.batch_size - 1) / options.batch_size) {
+    options.validate();
+    const auto& group = distributed::world();
+    REFF_REQUIRE(train_set.size() >= 2, "train", "needs at least two samples");
+    REFF_REQUIRE(options.batch_size >= 2 * group.size(), "--batch-size",
+                 "must be at least 2 per process (" + std::to_string(2 * group.size()) + " for " +
+                     std::to_string(group.size()) + " processes): BatchNorm needs two samples");
+    const auto saved = open_run_folder(dir.string(), checkpoint_path(),
+                                       "a run (checkpoint-last.pt)", resume, model, {&optimizer_});
+    if (saved) {
+      state_ = TrainerState::from_json(*saved);
+      if (group.writes()) write_metrics(dir / kMetrics, state_.history);
+    }
+    prepare_step_kernels(model, options.channels_last);
+    if (state_.loss_scale) scaler_.restore(state_.loss_scale->first, state_.loss_scale->second);
+  }
+
+  const TrainerState& state() const { return state_; }
+
+  bool next_step() override {
+    while (true) {
+      if (loader_ && !limit_reached()) {
+        loaded_ = loader_->next();
+        if (loaded_) return true;
+      }
+      if (loader_) finish_epoch();
+      if (limit_reached() || state_.epoch >= options_.epochs) return false;
+      start_epoch();
+    }
+  }
+
+  std::vector<double> step() override {
+    step_start_ = Clock::now();
+    terms_ = training_loss(model_, loaded_->batch, epoch_options_);
+    return {terms_.total.item<double>() * share()};
+  }
+
+  void complete_step(const std::vector<double>&) override {
+    optimizer_.zero_grad();
+    scaler_.scale(terms_.total).backward();
+    distributed::world().reduce_gradients(model_.parameters(), share());
+    if (scaler_.unscale(model_.parameters())) optimizer_.step();  // fp16: skipped on overflow
+    if (options_.precision == Precision::fp16)
+      state_.loss_scale = {scaler_.current(), scaler_.good_steps()};
+    sums_.add(terms_, loaded_->batch);
+    step_seconds_.push_back(seconds_since(step_start_));
+    ++state_.steps;
+  }
+
+  std::string step_name() const override {
+    return "epoch " + std::to_string(epoch_) + ", step " + std::to_string(loaded_->step + 1);
+  }
+  std::string loss_words(const std::vector<double>&) const override {
+    return "loss is " + std::to_string(terms_.total.item<double>()) + " (main " +
+           std::to_string(terms_.main.item<double>()) + ", explanation " +
+           std::to_string(terms_.explanation.item<double>()) + ")";
+  }
+  std::string checkpoint_holds() const override { return "epoch " + std::to_string(state_.epoch); }
+  std::string checkpoint_path() const override { return (dir_ / kLastCheckpoint).string(); }
+  std::tuple<int64_t, int64_t, std::string> progress() const override {
+    return {loaded_->step + 1, steps_per_epoch_, progress_status(epoch_, options_.epochs, sums_)};
+  }
+
+  // The epoch so far goes into the last checkpoint: --resume continues at the next step.
+  bool save_stop_point() override {
+    state_.partial = {loaded_->step + 1, sums_.over_all_ranks()};
+    if (distributed::world().writes()) {
+      save_checkpoint(checkpoint_path(), model_, {&optimizer_}, state_.to_json());
+    }
+    return true;
+  }
+
+ private:
+  bool limit_reached() const {
+    return options_.max_steps > 0 && state_.steps >= options_.max_steps;
+  }
+  double share() const { return double(loaded_->batch.size()) / double(loaded_->global_size); }
+
+  void start_epoch() {
+    const auto& group = distributed::world();
+    epoch_ = state_.epoch + 1;
+    model_.train();
+    epoch_options_ = options_;  // lambda of this epoch (warm-up)
+    epoch_options_.lambda = options_.lambda_at(epoch_);
+    sums_ = {};
+    int64_t first_step = 0;
+    if (state_.partial) {  // an interrupted epoch continues at its next step
+      first_step = state_.partial->first;
+      if (group.writes()) sums_ = state_.partial->second;  // sums of all ranks: counted once
+      state_.partial.reset();
+    }
+    epoch_start_ = Clock::now();
+    step_seconds_.clear();
+    communication_before_ = group.communication();
+    loader_.emplace(EpochPlan{&train_set_, shuffled(train_set_.size(), options_.seed, epoch_),
+                              options_.batch_size, first_step, group.rank(), group.size(), device_,
+                              options_.augment, options_.swap_backgrounds, options_.seed, epoch_},
+                    options_.prefetch.value_or(device_.is_cuda()));
+  }
+
+  // The epoch's record; on rank 0 evaluation, the best and last checkpoints and metrics.jsonl.
+  void finish_epoch() {
+    loader_.reset();
+    auto record = epoch_record(epoch_, method_info(options_.method).term, epoch_options_.lambda,
+                               sums_.over_all_ranks(), seconds_since(epoch_start_),
+                               std::move(step_seconds_), communication_before_);
+    step_seconds_ = {};
+    state_.epoch = epoch_;
+    if (!distributed::world().writes()) return;
+    const auto start = Clock::now();
+    add_evaluation(record, model_, options_.eval, val_, tests_);
+    record["evaluation_seconds"] = seconds_since(start);
+    state_.history.push_back(record);
+    const double val_score = selection_score(record["val"]);  // above "no epoch yet" (-1)
+    if (val_score > state_.best_val_accuracy) {
+      state_.best_val_accuracy = val_score;
+      state_.best_epoch = state_.epoch;
+      save_checkpoint((dir_ / kBestCheckpoint).string(), model_, {}, state_.to_json());
+    }
+    save_checkpoint(checkpoint_path(), model_, {&optimizer_}, state_.to_json());
+    write_metrics(dir_ / kMetrics, state_.history);
+    if (callbacks_.epoch_end) callbacks_.epoch_end(record);
+  }
+
+  models::TappedModel& model_;
+  const TrainOptions& options_;
+  const data::TensorDataset& train_set_;
+  const NamedDataset& val_;
+  const std::vector<NamedDataset>& tests_;
+  const fs::path dir_;
+  const TrainCallbacks& callbacks_;
+  torch::optim::SGD optimizer_;
+  LossScaler scaler_;
+  const torch::Device device_;
+  const int64_t steps_per_epoch_;
+  TrainerState state_;
+  // The epoch under way.
+  int64_t epoch_ = 0;
+  TrainOptions epoch_options_;
+  EpochSums sums_;
+  std::optional<BatchLoader> loader_;
+  std::optional<LoadedBatch> loaded_;
+  LossTerms terms_;
+  Clock::time_point epoch_start_, step_start_;
+  std::vector<double> step_seconds_;  // each step's compute, without building its batch
+  distributed::CommunicationStats communication_before_;
+};
 
 }  // namespace
 
@@ -294,85 +403,9 @@ nlohmann::json train(models::TappedModel& model, const TrainOptions& options,
                      const data::TensorDataset& train_set, const NamedDataset& val,
                      const std::vector<NamedDataset>& tests, const std::string& run_dir,
                      bool resume, const TrainCallbacks& callbacks) {
-  // Distributed (distributed/process_group.h): --batch-size is the global batch, split across the
-  // ranks; each rank's gradient is weighted by its share, so the all-reduced gradient is the global
-  // batch's. Only rank 0 evaluates and writes; the others wait for it at the next step.
-  const auto& group = distributed::world();
-  const fs::path dir(run_dir);
-  const auto last = (dir / kLastCheckpoint).string();
-  torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
-                                                      .momentum(options.momentum)
-                                                      .weight_decay(options.weight_decay));
-  auto state = open_run(model, optimizer, options, train_set.size(), dir, resume);
-  group.broadcast(model);  // every rank starts from rank 0's weights
-  const auto device = device_of(model);
-  prepare_step_kernels(model, options.channels_last);
-  LossScaler scaler(options.precision == Precision::fp16);
-  if (state.loss_scale) scaler.restore(state.loss_scale->first, state.loss_scale->second);
-  const auto limit_reached = [&] {
-    return options.max_steps > 0 && state.steps >= options.max_steps;
-  };
-  const int64_t n = train_set.size();
-  const int64_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
-  for (int64_t epoch = state.epoch + 1; epoch <= options.epochs && !limit_reached(); ++epoch) {
-    model.train();
-    auto epoch_options = options;  // lambda of this epoch (warm-up)
-    epoch_options.lambda = options.lambda_at(epoch);
-    EpochSums sums;
-    int64_t step = 0;
-    if (state.partial) {  // an interrupted epoch continues at its next step
-      step = state.partial->first;
-      if (group.writes()) sums = state.partial->second;  // sums of all ranks: counted once
-      state.partial.reset();
-    }
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<double> step_seconds;  // each step's compute, without building its batch
-    const auto communication_before = group.communication();
-    BatchLoader loader(
-        {&train_set, shuffled(n, options.seed, epoch), options.batch_size, step, group.rank(),
-         group.size(), device, options.augment, options.swap_backgrounds, options.seed, epoch},
-        options.prefetch.value_or(device.is_cuda()));
-    while (!limit_reached()) {
-      auto loaded = loader.next();
-      if (!loaded) break;
-      step = loaded->step;
-      const auto& batch = loaded->batch;
-      const auto step_start = std::chrono::steady_clock::now();
-      auto terms = training_loss(model, batch, epoch_options);
-      const double total = terms.total.item<double>();
-      // Agreed by all ranks: any non-finite loss stops every rank before the step; a stop request
-      // on any rank stops every rank after it.
-      const auto flags =
-          group.sum({std::isfinite(total) ? 0.0 : 1.0,
-                     callbacks.stop_requested && callbacks.stop_requested() ? 1.0 : 0.0});
-      if (flags[0] > 0) diverged(epoch, step, terms, total, last, state.epoch);
-      optimizer.zero_grad();
-      scaler.scale(terms.total).backward();
-      group.reduce_gradients(model.parameters(),
-                             double(batch.size()) / double(loaded->global_size));
-      if (scaler.unscale(model.parameters())) optimizer.step();  // fp16: skipped on overflow
-      if (options.precision == Precision::fp16)
-        state.loss_scale = {scaler.current(), scaler.good_steps()};
-      sums.add(terms, batch);
-      step_seconds.push_back(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
-      ++state.steps;
-      if (callbacks.progress) {
-        callbacks.progress(step + 1, steps_per_epoch, progress_status(epoch, options.epochs, sums));
-      }
-      if (flags[1] > 0) interrupt(epoch, step, sums, state, model, optimizer, last);
-    }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto record =
-        epoch_record(epoch, method_info(options.method).term, epoch_options.lambda,
-                     sums.over_all_ranks(), seconds, std::move(step_seconds), communication_before);
-    state.epoch = epoch;
-    if (group.writes()) {
-      finish_epoch(std::move(record), state, model, optimizer, options, val, tests, dir, callbacks);
-    }
-  }
-  return state.to_json();
+  Classifier classifier(model, options, train_set, val, tests, run_dir, resume, callbacks);
+  run_training_loop(classifier, callbacks);
+  return classifier.state().to_json();
 }
 
 }  // namespace reff::train

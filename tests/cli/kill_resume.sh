@@ -53,7 +53,7 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 [ "$rc" -eq 130 ] || { echo "FAIL: SIGTERM gave exit $rc: $(tail -1 "$tmp/int.log")"; exit 1; }
-grep -q "^stopped: interrupted in epoch" "$tmp/int.log" ||
+grep -q "^stopped: interrupted after epoch" "$tmp/int.log" ||
   { echo "FAIL: SIGTERM said: $(tail -1 "$tmp/int.log")"; exit 1; }
 "$REFF" train --resume --out "$tmp/interrupted" >/dev/null 2>&1 || { echo "FAIL: resume after SIGTERM"; exit 1; }
 "$REFF" export "$tmp/interrupted" --checkpoint last --out "$tmp/interrupted.pth" >/dev/null

@@ -7,12 +7,11 @@
 
 #include "reff/data/tensor_dataset.h"
 #include "reff/models/pix2pix.h"
-#include "reff/train/trainer.h"
+#include "reff/train/training_loop.h"
 
 #include <torch/optim/optimizer.h>
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <memory>
 #include <string>
 

@@ -12,12 +12,11 @@
 #include "reff/regularizers/explanation_loss.h"
 #include "reff/train/methods.h"
 #include "reff/train/precision.h"
+#include "reff/train/training_loop.h"
 
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -84,35 +83,6 @@ void add_evaluation(nlohmann::json& record, models::TappedModel& model,
 // The score that chooses the best epoch from a record's "val": its selects_on key (accuracy where
 // absent). NaN or null (no group with images) ranks below every accuracy, at -0.5.
 double selection_score(const nlohmann::json& val);
-
-struct TrainCallbacks {
-  // Called by run_classifier (run_folders.h) once the run's options and files have been checked,
-  // before the data is built: the moment to say what is being prepared.
-  std::function<void()> preparing;
-  // Called by run_classifier before it builds the preset's stand-in backbone (stand_in.h) into
-  // the named folder: the first run of the cpu preset.
-  std::function<void(const std::string& dir)> building_stand_in;
-  std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
-  std::function<void(const nlohmann::json& epoch)> epoch_end;
-  // Asked after every step; true: write the last checkpoint mid-epoch and throw
-  // TrainingInterrupted (a resumed run then ends exactly as an uninterrupted one).
-  std::function<bool()> stop_requested;
-  // Called by run_classifier on the writing rank once the run folder is complete: the program's
-  // hook (the command line writes report.html there, report/html_report.h).
-  std::function<void(const std::string& run_dir)> finished;
-};
-
-// A NaN or infinite loss: training stops, the last good checkpoint stays.
-class TrainingDiverged : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Training stopped on request (TrainCallbacks::stop_requested) after writing a checkpoint.
-class TrainingInterrupted : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Run folder files written by `train`.
 constexpr const char* kLastCheckpoint = "checkpoint-last.pt";
