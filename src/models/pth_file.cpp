@@ -72,142 +72,165 @@ class Unpickler {
   ValuePtr run() {
     while (true) {
       const uint8_t op = byte();
-      switch (op) {
-        case 0x80:
-          byte();
-          break;  // PROTO
-        case 0x95:
-          take(8);
-          break;  // FRAME
-        case '.':
-          return pop();  // STOP
-        case '(':
-          marks_.push_back(stack_.size());
-          break;  // MARK
-        case 'N':
-          stack_.push_back(make(Value::Kind::none));
-          break;
-        case 0x88:
-          push_bool(true);
-          break;  // NEWTRUE
-        case 0x89:
-          push_bool(false);
-          break;  // NEWFALSE
-        case 'J':
-          push_int(int32_t(little(4)));
-          break;  // BININT
-        case 'K':
-          push_int(int64_t(little(1)));
-          break;  // BININT1
-        case 'M':
-          push_int(int64_t(little(2)));
-          break;  // BININT2
-        case 0x8a:
-          push_long();
-          break;  // LONG1
-        case 'G':
-          push_float();
-          break;  // BINFLOAT
-        case 'X':
-          push_string(little(4));
-          break;  // BINUNICODE
-        case 0x8c:
-          push_string(little(1));
-          break;  // SHORT_BINUNICODE
-        case 0x8d:
-          push_string(little(8));
-          break;  // BINUNICODE8
-        case 'c':
-          push_global();
-          break;  // GLOBAL
-        case ')':
-          stack_.push_back(make(Value::Kind::tuple));
-          break;
-        case ']':
-          stack_.push_back(make(Value::Kind::list));
-          break;
-        case '}':
-          stack_.push_back(make(Value::Kind::dict));
-          break;
-        case 't':
-          push_sequence(Value::Kind::tuple, pop_to_mark());
-          break;
-        case 'l':
-          push_sequence(Value::Kind::list, pop_to_mark());
-          break;
-        case 0x85:
-          push_tuple(1);
-          break;  // TUPLE1
-        case 0x86:
-          push_tuple(2);
-          break;  // TUPLE2
-        case 0x87:
-          push_tuple(3);
-          break;     // TUPLE3
-        case 'd': {  // DICT
-          auto dict = make(Value::Kind::dict);
-          set_items(*dict, pop_to_mark());
-          stack_.push_back(dict);
-          break;
-        }
-        case 's': {  // SETITEM
-          auto value = pop();
-          auto key = pop();
-          set_items(top(Value::Kind::dict), {key, value});
-          break;
-        }
-        case 'u': {  // SETITEMS
-          auto items = pop_to_mark();
-          set_items(top(Value::Kind::dict), items);
-          break;
-        }
-        case 'a': {  // APPEND
-          auto value = pop();
-          top(Value::Kind::list).items.push_back(value);
-          break;
-        }
-        case 'e': {  // APPENDS
-          auto items = pop_to_mark();
-          auto& list = top(Value::Kind::list).items;
-          list.insert(list.end(), items.begin(), items.end());
-          break;
-        }
-        case 'q':
-          memo_[uint32_t(little(1))] = top();
-          break;  // BINPUT
-        case 'r':
-          memo_[uint32_t(little(4))] = top();
-          break;  // LONG_BINPUT
-        case 0x94:
-          memo_[uint32_t(memo_.size())] = top();
-          break;  // MEMOIZE
-        case 'h':
-          push_memo(little(1));
-          break;  // BINGET
-        case 'j':
-          push_memo(little(4));
-          break;  // LONG_BINGET
-        case 'Q':
-          stack_.push_back(persistent_load(pop()));
-          break;     // BINPERSID
-        case 'R': {  // REDUCE
-          auto args = pop();
-          auto callable = pop();
-          stack_.push_back(reduce(*callable, *args));
-          break;
-        }
-        case 'b': {  // BUILD: an OrderedDict's _metadata
-          pop();
-          top(Value::Kind::dict);
-          break;
-        }
-        default:
-          fail("unsupported pickle opcode 0x" + hex(op));
+      if (op == '.') return pop();  // STOP
+      if (!push_scalar(op) && !build_container(op) && !use_memo_or_call(op)) {
+        fail("unsupported pickle opcode 0x" + hex(op));
       }
     }
   }
 
  private:
+  // The protocol, marks and scalars: None, bools, ints, floats, strings, globals (false: another
+  // opcode)
+  bool push_scalar(uint8_t op) {
+    switch (op) {
+      case 0x80:
+        byte();
+        return true;  // PROTO
+      case 0x95:
+        take(8);
+        return true;  // FRAME
+      case '(':
+        marks_.push_back(stack_.size());
+        return true;  // MARK
+      case 'N':
+        stack_.push_back(make(Value::Kind::none));
+        return true;
+      case 0x88:
+        push_bool(true);
+        return true;  // NEWTRUE
+      case 0x89:
+        push_bool(false);
+        return true;  // NEWFALSE
+      case 'J':
+        push_int(int32_t(little(4)));
+        return true;  // BININT
+      case 'K':
+        push_int(int64_t(little(1)));
+        return true;  // BININT1
+      case 'M':
+        push_int(int64_t(little(2)));
+        return true;  // BININT2
+      case 0x8a:
+        push_long();
+        return true;  // LONG1
+      case 'G':
+        push_float();
+        return true;  // BINFLOAT
+      case 'X':
+        push_string(little(4));
+        return true;  // BINUNICODE
+      case 0x8c:
+        push_string(little(1));
+        return true;  // SHORT_BINUNICODE
+      case 0x8d:
+        push_string(little(8));
+        return true;  // BINUNICODE8
+      case 'c':
+        push_global();
+        return true;  // GLOBAL
+      default:
+        return false;
+    }
+  }
+
+  // Tuples, lists and dicts, and the opcodes that fill them (false: another opcode).
+  bool build_container(uint8_t op) {
+    switch (op) {
+      case ')':
+        stack_.push_back(make(Value::Kind::tuple));
+        return true;
+      case ']':
+        stack_.push_back(make(Value::Kind::list));
+        return true;
+      case '}':
+        stack_.push_back(make(Value::Kind::dict));
+        return true;
+      case 't':
+        push_sequence(Value::Kind::tuple, pop_to_mark());
+        return true;
+      case 'l':
+        push_sequence(Value::Kind::list, pop_to_mark());
+        return true;
+      case 0x85:
+        push_tuple(1);
+        return true;  // TUPLE1
+      case 0x86:
+        push_tuple(2);
+        return true;  // TUPLE2
+      case 0x87:
+        push_tuple(3);
+        return true;  // TUPLE3
+      case 'd': {     // DICT
+        auto dict = make(Value::Kind::dict);
+        set_items(*dict, pop_to_mark());
+        stack_.push_back(dict);
+        return true;
+      }
+      case 's': {  // SETITEM
+        auto value = pop();
+        auto key = pop();
+        set_items(top(Value::Kind::dict), {key, value});
+        return true;
+      }
+      case 'u': {  // SETITEMS
+        auto items = pop_to_mark();
+        set_items(top(Value::Kind::dict), items);
+        return true;
+      }
+      case 'a': {  // APPEND
+        auto value = pop();
+        top(Value::Kind::list).items.push_back(value);
+        return true;
+      }
+      case 'e': {  // APPENDS
+        auto items = pop_to_mark();
+        auto& list = top(Value::Kind::list).items;
+        list.insert(list.end(), items.begin(), items.end());
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // The memo, persistent ids (storages), REDUCE and BUILD (false: another opcode).
+  bool use_memo_or_call(uint8_t op) {
+    switch (op) {
+      case 'q':
+        memo_[uint32_t(little(1))] = top();
+        return true;  // BINPUT
+      case 'r':
+        memo_[uint32_t(little(4))] = top();
+        return true;  // LONG_BINPUT
+      case 0x94:
+        memo_[uint32_t(memo_.size())] = top();
+        return true;  // MEMOIZE
+      case 'h':
+        push_memo(little(1));
+        return true;  // BINGET
+      case 'j':
+        push_memo(little(4));
+        return true;  // LONG_BINGET
+      case 'Q':
+        stack_.push_back(persistent_load(pop()));
+        return true;  // BINPERSID
+      case 'R': {     // REDUCE
+        auto args = pop();
+        auto callable = pop();
+        stack_.push_back(reduce(*callable, *args));
+        return true;
+      }
+      case 'b': {  // BUILD: an OrderedDict's _metadata
+        pop();
+        top(Value::Kind::dict);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(path_ + ": " + what + " (data.pkl, byte " + std::to_string(position_) + ")");
   }
