@@ -3,11 +3,12 @@ BENCH_ROUNDS (3) alternating rounds of BENCH_MIN_TIME (2) seconds per case, medi
 
 Runs build/reff_bench (Google Benchmark, JSON) and bench/peer.py on the same shapes and thread
 count, then prints one table: images/s of reff and the peer and their ratio, the ReFF/baseline
-step ratio, nominal GFLOP/s against the machine's matrix-product rate, and data generation and
-inference against training throughput, then the peak memory (RSS) of baseline and ReFF steps, one
-process per case (`reff bench` and peer.py with one case), and what the double backward adds.
-Nominal step FLOPs: 3F for a baseline or ABN step (forward,
-gradients of inputs and weights), 6F for a ReFF step (forward, the Grad-CAM gradient with its
+step ratio, nominal GFLOP/s against the machine's matrix-product rate; one whole epoch of the cpu
+preset (batches, steps, evaluation, checkpoints) against the peer's same loop; data generation
+and inference against training throughput; then the peak memory (RSS) of baseline and ReFF
+steps, one process per case (`reff bench` and peer.py with one case), and what the double
+backward adds. Nominal step FLOPs: 3F for a baseline or ABN step (forward, gradients of inputs
+and weights), 6F for a ReFF step (forward, the Grad-CAM gradient with its
 graph, and the backward pass through both), F = one forward pass's convolution and linear FLOPs.
 """
 import json
@@ -20,6 +21,10 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN_CASES = ["small/baseline", "small/reff", "small/reff-l1", "small/abn", "small/pix2pix",
                "resnet50/baseline", "resnet50/reff"]
+# One whole epoch of the cpu preset (bench/bench_epoch.cpp, peer.py's epoch cases).
+EPOCH_CASES = ["epoch/baseline", "epoch/reff"]
+EPOCH_COUNTERS = ["epoch_over_steps", "evaluation_share", "train_images", "val_images",
+                  "test_images"]
 # The same ReFF steps with the loss through the Python package (peer.py --via-package).
 PACKAGE_CASES = ["small/reff", "small/reff-l1", "resnet50/reff"]
 
@@ -28,13 +33,16 @@ def reff_results(build, min_time):
     out = subprocess.run(
         [os.path.join(build, "reff_bench"), "--benchmark_format=json",
          f"--benchmark_min_time={min_time}",
-         "--benchmark_filter=TrainStep|AnnotatorStep|Inference|GenerateAllCores/canvas:40"],
+         "--benchmark_filter=TrainStep|AnnotatorStep|Inference|GenerateAllCores/canvas:40|Epoch"],
         check=True, capture_output=True, text=True).stdout
     results = {}
     for b in json.loads(out)["benchmarks"]:
         label = b.get("label") or "generate/40px"
         results[label] = {
             "images_per_s": b["items_per_second"], "ms_per_step": b["real_time"]}
+        for counter in EPOCH_COUNTERS:
+            if counter in b:
+                results[label][counter] = b[counter]
     return results
 
 
@@ -91,6 +99,12 @@ def main():
         peer = peer_results(min_time, threads, ",".join(TRAIN_CASES),
                             dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         peer.update(peer_results(min_time, threads, "matmul", dict(os.environ)))
+        if EPOCH_CASES[0] in reff_rounds[-1]:
+            sizes = reff_rounds[-1][EPOCH_CASES[0]]
+            peer.update(peer_results(min_time, threads, ",".join(EPOCH_CASES),
+                                     dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                                     ["--epoch-sizes", ",".join(str(int(sizes[k])) for k in (
+                                         "train_images", "val_images", "test_images"))]))
         if os.path.isdir(os.path.join(build, "python", "reff")):
             package = peer_results(min_time, threads, ",".join(PACKAGE_CASES),
                                    dict(os.environ, OPENBLAS_NUM_THREADS="1",
@@ -127,6 +141,19 @@ def main():
             ours, package = reff[case], peer["package " + case]
             print(f"{case:<20}{ours['images_per_s']:>12.1f}{package['images_per_s']:>15.1f}"
                   f"{package['ms_per_step'] / ours['ms_per_step']:>18.2f}x")
+    if EPOCH_CASES[0] in reff and EPOCH_CASES[0] in peer:
+        sizes = reff[EPOCH_CASES[0]]
+        print(f"\none epoch of the cpu preset ({sizes['train_images']:.0f} training images; "
+              f"evaluation of {sizes['val_images']:.0f} val and 2 x {sizes['test_images']:.0f} "
+              f"test images, Grad-CAM metrics on 256 of each; checkpoints):")
+        print(f"{'epoch':<20}{'reff img/s':>12}{'peer img/s':>12}{'reff/peer':>11}"
+              f"{'epoch/steps':>13}{'peer':>7}{'evaluation':>12}{'peer':>7}")
+        for case in EPOCH_CASES:
+            ours, theirs = reff[case], peer[case]
+            print(f"{case:<20}{ours['images_per_s']:>12.1f}{theirs['images_per_s']:>12.1f}"
+                  f"{ours['images_per_s'] / theirs['images_per_s']:>10.2f}x"
+                  f"{ours['epoch_over_steps']:>12.2f}x{theirs['epoch_over_steps']:>6.2f}x"
+                  f"{ours['evaluation_share']:>12.0%}{theirs['evaluation_share']:>7.0%}")
     print()
     for model in ["small", "resnet50"]:
         train = reff[f"{model}/baseline"]["images_per_s"]

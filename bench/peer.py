@@ -7,6 +7,12 @@ For each case it prints one JSON line: {"case", "images_per_s", "ms_per_step", "
   resnet50/<method>  torchvision's ResNet-50, 10 classes, 224 px, batch 4
   small/pix2pix      the pseudo-annotator's iteration (U-Net G, PatchGAN D, Adam 2e-4, betas
                      0.5/0.999, D step then G step with 100 * L1), 40 px, batch 4
+  epoch/<method>     one epoch of the cpu preset as reff_bench's BM_Epoch runs it (baseline, reff
+                     at lambda 1e-3): shuffled batches of 32 normalised from stored uint8 images,
+                     the steps, then evaluation of val and two test sets (accuracy on all images,
+                     Grad-CAM metrics on each set's first 256, the rest batched by 256 under
+                     inference_mode), the last and best checkpoints; random images and the centred
+                     mask in the preset's sizes (--epoch-sizes TRAIN,VAL,TEST: each test set TEST)
   matmul             a 2048 x 2048 float matrix product: the machine's reference GFLOP/s
 Methods: baseline (cross-entropy), reff (Eq. 3), reff-l1, abn (small only: the attention branch
 on layer3, CE of both branches + gamma * mean (M(x) - avgpool(s))^2, gamma 10). ReFF: Grad-CAM of layer1..layer4 of
@@ -28,6 +34,9 @@ import argparse
 import json
 import os
 import resource
+import shutil
+import statistics
+import tempfile
 import time
 
 import torch
@@ -310,6 +319,86 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4,
     return result
 
 
+MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+def stored_set(count, size=40):
+    """uint8 images as a data set stores them, labels k % 10, every mask the centred square."""
+    masks = torch.zeros(count, size, size)
+    masks[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+    return torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8), \
+        torch.arange(count) % 10, masks
+
+
+def normalised(images):
+    return (images.float() / 255 - MEAN) / STD
+
+
+def evaluate(model, features, data, explained=256, batch=256):
+    """Accuracy on every image; mass inside, pointing and zero maps of the label's Grad-CAMs on the
+    first `explained` (one forward with gradients gives their predictions too)."""
+    images, labels, masks = data
+    model.eval()
+    correct, metrics = 0, []
+    for begin in range(0, len(images), batch):
+        end = min(len(images), begin + batch)
+        x, y, s = normalised(images[begin:end]), labels[begin:end], masks[begin:end]
+        if begin < explained:
+            features.clear()
+            logits = model(x)
+            grads = torch.autograd.grad(logits.gather(1, y.view(-1, 1)).sum(), features)
+            for a, g in zip(features, grads):
+                cam = torch.relu((g.mean((2, 3), keepdim=True) * a).sum(1, keepdim=True))
+                cam = F.interpolate(cam, size=x.shape[2:], mode="bilinear",
+                                    align_corners=False).squeeze(1).detach()
+                total = cam.sum((1, 2))
+                peak = cam.flatten(1).argmax(1, keepdim=True)
+                metrics.append(((cam * s).sum((1, 2)) / total,
+                                s.flatten(1).gather(1, peak).squeeze(1), total == 0))
+        else:
+            with torch.inference_mode():
+                logits = model(x)
+        correct += int((logits.argmax(1) == y).sum())
+    return correct / len(images), metrics
+
+
+def epoch_case(method, sizes):
+    torch.manual_seed(0)
+    train_count, val_count, test_count = sizes
+    train_images, train_labels, train_masks = stored_set(train_count)
+    evaluated = [stored_set(val_count), stored_set(test_count), stored_set(test_count)]
+    model = SmallResNet()
+    features = capture_stages(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.8, weight_decay=1e-5)
+    folder = tempfile.mkdtemp()
+    start = time.perf_counter()
+    model.train()
+    order, step_seconds, loss_sum = torch.randperm(train_count), [], 0.0
+    for begin in range(0, train_count - 1, 32):
+        picked = order[begin:begin + 32]
+        x, y, s = normalised(train_images[picked]), train_labels[picked], train_masks[picked]
+        step_start = time.perf_counter()
+        loss = loss_of(model, features, x, y, s, method, 1e-3)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(picked)
+        step_seconds.append(time.perf_counter() - step_start)
+    train_seconds = time.perf_counter() - start
+    for data in evaluated:
+        evaluate(model, features, data)
+    for name in ("checkpoint-best.pt", "checkpoint-last.pt"):
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()},
+                   os.path.join(folder, name))
+    seconds = time.perf_counter() - start
+    shutil.rmtree(folder)
+    steps = statistics.median(step_seconds) * len(step_seconds)
+    return {"case": f"epoch/{method}", "images_per_s": train_count / seconds,
+            "ms_per_step": 1000 * seconds, "epoch_over_steps": seconds / steps,
+            "evaluation_share": (seconds - train_seconds) / seconds}
+
+
 def matmul_case(min_time):
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     products, ms = time_steps(lambda: torch.mm(a, b), min_time, 1)
@@ -327,6 +416,8 @@ def main():
     parser.add_argument("--batch", type=int, default=4, help="ResNet-50 cases' batch")
     parser.add_argument("--via-package", action="store_true",
                         help="ReFF losses through the reff Python package")
+    parser.add_argument("--epoch-sizes", default="7200,800,2000",
+                        help="epoch cases: training, val and each test set's images")
     args = parser.parse_args()
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -336,6 +427,8 @@ def main():
             result = matmul_case(args.min_time)
         elif case == "small/pix2pix":
             result = pix2pix_case(args.min_time)
+        elif case.startswith("epoch/"):
+            result = epoch_case(case.split("/")[1], [int(n) for n in args.epoch_sizes.split(",")])
         else:
             result = train_case(case, args.min_time, args.device, args.precision, args.batch,
                                 args.via_package)

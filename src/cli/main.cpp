@@ -14,6 +14,7 @@
 #include "report_command.h"
 #include "train_command.h"
 
+#include "reff/allocator.h"
 #include "reff/distributed/process_group.h"
 #include "reff/error.h"
 #include "reff/notice.h"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
                  "experiment run distributed");
     const auto& group = reff::distributed::join_world(env, group_options);
     reff::use_threads(threads, group.local_size());
+    reff::keep_freed_memory();
   });
   reff::cli::add_data_command(app);
   reff::cli::add_masks_command(app);

@@ -123,6 +123,9 @@ EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
                     const EvalOptions& options, const Groups& groups) {
   models::EvalMode eval_mode(model);
   const auto device = device_of(model);
+  const int64_t batch_size = options.batch_size > 0 ? options.batch_size
+                             : device.is_cuda()     ? 256
+                                                    : 64;
   EvalResult result;
   result.count = data.size();
   const int64_t explain = std::max<int64_t>(0, std::min(options.explain_count, data.size()));
@@ -133,8 +136,8 @@ EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
   std::vector<std::array<std::vector<torch::Tensor>, 4>> per_layer;
   // The first `explain` samples: one forward with gradients gives both their predictions and
   // their Grad-CAMs.
-  for (int64_t begin = 0; begin < explain; begin += options.batch_size) {
-    auto batch = data.slice(begin, std::min(explain, begin + options.batch_size)).to(device);
+  for (int64_t begin = 0; begin < explain; begin += batch_size) {
+    auto batch = data.slice(begin, std::min(explain, begin + batch_size)).to(device);
     const auto forward = model.forward(channels_last(batch.images));
     correct_parts.push_back(forward.logits.argmax(1).eq(batch.labels).cpu());
     const auto maps =
@@ -152,9 +155,8 @@ EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
   }
   {
     torch::InferenceMode inference;
-    for (int64_t begin = explain; begin < data.size(); begin += options.batch_size) {
-      const auto batch =
-          data.slice(begin, std::min(data.size(), begin + options.batch_size)).to(device);
+    for (int64_t begin = explain; begin < data.size(); begin += batch_size) {
+      const auto batch = data.slice(begin, std::min(data.size(), begin + batch_size)).to(device);
       correct_parts.push_back(
           model.forward(channels_last(batch.images)).logits.argmax(1).eq(batch.labels).cpu());
     }
