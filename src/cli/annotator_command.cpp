@@ -45,9 +45,11 @@ struct AnnotatorTrainCommand {
     Progress progress("annotator", "it");
     const StopOnSignal stop_on_signal;  // a first Ctrl-C: annotator.pt, then exit 130
     train::TrainCallbacks callbacks;
-    callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
-      progress.update(done, total, status);
-    };
+    if (distributed::world().writes()) {  // rank 0 reports for all
+      callbacks.progress = [&](int64_t done, int64_t total, const std::string& status) {
+        progress.update(done, total, status);
+      };
+    }
     callbacks.stop_requested = [] { return StopOnSignal::requested(); };
     const auto summary = run::run_annotator(config, out, resume, device, callbacks);
     if (!distributed::world().writes()) return;

@@ -28,7 +28,7 @@ void run_training_loop(Trainee& trainee, const TrainCallbacks& callbacks) {
                              trainee.checkpoint_holds());
     }
     trainee.complete_step(summed);
-    if (callbacks.progress && group.writes()) {
+    if (callbacks.progress) {
       const auto [done, total, status] = trainee.progress();
       callbacks.progress(done, total, status);
     }

@@ -26,7 +26,8 @@ struct TrainCallbacks {
   // Called by run_classifier before it builds the preset's stand-in backbone (stand_in.h) into
   // the named folder: the first run of the cpu preset.
   std::function<void(const std::string& dir)> building_stand_in;
-  // After every step, on the writing rank: steps done of the period's, and a short status.
+  // After every step, on every rank that sets it (the command line: the writing rank): steps done
+  // of the period's, and a short status.
   std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
   std::function<void(const nlohmann::json& epoch)> epoch_end;
   // Asked after every step; true: write a checkpoint of that point and throw TrainingInterrupted
