@@ -31,10 +31,9 @@ struct RunOption {
   OptionScope scope = OptionScope::any;
 };
 
-// Calls visit(option, field) for each option, where field(config) is the option's member of a
-// RunConfig (const or not), so one table serves reading, writing and copying.
+// The "data" section's options, in for_each_run_option's form.
 template <typename Visit>
-void for_each_run_option(Visit&& visit) {
+void for_each_data_option(Visit&& visit) {
   using S = OptionScope;
   visit(
       RunOption{nullptr, "data", "dataset", ""}, [](auto& c) -> auto& { return c.dataset; });
@@ -109,6 +108,11 @@ void for_each_run_option(Visit&& visit) {
   visit(
       RunOption{"--test-count", "data", "test_count", "Images per test set (0: all)", true},
       [](auto& c) -> auto& { return c.test_count; });
+}
+
+// The "model" section's options.
+template <typename Visit>
+void for_each_model_option(Visit&& visit) {
   visit(
       RunOption{"--model", "model", "name", models::model_names(), true},
       [](auto& c) -> auto& { return c.model; });
@@ -130,6 +134,14 @@ void for_each_run_option(Visit&& visit) {
   visit(
       RunOption{nullptr, "model", "sync_batchnorm", ""},
       [](auto& c) -> auto& { return c.sync_batchnorm; });
+}
+
+// Calls visit(option, field) for each option, where field(config) is the option's member of a
+// RunConfig (const or not), so one table serves reading, writing and copying.
+template <typename Visit>
+void for_each_run_option(Visit&& visit) {
+  for_each_data_option(visit);
+  for_each_model_option(visit);
 }
 
 }  // namespace reff::run
