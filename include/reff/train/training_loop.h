@@ -74,8 +74,10 @@ class Trainee {
   virtual bool save_stop_point() = 0;
 };
 
-// Runs `trainee` to its end. Throws TrainingDiverged before the update of a step whose loss is not
-// finite on any rank, and TrainingInterrupted after a step on which any rank was asked to stop.
+// Runs `trainee` to its end. Throws TrainingDiverged, before complete_step, when a step's loss is
+// not finite on any rank (the classifier's update is in complete_step; the annotator's are in its
+// step, and annotator.pt keeps the last good iteration either way), and TrainingInterrupted after
+// a step on which any rank was asked to stop.
 void run_training_loop(Trainee& trainee, const TrainCallbacks& callbacks);
 
 // The run folder at the start: made by the writing rank; with `resume`, the checkpoint's state,
