@@ -212,6 +212,7 @@ class Annotator final : public Trainee {
         options_(options),
         annotated_(annotated),
         checkpoint_((std::filesystem::path(run_dir) / kAnnotatorCheckpoint).string()),
+        device_(device_of(*model.generator)),
         adam_(torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2})),
         g_optimizer_(model.generator->parameters(), adam_),
         d_optimizer_(model.discriminator->parameters(), adam_) {
@@ -240,8 +241,7 @@ class Annotator final : public Trainee {
   bool next_step() override {
     if (iteration_ >= options_.iterations) return false;
     ++iteration_;
-    std::tie(batch_, share_) =
-        annotator_batch(options_, annotated_, iteration_, device_of(*model_.generator));
+    std::tie(batch_, share_) = annotator_batch(options_, annotated_, iteration_, device_);
     return true;
   }
 
@@ -306,6 +306,7 @@ class Annotator final : public Trainee {
   const AnnotatorOptions& options_;
   const data::TensorDataset& annotated_;
   const std::string checkpoint_;
+  const torch::Device device_;
   const torch::optim::AdamOptions adam_;
   torch::optim::Adam g_optimizer_, d_optimizer_;
   AnnotatorState state_;

@@ -355,7 +355,6 @@ class Classifier final : public Trainee {
     auto record = epoch_record(epoch_, method_info(options_.method).term, epoch_options_.lambda,
                                sums_.over_all_ranks(), seconds_since(epoch_start_),
                                std::move(step_seconds_), communication_before_);
-    step_seconds_ = {};
     state_.epoch = epoch_;
     if (!distributed::world().writes()) return;
     const auto start = Clock::now();
