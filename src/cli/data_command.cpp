@@ -42,6 +42,7 @@ struct TexturedMnistCommand {
     given.set("--luminance-offset", generator.luminance_offset, options.luminance_offset);
     given.set("--stretch-textures", generator.stretch_textures, options.stretch_textures);
     given.set("--colour-jitter", generator.colour_jitter, options.colour_jitter);
+    given.set("--texture-shrink", generator.texture_shrink, options.texture_shrink);
     given.set("--mask-threshold", generator.mask_threshold, options.mask_threshold);
     options.validate();
     auto source = config.textures;
@@ -141,6 +142,8 @@ void add_data_command(CLI::App& app) {
         "true: min-max scale every texture patch to [0, 1] (preset)");
   g.add(*textured, "--colour-jitter", tm->generator.colour_jitter,
         "true: turn and tint each texture patch's colours at random (preset)");
+  g.add(*textured, "--texture-shrink", tm->generator.texture_shrink,
+        "Draw each texture patch this many times larger and shrink it, in [1, 16] (preset)");
   g.add(*textured, "--mask-threshold", tm->generator.mask_threshold,
         "The mask is the digit's coverage >= this (preset)");
   textured->add_option("--mnist", tm->mnist_dir, "Folder in MNIST's layout (IDX, raw or .gz)")

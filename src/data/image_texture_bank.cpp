@@ -2,9 +2,8 @@
 
 #include "reff/data/gimp_pattern.h"
 #include "reff/data/image_file.h"
+#include "reff/data/image_resize.h"
 #include "reff/error.h"
-
-#include <torch/nn/functional/upsampling.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,20 +11,8 @@
 
 namespace reff::data {
 namespace fs = std::filesystem;
-namespace F = torch::nn::functional;
 
 namespace {
-
-torch::Tensor resize(const torch::Tensor& chw, int64_t height, int64_t width) {
-  if (chw.size(1) == height && chw.size(2) == width) return chw;
-  const bool shrinking = chw.size(1) > height || chw.size(2) > width;
-  return F::interpolate(chw.unsqueeze(0), F::InterpolateFuncOptions()
-                                              .size(std::vector<int64_t>{height, width})
-                                              .mode(torch::kBilinear)
-                                              .align_corners(false)
-                                              .antialias(shrinking))
-      .squeeze(0);
-}
 
 std::vector<fs::path> sorted_files(const fs::path& dir, const std::vector<std::string>& extensions,
                                    bool recursive) {
@@ -88,7 +75,7 @@ torch::Tensor ImageTextureBank::sample(int64_t cls, int64_t size, Rng& rng) cons
   if (flip_h) patch = patch.flip({2});
   if (flip_v) patch = patch.flip({1});
   if (quarter_turns > 0) patch = patch.rot90(quarter_turns, {1, 2});
-  return resize(patch, size, size).clamp_(0.0, 1.0).contiguous();
+  return resize_image(patch, size, size).clamp_(0.0, 1.0).contiguous();
 }
 
 const std::vector<std::string> kGimpDigitTextures = {
@@ -148,8 +135,8 @@ std::shared_ptr<ImageTextureBank> load_dtd_folder(const std::string& root,
       const int64_t shorter = std::min(image.size(1), image.size(2));
       if (shorter > options.max_side) {
         const double f = double(options.max_side) / shorter;
-        image = resize(image.to(torch::kFloat32), std::llround(image.size(1) * f),
-                       std::llround(image.size(2) * f))
+        image = resize_image(image.to(torch::kFloat32), std::llround(image.size(1) * f),
+                             std::llround(image.size(2) * f))
                     .round()
                     .clamp(0, 255)
                     .to(torch::kUInt8);

@@ -1,10 +1,12 @@
 #include "reff/data/textured_mnist.h"
 
+#include "reff/data/image_resize.h"
 #include "reff/error.h"
 
 #include <ATen/Parallel.h>
 #include <torch/nn/functional/upsampling.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -23,6 +25,8 @@ void TexturedMnistOptions::validate() const {
   REFF_REQUIRE(q >= 0.0 && q <= 1.0, "--q", "digit-texture randomness must be in [0, 1]");
   REFF_REQUIRE(luminance_offset >= 0.0 && luminance_offset < 1.0, "--luminance-offset",
                "must be in [0, 1)");
+  REFF_REQUIRE(texture_shrink >= 1.0 && texture_shrink <= 16.0, "--texture-shrink",
+               "must be in [1, 16]");
   REFF_REQUIRE(mask_threshold > 0.0 && mask_threshold <= 1.0, "--mask-threshold",
                "must be in (0, 1]");
   REFF_REQUIRE(max_backgrounds >= 10, "max_backgrounds", "needs at least 10 (one per label)");
@@ -74,7 +78,8 @@ torch::Tensor jitter_colour(const torch::Tensor& rgb, Rng& rng) {
 }  // namespace
 
 torch::Tensor TexturedMnist::patch(int64_t cls, int64_t size, Rng& rng) const {
-  auto texture = textures_->sample(cls, size, rng);
+  const auto drawn = std::max<int64_t>(size, std::llround(size * options_.texture_shrink));
+  auto texture = resize_image(textures_->sample(cls, drawn, rng), size, size);
   if (options_.colour_jitter) texture = jitter_colour(texture, rng);
   if (!options_.stretch_textures) return texture;
   const auto [low, high] = texture.aminmax();

@@ -65,6 +65,7 @@ nlohmann::json manifest_of(const TexturedMnist& generator, const TexturedMnistFo
             {"luminance_offset", opt.luminance_offset},
             {"stretch_textures", opt.stretch_textures},
             {"colour_jitter", opt.colour_jitter},
+            {"texture_shrink", opt.texture_shrink},
             {"mask_threshold", opt.mask_threshold},
             {"seed", opt.seed}}},
           {"mapping", mapping},

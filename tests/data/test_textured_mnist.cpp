@@ -229,6 +229,52 @@ TEST(TexturedMnist, ColourJitterTurnsEachPatchsColoursAndKeepsTheRest) {
   EXPECT_GT(most, 1u);
 }
 
+// Vertical stripes 4 px wide at the bank's own scale, whatever the patch size.
+class StripeBank : public TextureBank {
+ public:
+  StripeBank() : names_(20, "stripes") {}
+  const std::vector<std::string>& class_names() const override { return names_; }
+  torch::Tensor sample(int64_t, int64_t size, Rng&) const override {
+    const auto row = torch::arange(size).div(4, "floor").remainder(2).to(torch::kFloat32);
+    return row.expand({3, size, size}).contiguous();
+  }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+// Mean |difference| between horizontal neighbours on the background, over the first images.
+double background_edges(const TexturedMnistOptions& options) {
+  const auto generator = make(options, 100, std::make_shared<StripeBank>());
+  double sum = 0.0;
+  for (const auto& sample : generator.generate(0, 8)) {
+    const auto image = sample.image[0].to(torch::kFloat32).div(255.0);
+    const auto background = sample.mask.eq(0);
+    const auto both = background.narrow(1, 0, image.size(1) - 1)
+                          .logical_and(background.narrow(1, 1, image.size(1) - 1));
+    const auto step =
+        (image.narrow(1, 1, image.size(1) - 1) - image.narrow(1, 0, image.size(1) - 1)).abs();
+    sum += step.masked_select(both).mean().item<double>();
+  }
+  return sum / 8;
+}
+
+TEST(TexturedMnist, TextureShrinkShowsThePatternSmaller) {
+  TexturedMnistOptions options;
+  options.digit_size = 12;
+  options.luminance_offset = 0.0;
+  const double native = background_edges(options);
+  options.texture_shrink = 2.0;
+  const double halved = background_edges(options);
+  // 4-px stripes change every 4 px (mean step 0.25); shrunk twice they change every 2 px.
+  EXPECT_NEAR(native, 0.25, 0.03);
+  EXPECT_GT(halved, 1.6 * native);
+  for (const double bad : {0.5, 17.0, std::nan("")}) {
+    options.texture_shrink = bad;
+    EXPECT_THROW(options.validate(), Error) << bad;
+  }
+}
+
 TEST(TexturedMnist, MaskThresholdWidensTheMaskOverTheDigitsEdges) {
   TexturedMnistOptions options;
   options.canvas = 28;

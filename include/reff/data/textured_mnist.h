@@ -15,7 +15,9 @@
 // no texture is dull: each uses its region's whole range. With colour jitter each patch's hue is
 // first turned by a random amount and its saturation scaled by 0.6..1.4 and raised by up to 0.31
 // (in HSV, the value kept): a texture class keeps its pattern but not its colour
-// (docs/results/photographic-banks.md). The regional annotation s is the digit's shape:
+// (docs/results/photographic-banks.md). With texture shrink z > 1 each patch is drawn from the bank
+// at z times its side and shrunk (antialiased) to it: its pattern appears z times smaller, as DTD's
+// large photographs do at Textured MNIST's sizes. The regional annotation s is the digit's shape:
 // s = [a >= t], t the mask threshold.
 //
 // Sample i depends only on (seed, i); generation runs on all cores and gives the same bytes.
@@ -40,6 +42,7 @@ struct TexturedMnistOptions {
   double luminance_offset = 0.3;  // c above, in [0, 1)
   bool stretch_textures = false;  // min-max scale each texture patch to [0, 1]
   bool colour_jitter = false;     // each patch's colours turned and tinted at random (below)
+  double texture_shrink = 1.0;    // each patch drawn this many times larger, then shrunk (below)
   double mask_threshold = 0.5;    // t above, in (0, 1]
   int64_t max_backgrounds = 37;   // B is at most this (and at least 10)
   uint64_t seed = 0;

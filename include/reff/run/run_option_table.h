@@ -74,6 +74,12 @@ void for_each_data_option(Visit&& visit) {
                 false, S::textured_mnist},
       [](auto& c) -> auto& { return c.data.colour_jitter; });
   visit(
+      RunOption{"--texture-shrink", "data", "texture_shrink",
+                "Draw each texture patch this many times larger and shrink it: its pattern "
+                "appears that many times smaller, as on large photographs (1: the bank's scale)",
+                false, S::textured_mnist},
+      [](auto& c) -> auto& { return c.data.texture_shrink; });
+  visit(
       RunOption{"--mask-threshold", "data", "mask_threshold",
                 "The mask is the digit's coverage >= this; folder: a mask pixel >= this x 255",
                 false, S::generated_or_own},
