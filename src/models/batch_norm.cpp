@@ -1,5 +1,6 @@
 #include "reff/models/batch_norm.h"
 
+#include "batch_norm_training.h"
 #include "reff/distributed/process_group.h"
 
 #include <ATen/Context.h>
@@ -41,6 +42,9 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
     num_batches_tracked += 1;
   }
   if (!synchronised || !is_training() || distributed::world().size() == 1) {
+    if (is_training() && fused_batch_norm_applies(input, weight)) {
+      return batch_norm_training(input, weight, bias, running_mean, running_var, momentum, eps);
+    }
     return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(),
                              momentum, eps, at::globalContext().userEnabledCuDNN());
   }
