@@ -11,6 +11,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace reff::cli {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 struct BenchCommand {
   std::string preset = "paper", method = "reff", model, precision = "fp32", device = "auto";
   int64_t batch_size = 32, steps = 20, warmup = 5;
-  bool channels_last = false;
+  std::optional<bool> channels_last;
   GivenOptions given;
 
   void run() const {
@@ -42,7 +43,7 @@ struct BenchCommand {
     std::cout << nlohmann::json{{"case", config.model + "/" + method},
                                 {"device", on.str()},
                                 {"precision", precision},
-                                {"channels_last", channels_last},
+                                {"channels_last", train::runs_channels_last(config.train, on)},
                                 {"batch", batch_size},
                                 {"size", size},
                                 {"steps", steps},
@@ -68,7 +69,8 @@ void add_bench_command(CLI::App& app) {
   g.add(*bench, "--batch-size", b->batch_size, "Images per step")->capture_default_str();
   g.add(*bench, "--precision", b->precision, names_of(train::kPrecisions, " | "))
       ->capture_default_str();
-  g.add(*bench, "--channels-last", b->channels_last, "true: NHWC layout")->capture_default_str();
+  g.add(*bench, "--channels-last", b->channels_last,
+        "true: NHWC layout (default: as reff train chooses)");
   g.add(*bench, "--steps", b->steps, "Timed steps")->capture_default_str();
   g.add(*bench, "--warmup", b->warmup, "Untimed steps first")->capture_default_str();
   g.add(*bench, "--device", b->device, "auto (CUDA if present) | cpu | cuda | cuda:N")

@@ -30,8 +30,11 @@ nlohmann::json train_json(const TrainOptions& options) {
   nlohmann::json json = {{"method", options.method}};
   for_each_train_option([&](const TrainOption& option, auto field) {
     const auto& value = field(options);
-    if constexpr (std::is_enum_v<std::decay_t<decltype(value)>>) {
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<Value>) {
       json[option.key] = enum_name(value);
+    } else if constexpr (std::is_same_v<Value, std::optional<bool>>) {
+      json[option.key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);  // null: unset
     } else {
       json[option.key] = value;
     }
@@ -49,6 +52,8 @@ TrainOptions train_from_json(const nlohmann::json& json) {
     const auto& stored = json.at(option.key);
     if constexpr (std::is_enum_v<Value>) {
       value = parse_enum<Value>(option.flag, stored.get<std::string>());
+    } else if constexpr (std::is_same_v<Value, std::optional<bool>>) {
+      value = stored.is_null() ? std::nullopt : std::optional<bool>(stored.get<bool>());
     } else {
       value = stored.get<Value>();
     }

@@ -82,7 +82,9 @@ RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpu
   c.train.weight_decay = 5e-4;
   c.train.seed = fine_tuning.train.seed;
   c.train.precision = fine_tuning.train.precision;
-  c.train.channels_last = fine_tuning.train.channels_last;
+  // One stand-in serves every method: NCHW unless the preset asks otherwise, whichever method's run
+  // builds it first.
+  c.train.channels_last = fine_tuning.train.channels_last.value_or(false);
   return c;
 }
 

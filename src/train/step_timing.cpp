@@ -27,7 +27,7 @@ StepTiming time_train_steps(models::TappedModel& model, const TrainOptions& opti
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
   model.train();
-  prepare_step_kernels(model, options.channels_last);
+  prepare_step_kernels(model, runs_channels_last(options, device));
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
                                                       .momentum(options.momentum)
                                                       .weight_decay(options.weight_decay));

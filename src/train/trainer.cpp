@@ -56,10 +56,16 @@ double TrainOptions::lambda_at(int64_t epoch) const {
   return lambda * std::min(1.0, double(epoch) / double(lambda_warmup_epochs));
 }
 
+bool runs_channels_last(const TrainOptions& options, const torch::Device& device) {
+  const auto needs = method_info(options.method).needs;
+  return options.channels_last.value_or(
+      device.is_cpu() && (needs == MethodNeeds::nothing || needs == MethodNeeds::attention_branch));
+}
+
 LossTerms training_loss(models::TappedModel& model, const data::Batch& batch,
                         const TrainOptions& options) {
   const AutocastScope autocast(options.precision, batch.images.device().type());
-  const auto images = options.channels_last
+  const auto images = runs_channels_last(options, batch.images.device())
                           ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
                           : batch.images;
   const auto& method = method_info(options.method);
@@ -262,7 +268,7 @@ class Classifier final : public Trainee {
       state_ = TrainerState::from_json(*saved);
       if (group.writes()) write_metrics(dir / kMetrics, state_.history);
     }
-    prepare_step_kernels(model, options.channels_last);
+    prepare_step_kernels(model, runs_channels_last(options, device_));
     if (state_.loss_scale) scaler_.restore(state_.loss_scale->first, state_.loss_scale->second);
   }
 

@@ -58,6 +58,18 @@ TEST(RunConfig, EveryTrainOptionRoundTripsThroughConfigJsonUnderTheTablesKey) {
   EXPECT_EQ(back.train.max_steps, 11);
 }
 
+// Unset (the default) is stored as null and read back unset; older run folders hold a bool.
+TEST(RunConfig, TheLayoutRoundTripsUnsetOrGiven) {
+  auto config = preset_config("cpu");
+  EXPECT_TRUE(config.to_json().at("train").at("channels_last").is_null());
+  EXPECT_FALSE(RunConfig::from_json(config.to_json()).train.channels_last.has_value());
+  for (const bool given : {false, true}) {
+    config.train.channels_last = given;
+    EXPECT_EQ(config.to_json().at("train").at("channels_last"), given);
+    EXPECT_EQ(RunConfig::from_json(config.to_json()).train.channels_last, given);
+  }
+}
+
 TEST(RunConfig, TheValidationSplitRoundTripsAndIsAbsentFromConfigJsonByDefault) {
   auto config = preset_config("cpu");
   EXPECT_FALSE(config.to_json().at("data").contains("val"));  // older runs' config.json as it was

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace reff::train {
 namespace {
@@ -73,6 +74,27 @@ TEST(Precision, Bf16AndChannelsLastTrainAndResume) {
                   {"val", test::tiny_textured_set(8, 2)}, {}, dir.string(), true)["history"]
                 .size(),
             3u);
+}
+
+// Unset: NHWC on the CPU for steps without a second derivative; a given value always wins.
+TEST(Precision, TheLayoutFollowsTheMethodAndDeviceUnlessGiven) {
+  TrainOptions options;
+  const torch::Device cpu(torch::kCPU), cuda(torch::kCUDA, 0);
+  const std::map<std::string, bool> on_cpu = {{"baseline", true},    {"abn", true},
+                                              {"reff", false},       {"reff-l1", false},
+                                              {"reff-focus", false}, {"rrr", false}};
+  for (const auto& [method, nhwc] : on_cpu) {
+    options.use_method(method);
+    EXPECT_EQ(runs_channels_last(options, cpu), nhwc) << method;
+    EXPECT_FALSE(runs_channels_last(options, cuda)) << method;
+  }
+  options.use_method("baseline");
+  options.channels_last = false;
+  EXPECT_FALSE(runs_channels_last(options, cpu));
+  options.use_method("reff");
+  options.channels_last = true;
+  EXPECT_TRUE(runs_channels_last(options, cpu));
+  EXPECT_TRUE(runs_channels_last(options, cuda));
 }
 
 TEST(Precision, Fp16NeedsCudaAndNamesRoundTrip) {

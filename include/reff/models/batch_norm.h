@@ -1,7 +1,8 @@
 // BatchNorm2d (as LibTorch's and torchvision's: the same parameters and buffers under the same
 // names, the same arithmetic) that can instead normalise with the statistics of the global batch
 // of a distributed run (synchronised BatchNorm), twice differentiable for ReFF's double
-// back-propagation.
+// back-propagation. In training on the CPU its second derivative is fused: two passes over the
+// activation instead of LibTorch's composite (src/models/batch_norm_training.h).
 //
 // Synchronised, in training, with more than one process: N = the global count of values per
 // channel,

@@ -41,7 +41,8 @@ struct TrainOptions {
   bool swap_backgrounds = false;          // background swapping, the competitor (augmentation.h)
   int64_t max_steps = 0;                  // > 0: stop after this many steps in all (smoke runs)
   Precision precision = Precision::fp32;  // of the training step (precision.h)
-  bool channels_last = false;             // NHWC images and convolution weights
+  // NHWC images and convolution weights; unset: runs_channels_last's choice.
+  std::optional<bool> channels_last;
   // Build the next batch while a step runs (batch_loader.h); unset: on a CUDA device only (on 2
   // CPU cores the loader thread slows the step more than it hides: docs/results/performance.md).
   // A run-time choice, not stored in config.json.
@@ -51,6 +52,12 @@ struct TrainOptions {
   void use_method(const std::string& name);
   void validate() const;  // throws reff::Error naming the option
 };
+
+// Whether a step of `options` on `device` runs NHWC: --channels-last when given; else NHWC on the
+// CPU for a step without a second derivative (baseline, ABN), where LibTorch's NHWC convolutions
+// are faster, and NCHW for the methods that differentiate a gradient (their double backward is
+// slower NHWC) and on GPUs (docs/results/performance.md).
+bool runs_channels_last(const TrainOptions& options, const torch::Device& device);
 
 struct LossTerms {
   torch::Tensor logits;
