@@ -259,9 +259,9 @@ struct BatchNormTraining : torch::autograd::Function<BatchNormTraining> {
 
 bool fused_batch_norm_applies(const torch::Tensor& input, const torch::Tensor& weight) {
   const auto type = input.scalar_type();
-  return input.is_cpu() && input.dim() >= 2 && (input.is_contiguous() || is_channels_last(input)) &&
-         weight.defined() && (type == torch::kFloat || type == torch::kDouble) &&
-         weight.scalar_type() == type;
+  return input.is_cpu() && input.dim() >= 2 && input.numel() > 0 &&
+         (input.is_contiguous() || is_channels_last(input)) && weight.defined() &&
+         (type == torch::kFloat || type == torch::kDouble) && weight.scalar_type() == type;
 }
 
 torch::Tensor batch_norm_training(const torch::Tensor& input, const torch::Tensor& weight,

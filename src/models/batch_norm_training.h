@@ -10,8 +10,8 @@
 
 namespace reff::models {
 
-// Whether batch_norm_training handles this input: a CPU tensor of floats or doubles, contiguous
-// in NCHW or in channels-last (NHWC) layout.
+// Whether batch_norm_training handles this input: a non-empty CPU tensor of floats or doubles,
+// contiguous in NCHW or in channels-last (NHWC) layout.
 bool fused_batch_norm_applies(const torch::Tensor& input, const torch::Tensor& weight);
 
 // torch::batch_norm(input, weight, bias, running_mean, running_var, /*training=*/true, momentum,

@@ -55,6 +55,11 @@ TEST(BatchNorm2d, FusedPathKeepsLibTorchsForwardAndGradientsExactly) {
   EXPECT_TRUE(torch::equal(ours->bias.grad(), theirs->bias.grad()));
   EXPECT_TRUE(torch::equal(ours->running_mean, theirs->running_mean));
   EXPECT_TRUE(torch::equal(ours->running_var, theirs->running_var));
+  // An empty batch leaves the running statistics as they were, as LibTorch's does.
+  const auto empty = torch::zeros({0, 6, 7, 9});
+  EXPECT_EQ(ours(empty).sizes(), theirs(empty).sizes());
+  EXPECT_TRUE(torch::equal(ours->running_mean, theirs->running_mean));
+  EXPECT_TRUE(torch::equal(ours->running_var, theirs->running_var));
 }
 
 // The derivatives of the first derivative (x, gamma, dL/dy), from the gradients arriving at
