@@ -10,12 +10,10 @@
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
 #include "reff/train/annotator.h"
-#include "reff/train/precision.h"
 #include "reff/train/step_timing.h"
 
 #include <benchmark/benchmark.h>
 #include <torch/optim/adam.h>
-#include <torch/optim/sgd.h>
 
 namespace {
 
@@ -42,21 +40,9 @@ void BM_TrainStep(benchmark::State& state) {
   auto c = make_case(state.range(0));
   c.config.train.use_method(kMethods[state.range(1)]);  // abn: the paper's gamma, 10
   auto model = reff::run::build_model(c.config);
-  model->train();
-  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(c.config.train.lr)
-                                                       .momentum(c.config.train.momentum)
-                                                       .weight_decay(c.config.train.weight_decay));
-  // The layout reff train chooses, and two untimed steps first, as the peer takes them.
-  reff::train::prepare_step_kernels(
-      *model, reff::train::runs_channels_last(c.config.train, torch::Device(torch::kCPU)));
-  const auto step = [&] {
-    const auto terms = reff::train::training_loss(*model, c.batch, c.config.train);
-    optimizer.zero_grad();
-    terms.total.backward();
-    optimizer.step();
-  };
-  for (int i = 0; i < 2; ++i) step();
-  for (auto _ : state) step();
+  reff::train::TrainStepper stepper(*model, c.config.train);
+  for (int i = 0; i < 2; ++i) stepper.step(c.batch);  // untimed, as the peer takes them
+  for (auto _ : state) stepper.step(c.batch);
   state.SetItemsProcessed(state.iterations() * c.batch.size());
   state.SetLabel(c.config.model + "/" + c.config.train.method);
 }

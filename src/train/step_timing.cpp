@@ -4,7 +4,6 @@
 #include "reff/error.h"
 
 #include <torch/cuda.h>
-#include <torch/optim/sgd.h>
 
 #include <chrono>
 
@@ -19,6 +18,24 @@ data::Batch synthetic_batch(int64_t batch, int64_t size, int64_t classes) {
           torch::ones({batch}, torch::kBool), batch};
 }
 
+TrainStepper::TrainStepper(models::TappedModel& model, const TrainOptions& options)
+    : model_(model),
+      options_(options),
+      optimizer_(model.parameters(), torch::optim::SGDOptions(options.lr)
+                                         .momentum(options.momentum)
+                                         .weight_decay(options.weight_decay)),
+      scaler_(options.precision == Precision::fp16) {
+  model.train();
+  prepare_step_kernels(model, runs_channels_last(options, device_of(model)));
+}
+
+void TrainStepper::step(const data::Batch& batch) {
+  const auto terms = training_loss(model_, batch, options_);
+  optimizer_.zero_grad();
+  scaler_.scale(terms.total).backward();
+  if (scaler_.unscale(model_.parameters())) optimizer_.step();
+}
+
 StepTiming time_train_steps(models::TappedModel& model, const TrainOptions& options,
                             const data::Batch& batch, int64_t warmup, int64_t steps) {
   REFF_REQUIRE(steps >= 1 && warmup >= 0, "steps", "needs at least one timed step, warmup >= 0");
@@ -26,22 +43,11 @@ StepTiming time_train_steps(models::TappedModel& model, const TrainOptions& opti
   const auto sync = [&] {
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
-  model.train();
-  prepare_step_kernels(model, runs_channels_last(options, device));
-  torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
-                                                      .momentum(options.momentum)
-                                                      .weight_decay(options.weight_decay));
-  LossScaler scaler(options.precision == Precision::fp16);
-  const auto step = [&] {
-    const auto terms = training_loss(model, batch, options);
-    optimizer.zero_grad();
-    scaler.scale(terms.total).backward();
-    if (scaler.unscale(model.parameters())) optimizer.step();
-  };
-  for (int64_t i = 0; i < warmup; ++i) step();
+  TrainStepper stepper(model, options);
+  for (int64_t i = 0; i < warmup; ++i) stepper.step(batch);
   sync();
   const auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < steps; ++i) step();
+  for (int64_t i = 0; i < steps; ++i) stepper.step(batch);
   sync();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
