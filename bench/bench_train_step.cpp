@@ -4,7 +4,7 @@
 //   model 1: ResNet-50, 224 px, batch 4, lambda 1e-6
 // Inputs as in the peer: standard-normal images, labels b % 10, a centred square mask.
 // Also the pseudo-annotator's pix2pix iteration (cpu preset: 40 px, batch 4, Adam) and inference
-// (InferenceMode forward, as evaluation runs) on the same batches.
+// (InferenceMode: forward() and the folded predictor evaluation runs) on the same batches.
 #include "reff/eval/evaluation.h"
 #include "reff/models/eval_mode.h"
 #include "reff/run/run_assembly.h"
@@ -72,21 +72,31 @@ void BM_AnnotatorStep(benchmark::State& state) {
 }
 BENCHMARK(BM_AnnotatorStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The layouts and paths timed by BM_Inference, by their index in the benchmark's arguments:
+// forward() on NCHW and on channels-last input, and the predictor evaluation runs (BatchNorm
+// folded, channels-last input).
+constexpr const char* kInferenceLabels[] = {"/inference", "/inference-nhwc", "/inference-folded"};
+
 void BM_Inference(benchmark::State& state) {
   auto c = make_case(state.range(0));
   auto model = reff::run::build_model(c.config);
   reff::models::EvalMode eval_mode(*model);
   torch::InferenceMode inference;
-  const bool channels_last = state.range(1) == 1;
+  const int64_t path = state.range(1);
   const auto images =
-      channels_last ? c.batch.images.contiguous(torch::MemoryFormat::ChannelsLast) : c.batch.images;
-  for (auto _ : state) benchmark::DoNotOptimize(model->forward(images).logits);
+      path == 0 ? c.batch.images : c.batch.images.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (path == 2) {
+    const auto predictor = model->predictor();
+    for (auto _ : state) benchmark::DoNotOptimize(predictor->logits(images));
+  } else {
+    for (auto _ : state) benchmark::DoNotOptimize(model->forward(images).logits);
+  }
   state.SetItemsProcessed(state.iterations() * c.batch.size());
-  state.SetLabel(c.config.model + (channels_last ? "/inference-nhwc" : "/inference"));
+  state.SetLabel(c.config.model + kInferenceLabels[path]);
 }
 BENCHMARK(BM_Inference)
-    ->ArgsProduct({{0, 1}, {0, 1}})
-    ->ArgNames({"model", "nhwc"})
+    ->ArgsProduct({{0, 1}, {0, 1, 2}})
+    ->ArgNames({"model", "path"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

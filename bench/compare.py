@@ -157,12 +157,14 @@ def main():
     print()
     for model in ["small", "resnet50"]:
         train = reff[f"{model}/baseline"]["images_per_s"]
-        if f"{model}/inference-nhwc" in reff:
-            plain = reff[f"{model}/inference"]["images_per_s"]
-            inference = reff[f"{model}/inference-nhwc"]["images_per_s"]
-            print(f"{model}: inference (as evaluation runs it: InferenceMode, channels-last input) "
-                  f"{inference:.0f} img/s = {inference / train:.1f}x the baseline training "
-                  f"throughput ({train:.0f} img/s); {plain:.0f} img/s with NCHW input")
+        if f"{model}/inference-folded" in reff:
+            rate = {path: reff[f"{model}/{path}"]["images_per_s"]
+                    for path in ("inference", "inference-nhwc", "inference-folded")}
+            print(f"{model}: inference as evaluation runs it (InferenceMode, BatchNorm folded, "
+                  f"channels-last input) {rate['inference-folded']:.0f} img/s = "
+                  f"{rate['inference-folded'] / train:.1f}x the baseline training throughput "
+                  f"({train:.0f} img/s); forward() {rate['inference-nhwc']:.0f} img/s, "
+                  f"{rate['inference']:.0f} with NCHW input")
     print("\npeak memory (RSS, one process per case: LibTorch, model, batch and the step's graph)")
     print(f"{'step':<20}{'reff MiB':>12}{'peer MiB':>12}{'ReFF - baseline (reff)':>26}")
     memory = memory_results(build, threads)

@@ -153,12 +153,13 @@ EvalResult evaluate(models::TappedModel& model, const data::TensorDataset& data,
       per_layer[l][3].push_back(iou_at_half_max(m, s));
     }
   }
-  {
+  if (explain < data.size()) {
     torch::InferenceMode inference;
+    const auto predictor = model.predictor();
     for (int64_t begin = explain; begin < data.size(); begin += batch_size) {
       const auto batch = data.slice(begin, std::min(data.size(), begin + batch_size)).to(device);
       correct_parts.push_back(
-          model.forward(channels_last(batch.images)).logits.argmax(1).eq(batch.labels).cpu());
+          predictor->logits(channels_last(batch.images)).argmax(1).eq(batch.labels).cpu());
     }
   }
   const auto correct =

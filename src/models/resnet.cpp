@@ -1,6 +1,7 @@
 #include "reff/models/resnet.h"
 
 #include "reff/error.h"
+#include "resnet_blocks.h"
 
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
@@ -12,60 +13,9 @@ namespace {
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
-nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
-  return nn::Conv2d(
-      nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
-}
-
-// ReLUs are never in place: in-place activations break double back-propagation.
-struct BasicBlock : nn::Module {
-  static constexpr int64_t kExpansion = 1;
-  BasicBlock(int64_t inplanes, int64_t planes, int64_t stride, nn::Sequential downsample_)
-      : conv1(register_module("conv1", conv(inplanes, planes, 3, stride))),
-        bn1(register_module("bn1", BatchNorm2d(planes))),
-        conv2(register_module("conv2", conv(planes, planes, 3, 1))),
-        bn2(register_module("bn2", BatchNorm2d(planes))),
-        downsample(downsample_) {
-    if (downsample) register_module("downsample", downsample);
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1(conv1(x)));
-    out = bn2(conv2(out));
-    return torch::relu(out + (downsample ? downsample->forward(x) : x));
-  }
-  nn::Conv2d conv1;
-  BatchNorm2d bn1;
-  nn::Conv2d conv2;
-  BatchNorm2d bn2;
-  nn::Sequential downsample;
-};
-
-struct Bottleneck : nn::Module {
-  static constexpr int64_t kExpansion = 4;
-  Bottleneck(int64_t inplanes, int64_t planes, int64_t stride, nn::Sequential downsample_)
-      : conv1(register_module("conv1", conv(inplanes, planes, 1, 1))),
-        bn1(register_module("bn1", BatchNorm2d(planes))),
-        conv2(register_module("conv2", conv(planes, planes, 3, stride))),
-        bn2(register_module("bn2", BatchNorm2d(planes))),
-        conv3(register_module("conv3", conv(planes, planes * kExpansion, 1, 1))),
-        bn3(register_module("bn3", BatchNorm2d(planes * kExpansion))),
-        downsample(downsample_) {
-    if (downsample) register_module("downsample", downsample);
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1(conv1(x)));
-    out = torch::relu(bn2(conv2(out)));
-    out = bn3(conv3(out));
-    return torch::relu(out + (downsample ? downsample->forward(x) : x));
-  }
-  nn::Conv2d conv1;
-  BatchNorm2d bn1;
-  nn::Conv2d conv2;
-  BatchNorm2d bn2;
-  nn::Conv2d conv3;
-  BatchNorm2d bn3;
-  nn::Sequential downsample;
-};
+using detail::BasicBlock;
+using detail::Bottleneck;
+using detail::conv;
 
 int64_t expansion(Block block) {
   return block == Block::basic ? BasicBlock::kExpansion : Bottleneck::kExpansion;
@@ -122,7 +72,7 @@ nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride
 }
 
 Tapped ResNet::forward(const torch::Tensor& images) {
-  REFF_REQUIRE(images.dim() == 4 && images.size(1) == 3, "ResNet", "expects images [B, 3, H, W]");
+  detail::require_images(images);
   auto x = torch::relu(bn1(conv1(images)));
   if (options_.imagenet_stem) {
     x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));

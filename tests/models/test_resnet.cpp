@@ -53,5 +53,54 @@ TEST(SmallResNet, KeepsTheCanvasResolutionInItsFirstStage) {
   EXPECT_EQ(model_names(), "small | resnet18 | resnet34 | resnet50");  // --model's help
 }
 
+// Statistics and affine parameters away from BatchNorm's identity, so that folding them matters.
+void randomise_batchnorm(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : model.modules()) {
+    if (auto* bn = module->as<BatchNorm2dImpl>()) {
+      bn->running_mean.normal_(0, 0.5);
+      bn->running_var.uniform_(0.2, 3);
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.normal_(0, 0.5);
+    }
+  }
+}
+
+TEST(ResNet, ItsPredictorGivesForwardsLogitsWithBatchNormFolded) {
+  torch::manual_seed(3);
+  struct Case {
+    std::shared_ptr<ResNet> model;
+    int64_t size;
+  };
+  for (auto& c : {Case{small_resnet({8, {1, 2, 1, 1}, 5}), 24},
+                  Case{small_resnet({8, {1, 1, 1, 1}, 5, /*attention_branch=*/true}), 24},
+                  Case{make_resnet("resnet50", 5), 64}}) {
+    randomise_batchnorm(*c.model);
+    c.model->eval();
+    for (const bool channels_last : {false, true}) {
+      auto images = torch::randn({3, 3, c.size, c.size});
+      if (channels_last) {  // NHWC weights and images, as the CPU baseline runs
+        torch::NoGradGuard no_grad;
+        for (auto& p : c.model->parameters()) {
+          if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+        }
+        images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+      }
+      torch::InferenceMode inference;
+      const auto expected = c.model->forward(images).logits;
+      const auto logits = c.model->predictor()->logits(images);
+      EXPECT_TRUE(torch::allclose(logits, expected, 1e-4, 1e-4))
+          << (logits - expected).abs().max().item<float>();
+      EXPECT_TRUE(logits.argmax(1).equal(expected.argmax(1)));
+    }
+  }
+}
+
+TEST(ResNet, FoldsBatchNormOnlyInEvaluationMode) {
+  auto model = small_resnet({4, {1, 1, 1, 1}, 3});
+  model->train();
+  EXPECT_THROW(model->predictor(), Error);
+}
+
 }  // namespace
 }  // namespace reff::models

@@ -41,9 +41,12 @@ class ResNet : public TappedModel {
  public:
   explicit ResNet(const ResNetOptions& options);
   Tapped forward(const torch::Tensor& images) override;
+  // Every BatchNorm folded into its convolution, activations in place (evaluation mode only).
+  std::unique_ptr<Predictor> predictor() override;
   const ResNetOptions& options() const { return options_; }
 
  private:
+  class FoldedPredictor;
   torch::nn::Sequential make_stage(int64_t planes, int64_t blocks, int64_t stride);
 
   ResNetOptions options_;
