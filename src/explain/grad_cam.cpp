@@ -35,6 +35,34 @@ torch::Tensor rectify(const torch::Tensor& map, CamRectifier rectifier) {
   return map;
 }
 
+// sum_k w_k A_k, [B, 1, H, W], whose gradient dL/dA = dL/dmap * w comes back in A's layout: the
+// broadcast product autograd would form is laid out NCHW, and a channels-last network then runs
+// its ReLU and BatchNorm backward on operands in mixed layouts (several times slower). The values
+// are autograd's own: one product per element for dL/dA, and dL/dw = sum over (H, W) of
+// dL/dmap * A, as its reduction to w's shape.
+struct WeightedChannelSum : torch::autograd::Function<WeightedChannelSum> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weights,
+                               const torch::Tensor& features) {
+    ctx->save_for_backward({weights, features});
+    return (weights * features).sum(1, /*keepdim=*/true);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& weights = saved[0];
+    const auto& features = saved[1];
+    torch::Tensor d_weights, d_features;
+    if (ctx->needs_input_grad(0)) d_weights = (grads[0] * features).sum_to_size(weights.sizes());
+    if (ctx->needs_input_grad(1) && torch::GradMode::is_enabled()) {
+      d_features = grads[0] * weights;  // differentiated again: an out= product would not be
+    } else if (ctx->needs_input_grad(1)) {
+      d_features = torch::empty_like(features);  // A's memory format
+      torch::mul_out(d_features, grads[0], weights);
+    }
+    return {d_weights, d_features};
+  }
+};
+
 }  // namespace
 
 std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::Tensor& classes,
@@ -58,7 +86,7 @@ std::vector<torch::Tensor> grad_cam(const models::Tapped& forward, const torch::
     const auto weights = options.weighting == CamWeighting::gradcam
                              ? gradients[l].mean({2, 3}, /*keepdim=*/true)
                              : gradients[l];
-    auto map = rectify((weights * forward.features[l]).sum(1, /*keepdim=*/true), options.rectifier);
+    auto map = rectify(WeightedChannelSum::apply(weights, forward.features[l]), options.rectifier);
     if (options.upsample) {
       map =
           F::interpolate(map, F::InterpolateFuncOptions()

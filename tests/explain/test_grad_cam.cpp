@@ -133,6 +133,47 @@ TEST(GradCam, StaysDifferentiableOnlyWithCreateGraph) {
   EXPECT_GT(grad.abs().sum().item<double>(), 0.0);
 }
 
+// Channels-last features whose gradient depends on them (logits from their squares), so that
+// the map's gradient flows to A both directly and through the Grad-CAM weights alpha.
+struct SquaringNet : models::TappedModel {
+  SquaringNet() {
+    w = register_parameter("w", torch::tensor({1.0, -2.0, 0.5}, torch::kDouble).view({1, 3, 1, 1}));
+    v = register_parameter("v", torch::randn({4, 3}, torch::kDouble));
+  }
+  models::Tapped forward(const torch::Tensor& x) override {
+    const auto a = x * w;  // x's layout
+    return {(a * a).mean({2, 3}).matmul(v.t()), {a}};
+  }
+  torch::Tensor w, v;
+};
+
+TEST(GradCam, TheMapsGradientKeepsTheFeaturesLayoutAndAutogradsValues) {
+  torch::manual_seed(0);
+  SquaringNet net;
+  const auto x =
+      torch::randn({2, 3, 5, 6}, torch::kDouble).contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto classes = torch::tensor({1, 3}, torch::kInt64);
+  const auto outside = torch::rand({2, 5, 6}, torch::kDouble);
+  GradCamOptions options;
+  options.create_graph = true;
+  options.upsample = false;
+  const auto forward = net.forward(x);
+  const auto& a = forward.features[0];
+  ASSERT_TRUE(a.is_contiguous(torch::MemoryFormat::ChannelsLast) && !a.is_contiguous());
+  const auto maps = grad_cam(forward, classes, {5, 6}, options);
+  // With create_graph the gradient can itself be differentiated.
+  const auto again = torch::autograd::grad({(maps[0] * outside).sum()}, {a}, {}, true, true)[0];
+  const auto d_a = torch::autograd::grad({(maps[0] * outside).sum()}, {a})[0];
+  EXPECT_TRUE(again.requires_grad() && torch::allclose(again, d_a, 1e-12, 1e-12));
+  EXPECT_TRUE(d_a.is_contiguous(torch::MemoryFormat::ChannelsLast) && !d_a.is_contiguous());
+  // The same map written as plain tensor operations, differentiated by autograd.
+  const auto score = forward.logits.gather(1, classes.view({-1, 1})).sum();
+  const auto g = torch::autograd::grad({score}, {a}, {}, true, true)[0];
+  const auto map = torch::relu((g.mean({2, 3}, true) * a).sum(1));
+  const auto expected = torch::autograd::grad({(map * outside).sum()}, {a})[0];
+  EXPECT_TRUE(torch::allclose(d_a, expected, 1e-12, 1e-12)) << (d_a - expected).abs().max();
+}
+
 TEST(GradCam, RejectsForwardPassesWithoutGradientsAndBadTargets) {
   HandNet net;
   {
