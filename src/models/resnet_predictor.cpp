@@ -23,7 +23,7 @@ class FoldedConv {
  public:
   FoldedConv(const torch::nn::Conv2d& conv, const BatchNorm2d& bn) {
     const auto& o = conv->options;
-    REFF_REQUIRE(c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode()), "ResNet",
+    REFF_REQUIRE(torch::enumtype::get_enum_name(o.padding_mode()) == "kZeros", "ResNet",
                  "only zero-padded convolutions fold");
     options_ = F::Conv2dFuncOptions()
                    .stride(o.stride())
