@@ -4,14 +4,12 @@
 #include "resnet_blocks.h"
 
 #include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/pooling.h>
 #include <torch/nn/init.h>
 
 namespace reff::models {
 namespace {
 
 namespace nn = torch::nn;
-namespace F = torch::nn::functional;
 
 using detail::BasicBlock;
 using detail::Bottleneck;
@@ -75,7 +73,7 @@ Tapped ResNet::forward(const torch::Tensor& images) {
   detail::require_images(images);
   auto x = torch::relu(bn1(conv1(images)));
   if (options_.imagenet_stem) {
-    x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
+    x = detail::stem_pool(x);
   }
   Tapped out;
   for (size_t s = 0; s < stages_.size(); ++s) {

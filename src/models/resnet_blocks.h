@@ -5,6 +5,7 @@
 #include "reff/error.h"
 #include "reff/models/batch_norm.h"
 
+#include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
@@ -12,6 +13,12 @@ namespace reff::models::detail {
 
 inline void require_images(const torch::Tensor& images) {
   REFF_REQUIRE(images.dim() == 4 && images.size(1) == 3, "ResNet", "expects images [B, 3, H, W]");
+}
+
+// The ImageNet stem's 3x3 stride-2 max-pool.
+inline torch::Tensor stem_pool(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  return F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
 }
 
 inline torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {

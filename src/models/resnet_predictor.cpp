@@ -7,7 +7,6 @@
 #include "resnet_blocks.h"
 
 #include <torch/nn/functional/conv.h>
-#include <torch/nn/functional/pooling.h>
 
 #include <optional>
 
@@ -95,7 +94,7 @@ class ResNet::FoldedPredictor : public Predictor {
   torch::Tensor logits(const torch::Tensor& images) override {
     detail::require_images(images);
     auto x = stem_(images).relu_();
-    if (imagenet_stem_) x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
+    if (imagenet_stem_) x = detail::stem_pool(x);
     for (size_t s = 0; s < stages_.size(); ++s) {
       for (const auto& block : stages_[s]) x = block(x);
       if (s == 2 && attention_) x = x * (1 + attention_->forward(x).map);  // as ResNet::forward
