@@ -79,11 +79,11 @@ Tapped ResNet::forward(const torch::Tensor& images) {
   for (size_t s = 0; s < stages_.size(); ++s) {
     x = stages_[s]->forward(x);
     out.features.push_back(x);
-    if (s == 2 && attention_) {  // ABN: the perception branch reads f (.) (1 + M(x))
+    if (s == detail::kAttentionStage && attention_) {
       auto attention = attention_->forward(x);
       out.extra[kAttentionScores] = attention.scores;
       out.extra[kAttentionMap] = attention.map;
-      x = x * (1 + attention.map);
+      x = detail::attended(x, attention.map);
     }
   }
   out.logits = fc(x.mean({2, 3}));

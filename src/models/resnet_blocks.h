@@ -21,6 +21,13 @@ inline torch::Tensor stem_pool(const torch::Tensor& x) {
   return F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
 }
 
+// ABN: the perception branch reads the features f of the stage after index kAttentionStage
+// (layer3) as f (.) (1 + M(x)), M the attention branch's map.
+constexpr size_t kAttentionStage = 2;
+inline torch::Tensor attended(const torch::Tensor& features, const torch::Tensor& map) {
+  return features * (1 + map);
+}
+
 inline torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
   return torch::nn::Conv2d(
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));

@@ -97,7 +97,8 @@ class ResNet::FoldedPredictor : public Predictor {
     if (imagenet_stem_) x = detail::stem_pool(x);
     for (size_t s = 0; s < stages_.size(); ++s) {
       for (const auto& block : stages_[s]) x = block(x);
-      if (s == 2 && attention_) x = x * (1 + attention_->forward(x).map);  // as ResNet::forward
+      if (s == detail::kAttentionStage && attention_)
+        x = detail::attended(x, attention_->forward(x).map);
     }
     return fc_(x.mean({2, 3}));
   }
