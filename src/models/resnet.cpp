@@ -14,6 +14,7 @@ namespace nn = torch::nn;
 using detail::BasicBlock;
 using detail::Bottleneck;
 using detail::conv;
+using detail::PointwiseConv;
 
 int64_t expansion(Block block) {
   return block == Block::basic ? BasicBlock::kExpansion : Bottleneck::kExpansion;
@@ -57,7 +58,7 @@ nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride
     nn::Sequential downsample{nullptr};
     const int64_t block_stride = b == 0 ? stride : 1;
     if (b == 0 && (stride != 1 || inplanes_ != out)) {
-      downsample = nn::Sequential(conv(inplanes_, out, 1, stride), BatchNorm2d(out));
+      downsample = nn::Sequential(PointwiseConv(inplanes_, out, stride), BatchNorm2d(out));
     }
     if (options_.block == Block::basic) {
       stage->push_back(std::make_shared<BasicBlock>(inplanes_, planes, block_stride, downsample));

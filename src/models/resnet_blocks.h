@@ -5,6 +5,7 @@
 #include "reff/error.h"
 #include "reff/models/batch_norm.h"
 
+#include <torch/nn/functional/conv.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -32,6 +33,24 @@ inline torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t s
   return torch::nn::Conv2d(
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
+
+// A downsampling shortcut's 1x1 convolution of stride s, computed in channels-last on the CPU as
+// the stride-1 convolution of every s-th pixel: the same numbers, bit for bit, but off oneDNN
+// 2.6's strided 1x1 weight gradient (LibTorch 1.13), which writes out of bounds with two threads
+// and an odd batch of few channels (e.g. 3 x 4 x 24 x 24) and corrupts the heap.
+struct PointwiseConvImpl : torch::nn::Conv2dImpl {
+  PointwiseConvImpl(int64_t in, int64_t out, int64_t stride)
+      : torch::nn::Conv2dImpl(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    const int64_t stride = options.stride()->at(0);
+    if (stride == 1 || !x.is_cpu() || x.is_contiguous() ||
+        !x.is_contiguous(at::MemoryFormat::ChannelsLast))
+      return torch::nn::Conv2dImpl::forward(x);
+    return torch::nn::functional::conv2d(
+        x.slice(2, 0, c10::nullopt, stride).slice(3, 0, c10::nullopt, stride), weight);
+  }
+};
+TORCH_MODULE(PointwiseConv);
 
 // ReLUs are never in place: in-place activations break double back-propagation.
 struct BasicBlock : torch::nn::Module {

@@ -63,8 +63,9 @@ struct FoldedBlock {
 
 std::optional<FoldedConv> fold_downsample(const torch::nn::Sequential& downsample) {
   if (!downsample) return std::nullopt;
-  return FoldedConv(torch::nn::Conv2d(downsample->ptr<torch::nn::Conv2dImpl>(0)),
-                    BatchNorm2d(downsample->ptr<BatchNorm2dImpl>(1)));
+  return FoldedConv(
+      torch::nn::Conv2d(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(downsample->ptr(0))),
+      BatchNorm2d(downsample->ptr<BatchNorm2dImpl>(1)));
 }
 
 FoldedBlock fold_block(const torch::nn::Module& module) {
