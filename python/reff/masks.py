@@ -23,9 +23,11 @@ def read_mask(
             image, or a COCO file that holds it).
         height, width: the image's size; a mask of another size is an error.
         image: the image's path as the COCO file's ``file_name`` gives it (COCO only).
-        threshold: PNG values >= threshold x 255 are relevant.
+        threshold: gray PNG values >= threshold x 255 are relevant. A palette PNG is read by its
+            indices instead: every index but 0 (background) is relevant, Pascal VOC's 255
+            (void) included.
         values: PNG values (palette indices, or gray levels) that are relevant; overrides
-            ``threshold``.
+            both rules.
 
     Raises:
         ReffError: an unreadable file, another size than the image's, or bad content.

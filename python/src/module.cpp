@@ -8,6 +8,7 @@
 #include "reff/error.h"
 #include "reff/explain/grad_cam.h"
 #include "reff/names.h"
+#include "reff/notice.h"
 #include "reff/regularizers/explanation_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
 #include "reff/run/run_assembly.h"
@@ -18,14 +19,48 @@
 #include <torch/extension.h>
 
 #include <iterator>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace py = pybind11;
 
 namespace reff::python {
 namespace {
+
+// The library's notices (notice.h), kept until the function that raised them holds the GIL again,
+// then given to Python as UserWarnings: a notice may come from any thread, Python only takes them
+// under the GIL.
+struct PendingNotices {
+  std::mutex mutex;
+  std::vector<std::string> messages;
+};
+
+PendingNotices& pending_notices() {
+  static PendingNotices pending;
+  return pending;
+}
+
+void keep_notice(const std::string& message) {
+  auto& pending = pending_notices();
+  std::lock_guard<std::mutex> lock(pending.mutex);
+  pending.messages.push_back(message);
+}
+
+// The notices kept since the last call, taken away.
+std::vector<std::string> take_notices() {
+  auto& pending = pending_notices();
+  std::lock_guard<std::mutex> lock(pending.mutex);
+  return std::exchange(pending.messages, {});
+}
+
+// Under the GIL. Throws py::error_already_set where warnings are errors.
+void warn_notices(const std::vector<std::string>& messages) {
+  for (const auto& message : messages)
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) != 0) throw py::error_already_set();
+}
 
 void require_float(const torch::Tensor& tensor, const std::string& what) {
   REFF_REQUIRE(tensor.defined() && tensor.is_floating_point(), what,
@@ -171,6 +206,7 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
     config = run::load_run_config(run_dir);
   }
   std::vector<train::NamedDataset> sets;
+  take_notices();  // those a failed call left behind
   {
     py::gil_scoped_release release;  // generation and decoding run on all cores
     const auto tests = config.tests;
@@ -180,6 +216,7 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
     sets.push_back(run::build_val_set(config));
     for (const auto& spec : config.tests) sets.push_back(run::build_test_set(config, spec));
   }
+  warn_notices(take_notices());
   py::list result;
   for (const auto& set : sets) result.append(dataset_tuple(set));
   return py::make_tuple(config.to_json().dump(), result);
@@ -217,6 +254,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   using namespace reff::python;
   m.doc() = "reff's C++ core (use the reff package's functions, which document these)";
   static py::exception<reff::Error> reff_error(m, "ReffError", PyExc_ValueError);
+  reff::set_notice_sink(keep_notice);
   // LibTorch's own errors carry a C++ backtrace: one line is what Python users read.
   py::register_exception_translator([](std::exception_ptr error) {
     try {

@@ -13,7 +13,7 @@ torch::Tensor decode_mask_upload(const std::string& body, int64_t height, int64_
   REFF_REQUIRE(body.size() <= kMaxUploadBytes, where,
                "larger than " + std::to_string(kMaxUploadBytes >> 20) + " MiB");
   const std::vector<uint8_t> bytes(body.begin(), body.end());
-  const auto values = data::decode_png_values(bytes, where);
+  const auto values = data::decode_png_values(bytes, where).values;
   REFF_REQUIRE(values.size(0) == height && values.size(1) == width, where,
                std::to_string(values.size(1)) + " x " + std::to_string(values.size(0)) +
                    " pixels, but the image has " + std::to_string(width) + " x " +

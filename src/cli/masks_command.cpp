@@ -58,7 +58,8 @@ void validate(const MasksOptions& options) {
   Progress progress("validate", "masks");
   const auto checks = data::check_masks(
       listing, reader, [&](int64_t done, int64_t total) { progress.update(done, total, ""); });
-  int64_t problems = 0, empty = 0, full = 0;
+  int64_t problems = 0, empty = 0, full = 0, hinted = 0;
+  std::string first_hint;
   for (const auto& check : checks) {
     const char* status = !check.problem.empty() ? "ERROR"
                          : check.empty()        ? "EMPTY"
@@ -67,17 +68,24 @@ void validate(const MasksOptions& options) {
     std::cout << std::left << std::setw(6) << status << check.image;
     if (check.problem.empty()) {
       std::cout << "  " << check.width << "x" << check.height << "  coverage " << std::fixed
-                << std::setprecision(1) << 100 * check.coverage << "%\n";
+                << std::setprecision(1) << 100 * check.coverage << "%";
+      if (!check.hint.empty()) std::cout << "  (" << check.hint << ")";
+      std::cout << "\n";
     } else {
       std::cout << "  " << check.problem << "\n";
     }
     problems += !check.problem.empty();
     empty += check.empty();
     full += check.full();
+    hinted += !check.hint.empty();
+    if (first_hint.empty()) first_hint = check.hint;
   }
   std::cout << checks.size() << " masks: " << checks.size() - problems << " read, " << problems
             << " unreadable or of the wrong size, " << empty << " empty, " << full
             << " covering the whole image\n";
+  if (hinted > 0)
+    std::cout << hinted << " of the empty masks hold values the reading drops: " << first_hint
+              << "\n";
   REFF_REQUIRE(problems == 0, options.dir,
                std::to_string(problems) + " mask(s) cannot be used (ERROR lines above)");
 }

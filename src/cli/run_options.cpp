@@ -133,7 +133,11 @@ void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--data", data_dir, "Folder of the isic2017, pets or own data set");
   given.add(command, "--mask-values", mask_values,
             "folder: mask values (palette indices of indexed PNGs, else gray levels) that mark "
-            "relevant pixels, repeatable (default: gray >= --mask-threshold)");
+            "relevant pixels, repeatable (default: indexed PNGs every index but 0, gray "
+            ">= --mask-threshold)");
+  given.add_flag(command, "--allow-empty-masks", allow_empty_masks,
+                 "folder: train although more than 5 % of the masked training images have a mask "
+                 "that marks nothing (refused by default)");
   given.add(command, "--test", tests,
             "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1); folder: a folder of test images");
   table.add_to(command, given);
@@ -148,8 +152,9 @@ run::RunConfig DataOptions::resolve(const GivenOptions& given) const {
   auto c = run::preset_config(preset);
   if (given.given("--dataset")) run::use_dataset(c, dataset);
   run::dataset_classes(c);  // a known name
-  REFF_REQUIRE(run::is_own_folder(c) || !given.given("--mask-values"), "--mask-values",
-               "reads the masks of --dataset folder");
+  for (const char* flag : {"--mask-values", "--allow-empty-masks"})
+    REFF_REQUIRE(run::is_own_folder(c) || !given.given(flag), flag,
+                 "applies to the masks of --dataset folder");
   if (run::is_textured_mnist(c)) {
     REFF_REQUIRE(!given.given("--data"), "--data",
                  "is the folder of isic2017, pets or your own images (--dataset); see --mnist");
@@ -172,6 +177,7 @@ run::RunConfig DataOptions::resolve(const GivenOptions& given) const {
                      ? std::filesystem::absolute(data_dir).lexically_normal().string()
                      : data_dir;
     c.mask_values = mask_values;
+    c.allow_empty_masks = allow_empty_masks;
     run::check_dataset_files(c);
   }
   table.apply(given, c);

@@ -62,7 +62,7 @@ struct DataOptions {
   std::vector<std::string> tests;
   std::vector<int64_t> mask_values;
   uint64_t annotation_seed = 0;
-  bool annotated_total = false;
+  bool annotated_total = false, allow_empty_masks = false;
   RunOptionFlags table{"data", {}};
 
   void add_to(CLI::App& command, GivenOptions& given);

@@ -24,7 +24,7 @@ void draw_mask_shape(torch::Tensor& mask, const nlohmann::json& shape,
                      const std::vector<Point>& points, const std::string& where) {
   REFF_REQUIRE(points.size() >= 1 && shape.contains("mask") && shape["mask"].is_string(), where,
                "a mask shape needs its top-left point and a base64 PNG \"mask\"");
-  const auto tile = decode_png_values(decode_base64(shape["mask"], where), where).ne(0);
+  const auto tile = decode_png_values(decode_base64(shape["mask"], where), where).values.ne(0);
   const auto x = static_cast<int64_t>(points[0].first), y = static_cast<int64_t>(points[0].second);
   REFF_REQUIRE(points[0].first >= 0 && points[0].second >= 0 && x + tile.size(1) <= mask.size(1) &&
                    y + tile.size(0) <= mask.size(0),

@@ -52,6 +52,7 @@ std::vector<MaskCheck> check_masks(const FolderListing& listing, MaskReader& mas
         check.height = relevant.size(0);
         check.width = relevant.size(1);
         check.coverage = relevant.to(torch::kDouble).mean().item<double>();
+        if (check.coverage == 0) check.hint = masks.empty_hint(image->mask);
       } catch (const Error& e) {
         check.problem = e.what();
       }

@@ -36,7 +36,7 @@ extern "C" void png_ignore_warning(png_structp, png_const_charp) {}
 // Only trivially destructible locals between setjmp and libpng (longjmp skips destructors);
 // `rows` and `pixels` are the caller's. Returns an error message (in `input`), or nullptr.
 const char* decode(MemoryInput& input, std::vector<uint8_t>& rows, std::vector<uint8_t>& pixels,
-                   int64_t& width, int64_t& height) {
+                   int64_t& width, int64_t& height, bool& indexed) {
   png_structp png =
       png_create_read_struct(PNG_LIBPNG_VER_STRING, &input, png_fail, png_ignore_warning);
   if (png == nullptr) return "out of memory";
@@ -50,6 +50,7 @@ const char* decode(MemoryInput& input, std::vector<uint8_t>& rows, std::vector<u
   const auto w = png_get_image_width(png, info), h = png_get_image_height(png, info);
   if (!plausible_image_size(w, h)) png_error(png, "implausible image size");
   const int type = png_get_color_type(png, info);
+  indexed = type == PNG_COLOR_TYPE_PALETTE;
   const int depth = png_get_bit_depth(png, info);
   if (depth == 16) png_set_strip_16(png);
   if (depth < 8) png_set_packing(png);  // indices and gray levels as they are, one per byte
@@ -72,17 +73,18 @@ const char* decode(MemoryInput& input, std::vector<uint8_t>& rows, std::vector<u
 
 }  // namespace
 
-torch::Tensor decode_png_values(const std::vector<uint8_t>& bytes, const std::string& where) {
+PngValues decode_png_values(const std::vector<uint8_t>& bytes, const std::string& where) {
   REFF_REQUIRE(bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, where, "not a PNG");
   MemoryInput input{bytes.data(), bytes.size(), 0, {}};
   std::vector<uint8_t> rows, pixels;
   int64_t width = 0, height = 0;
-  if (const char* failure = decode(input, rows, pixels, width, height))
+  bool indexed = false;
+  if (const char* failure = decode(input, rows, pixels, width, height, indexed))
     throw Error(where + ": cannot decode PNG (" + failure + ")");
-  return torch::from_blob(pixels.data(), {height, width}, torch::kUInt8).clone();
+  return {torch::from_blob(pixels.data(), {height, width}, torch::kUInt8).clone(), indexed};
 }
 
-torch::Tensor read_png_values(const std::string& path) {
+PngValues read_png_values(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   REFF_REQUIRE(in.good(), path, "cannot open");
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),

@@ -87,6 +87,13 @@ std::vector<int64_t> TensorDataset::masked_indices() const {
   return {masked.data_ptr<int64_t>(), masked.data_ptr<int64_t>() + masked.numel()};
 }
 
+std::vector<int64_t> TensorDataset::empty_mask_indices() const {
+  if (size() == 0) return {};
+  const auto empty =
+      (has_mask_ & masks_.flatten(1).amax(1).eq(0)).nonzero().squeeze(1).contiguous();
+  return {empty.data_ptr<int64_t>(), empty.data_ptr<int64_t>() + empty.numel()};
+}
+
 TensorDataset TensorDataset::with_annotations(const std::vector<int64_t>& annotated,
                                               const torch::Tensor& pseudo, double threshold) const {
   auto in_d1 = torch::zeros({size()}, torch::kBool);

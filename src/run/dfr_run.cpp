@@ -63,7 +63,9 @@ nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
   config.validate();
   const FolderLock lock(out, {kConfigFile});
   const auto best = (fs::path(out) / train::kBestCheckpoint).string();
-  train::require_no_checkpoint(best, out, "a run (checkpoint-best.pt)");
+  // A refit takes one step, so there is nothing to resume: only a new folder.
+  REFF_REQUIRE(!train::has_checkpoint(best), out,
+               "already holds a run (checkpoint-best.pt); choose another --out");
   auto model = trained_model(run_dir, config, options.checkpoint, options.device);
   const auto val = build_val_set(config);
   std::vector<train::NamedDataset> tests;

@@ -1,6 +1,7 @@
 #include "reff/run/run_assembly.h"
 
 #include "reff/data/folder_dataset.h"
+#include "reff/data/image_file.h"
 #include "reff/data/isic2017.h"
 #include "reff/data/oxford_pets.h"
 #include "reff/error.h"
@@ -54,11 +55,61 @@ const PublishedDataset& published_dataset(const RunConfig& config) {
               names_of(kPublishedDatasets) + ", folder");
 }
 
+data::MaskReader mask_reader(const RunConfig& config) {
+  return data::MaskReader({config.data.mask_threshold, config.mask_values});
+}
+
 data::FolderListing own_listing(const RunConfig& config) {
   auto listing = data::list_folder(config.data_dir, config.split);
   REFF_REQUIRE(config.class_names.empty() || listing.classes == config.class_names, config.data_dir,
                "its classes are not those the run was made with (config.json's \"classes\")");
   return listing;
+}
+
+// Why an image's mask is empty in the training set although no value of its file was dropped:
+// its region, marked at full size, vanishes at the canvas; else only validate can tell.
+std::string vanishing_hint(const RunConfig& config, const data::FolderImage& image) {
+  const auto pixels = data::read_image(image.image);
+  if (!mask_reader(config)
+           .read(image.mask, image.name, pixels.size(1), pixels.size(2))
+           .any()
+           .item<bool>())
+    return "check them with `reff masks validate`";
+  return "their regions vanish when the images are squashed to --canvas " +
+         std::to_string(config.data.canvas) + " px; pass a larger --canvas";
+}
+
+// Refuses an own folder's training set where more than kMaxEmptyMaskShare of the masked images
+// have an empty mask (unless allowed), and notes any below that share: ReFF reads an empty mask
+// as "nothing here is relevant" and pushes those images' explanations to zero.
+void check_empty_masks(const RunConfig& config, const std::vector<data::FolderImage>& images,
+                       const data::TensorDataset& set, const data::MaskReader& masks) {
+  const auto empty = set.empty_mask_indices();
+  if (empty.empty()) return;
+  const auto masked = static_cast<int64_t>(set.masked_indices().size());
+  const auto count = static_cast<int64_t>(empty.size());
+  const auto share = static_cast<double>(count) / static_cast<double>(masked);
+  char counted[128];
+  std::snprintf(counted, sizeof counted, "%lld of %lld masked training images (%.1f %%)",
+                static_cast<long long>(count), static_cast<long long>(masked), 100 * share);
+  if (share <= kMaxEmptyMaskShare || config.allow_empty_masks) {
+    notice(config.data_dir + ": " + counted +
+           " have an empty mask; their explanations are pushed out of the whole image");
+    return;
+  }
+  constexpr size_t kNamed = 3;
+  std::string named, hint;
+  for (size_t i = 0; i < std::min(kNamed, empty.size()); ++i) {
+    const auto& image = images[static_cast<size_t>(empty[i])];
+    const auto mask = std::filesystem::path(image.mask);
+    named += (i ? ", " : "") + mask.lexically_relative(config.data_dir).string();
+    if (mask.extension() == ".json") named += " for " + image.name;  // labelme or COCO
+    if (hint.empty()) hint = masks.empty_hint(image.mask);
+  }
+  if (hint.empty()) hint = vanishing_hint(config, images[static_cast<size_t>(empty.front())]);
+  throw Error(config.data_dir + ": " + counted + " have an empty mask (" + named +
+              (count > static_cast<int64_t>(kNamed) ? ", ..." : "") + "): " + hint +
+              ", or pass --allow-empty-masks if they are meant to be empty");
 }
 
 // Images of an own folder, decoded with their masks and, where the folder has a group column,
@@ -67,7 +118,7 @@ data::FolderListing own_listing(const RunConfig& config) {
 NamedDataset own_set(const RunConfig& config, std::vector<data::FolderImage> images,
                      const std::vector<std::string>& group_names,
                      const std::vector<data::FolderImage>& train, const std::string& name) {
-  data::MaskReader masks({config.data.mask_threshold, config.mask_values});
+  auto masks = mask_reader(config);
   NamedDataset set{
       name, data::load_folder_images(images, config.data.canvas, masks), {}, config.class_names};
   if (group_names.empty()) return set;
@@ -93,7 +144,10 @@ NamedDataset real_set(const RunConfig& config, data::Split split, const std::str
     auto images = listing.split(split);
     REFF_REQUIRE(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
     keep_first(images, count);
-    return own_set(config, std::move(images), config.group_names, listing.train, name);
+    auto set = own_set(config, images, config.group_names, listing.train, name);
+    if (split == data::Split::train)
+      check_empty_masks(config, images, set.data, mask_reader(config));
+    return set;
   }
   auto set = published_dataset(config).load(config, split);
   if (count > 0 && count < set.size()) {

@@ -256,6 +256,7 @@ nlohmann::json RunConfig::data_json() const {
     json["classes"] = class_names;
     json["groups"] = group_names;
     json["mask_values"] = mask_values;
+    json["allow_empty_masks"] = allow_empty_masks;
   }
   return json;
 }
@@ -287,6 +288,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     c.class_names = d.value("classes", c.class_names);
     c.group_names = d.value("groups", c.group_names);
     c.mask_values = d.value("mask_values", c.mask_values);
+    c.allow_empty_masks = d.value("allow_empty_masks", c.allow_empty_masks);
     REFF_REQUIRE(!is_own_folder(c) || c.class_names.size() >= 2, "config.json",
                  "a folder run lists its classes");
     if (json.contains("annotations")) {  // absent in runs made before the pseudo-annotator
@@ -310,7 +312,8 @@ namespace {
 // the sets a classifier is validated and tested on.
 nlohmann::json annotator_training_data(const RunConfig& config) {
   auto json = config.data_json();
-  for (const char* key : {"tests", "test_count", "val_count", "val"}) json.erase(key);
+  for (const char* key : {"tests", "test_count", "val_count", "val", "allow_empty_masks"})
+    json.erase(key);
   return json;
 }
 

@@ -90,11 +90,12 @@ TEST(AnnotationSession, PicksTheAnnotatedSubsetAndSavesInTheFolderLayout) {
   const auto saved =
       dir / "masks" / "train" / name.parent_path().filename() / (name.stem().string() + ".png");
   ASSERT_TRUE(fs::exists(saved));
-  EXPECT_TRUE(torch::equal(data::read_png_values(saved.string()), values));
+  EXPECT_TRUE(torch::equal(data::read_png_values(saved.string()).values, values));
   EXPECT_TRUE(session.listing()["items"][1]["saved"].get<bool>());
   const auto back = session.mask_png(1);
   ASSERT_TRUE(back.has_value());
-  EXPECT_TRUE(torch::equal(data::decode_png_values({back->begin(), back->end()}, "saved"), values));
+  EXPECT_TRUE(
+      torch::equal(data::decode_png_values({back->begin(), back->end()}, "saved").values, values));
   // A new session over the same folder sees it (resume), and the folder's D1 now holds it.
   EXPECT_TRUE(AnnotationSession(options).listing()["items"][1]["saved"].get<bool>());
   // Another n draws another subset, and still lists the image drawn before.
@@ -113,7 +114,7 @@ TEST(AnnotationSession, PicksTheAnnotatedSubsetAndSavesInTheFolderLayout) {
         session.save(1, png_body(torch::zeros({2, 2}, torch::kUInt8)));
       },
       "but the image has");
-  EXPECT_TRUE(torch::equal(data::read_png_values(saved.string()), values));
+  EXPECT_TRUE(torch::equal(data::read_png_values(saved.string()).values, values));
   test::expect_error_mentioning([&] { session.mask_png(4); }, "no such image");
   test::expect_error_mentioning([&] { session.suggestion_png(0); }, "--annotator");
   EXPECT_FALSE(fs::exists(saved.string() + ".tmp"));  // no temporary file left behind
@@ -137,7 +138,7 @@ TEST(AnnotationSession, ConcurrentSavesOfOneImageLeaveOneWholeFile) {
   for (auto& saver : savers) saver.join();
   const auto png = session.mask_png(0);
   ASSERT_TRUE(png.has_value());
-  const auto values = data::decode_png_values({png->begin(), png->end()}, "saved");
+  const auto values = data::decode_png_values({png->begin(), png->end()}, "saved").values;
   EXPECT_TRUE(torch::equal(values, left) || torch::equal(values, right));
 }
 

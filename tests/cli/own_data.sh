@@ -101,7 +101,7 @@ mkdir -p "$tmp/alien/zebra" && cp "$data/shifted/round/round_0.png" "$tmp/alien/
 bad "class 'zebra' is not among the training classes" eval "$tmp/run" --test "$tmp/alien"
 bad "neither test" eval "$tmp/run" --test shift:1:1
 bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp/out"
-bad "reads the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
+bad "applies to the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
 bad "already exists" masks convert "$data" --out "$tmp/converted"
 bad "DFR refits the last layer" dfr "$tmp/run" --out "$tmp/out"
 bad "--count" dfr "$tmp/run" --val "$grouped" --count -1 --out "$tmp/out"
@@ -113,5 +113,79 @@ mkdir -p "$tmp/ungrouped" && cp -r "$grouped/." "$tmp/ungrouped/" && sed -i 's/,
 bad "group column without any group" train "${tiny[@]}" --val "$tmp/ungrouped" --out "$tmp/out"
 printf 'image,label\nx.png,a\n' >"$tmp/one.csv"; mkdir -p "$tmp/one" && mv "$tmp/one.csv" "$tmp/one/labels.csv"
 bad "at least two" train --dataset folder --data "$tmp/one" --out "$tmp/out"
+
+# Masks as CVAT and Pascal VOC export them: indexed PNGs (index 1 the object) read without
+# --mask-values. The same values written as gray levels read empty: validate says why, train
+# refuses with one line naming the fix unless --allow-empty-masks, and a few train with a notice.
+cp -r "$data" "$tmp/palette" && cp -r "$data" "$tmp/levels"
+/usr/bin/python3 - "$tmp" <<'PY'
+import glob, sys
+from PIL import Image
+t = sys.argv[1]
+for kind in ("palette", "levels"):
+    for path in glob.glob(f"{t}/{kind}/masks/train/*/*.png"):
+        ones = [1 if v else 0 for v in Image.open(path).convert("L").getdata()]
+        mask = Image.new("P" if kind == "palette" else "L", Image.open(path).size)
+        if kind == "palette":
+            mask.putpalette([0, 0, 0, 128, 0, 0] + [192, 128, 128] * 254)
+        mask.putdata(ones)
+        mask.save(path)
+PY
+run validate_palette masks validate "$tmp/palette"
+grep -q "^27 masks: 27 read, 0 unreadable or of the wrong size, 0 empty" "$tmp/validate_palette.out" || fail "palette masks: $(tail -1 "$tmp/validate_palette.out")"
+run validate_levels masks validate "$tmp/levels"
+grep -q "^EMPTY .*(gray levels {1} present, below --mask-threshold 0.5 x 255; pass --mask-values 1)" "$tmp/validate_levels.out" || fail "validate gave no hint: $(grep EMPTY "$tmp/validate_levels.out" | head -1)"
+grep -q "^3 of the empty masks hold values the reading drops: gray levels {1}" "$tmp/validate_levels.out" || fail "validate's summary: $(tail -1 "$tmp/validate_levels.out")"
+bad "3 of 7 masked training images (42.9 %) have an empty mask (masks/train/round/round_0.png, masks/train/tall/tall_0.png, masks/train/wide/wide_0.png): gray levels {1} present, below --mask-threshold 0.5 x 255; pass --mask-values 1, or pass --allow-empty-masks" \
+  train --dataset folder --data "$tmp/levels" --out "$tmp/out"
+[ "$(grep -c "^error: " "$tmp/bad.err")" -eq 1 ] || fail "the refusal is not one line: $(cat "$tmp/bad.err")"
+# Masks of one pixel: read at full size, gone at a 24-px canvas.
+cp -r "$data" "$tmp/dots"
+/usr/bin/python3 - "$tmp/dots" <<'PY'
+import glob, sys
+from PIL import Image
+for path in glob.glob(f"{sys.argv[1]}/masks/train/*/*.png"):
+    mask = Image.new("L", Image.open(path).size)
+    mask.putpixel((24, 24), 255)
+    mask.save(path)
+PY
+bad "their regions vanish when the images are squashed to --canvas 24 px; pass a larger --canvas" \
+  train --dataset folder --data "$tmp/dots" --canvas 24 --out "$tmp/out"
+bad "applies to the masks of --dataset folder" train --allow-empty-masks --out "$tmp/out"
+tiny_levels=(--dataset folder --data "$tmp/levels" --canvas 24 --width 4 --epochs 1 --batch-size 8)
+run allowed train "${tiny_levels[@]}" --allow-empty-masks --method reff --out "$tmp/run-allowed"
+grep -q "^reff: .*3 of 7 masked training images (42.9 %) have an empty mask" "$tmp/allowed.err" || fail "--allow-empty-masks: no notice: $(cat "$tmp/allowed.err" | head -3)"
+[ "$(json "$tmp/run-allowed/config.json" "d['data']['allow_empty_masks']")" = True ] || fail "config.json lacks allow_empty_masks"
+run with_values train "${tiny_levels[@]}" --mask-values 1 --out "$tmp/run-values"
+grep -q "empty mask" "$tmp/with_values.err" && fail "--mask-values 1 still reads empty masks"
+# One empty mask among the training images (under 5 %): trains, with one notice; an annotator
+# without a masked held-out image says so in words.
+mkdir -p "$tmp/few" && cp -r "$data/train" "$tmp/few/img"
+/usr/bin/python3 - "$tmp/few" <<'PY'
+import glob, os, sys
+from PIL import Image
+d = sys.argv[1]
+os.makedirs(f"{d}/m", exist_ok=True)
+images = sorted(glob.glob(f"{d}/img/*/*.png"))
+with open(f"{d}/labels.csv", "w") as f:
+    f.write("image,label,split,mask\n")
+    for k, path in enumerate(images):
+        split, mask_file = ("train", f"m/{k}.png") if k % 4 else ("val", "")  # val: no masks
+        if mask_file:
+            mask = Image.new("L", Image.open(path).size)
+            if k != 5:
+                mask.paste(255, (12, 12, 36, 36))
+            mask.save(f"{d}/{mask_file}")
+        f.write(f"{os.path.relpath(path, d)},{path.split('/')[-2]},{split},{mask_file}\n")
+PY
+run few train --dataset folder --data "$tmp/few" --canvas 24 --width 4 --epochs 1 --batch-size 8 --out "$tmp/run-few"
+[ "$(grep -c "have an empty mask" "$tmp/few.err")" -eq 1 ] || fail "one empty mask in 24: $(cat "$tmp/few.err" | head -3)"
+run few_annotator annotator train --dataset folder --data "$tmp/few" --canvas 24 --iterations 2 \
+  --generator-base 4 --discriminator-base 4 --out "$tmp/few-annotator"
+grep -q "no held-out IoU or Dice: none of the val images has a mask ([0-9]* s of training)$" "$tmp/few_annotator.out" || fail "annotator said: $(cat "$tmp/few_annotator.out")"
+# reff dfr offers no --resume it lacks.
+bad "already holds a run (checkpoint-best.pt); choose another --out" dfr "$tmp/run" --val "$grouped" --out "$tmp/dfr"
+grep -q -- "--resume" "$tmp/bad.err" && fail "dfr offers --resume: $(cat "$tmp/bad.err")"
+
 [ $failures -eq 0 ] && echo "own data workflow: all steps wrote what they should"
 exit $((failures > 0))

@@ -4,6 +4,7 @@
 #include "reff/data/base64.h"
 #include "reff/data/coco_file.h"
 #include "reff/data/csv_table.h"
+#include "reff/data/image_file.h"
 #include "reff/data/labelme_file.h"
 #include "reff/data/mask_file.h"
 #include "reff/data/png_values.h"
@@ -80,7 +81,9 @@ TEST(RegionShapes, CompressedRunLengthsDecodeAsCocoWritesThem) {
 }
 
 TEST(PngValues, IndexedPngsGivePaletteIndicesAndGrayPngsLevels) {
-  const auto indexed = read_png_values(kMasks + "indexed.png");
+  const auto indexed = read_png_values(kMasks + "indexed.png").values;
+  EXPECT_TRUE(read_png_values(kMasks + "indexed.png").indexed);
+  EXPECT_FALSE(read_png_values(kMasks + "gray.png").indexed);
   EXPECT_TRUE(indexed.equal(
       torch::tensor({{0, 0, 15, 15}, {0, 15, 15, 255}, {2, 2, 0, 0}}, torch::kUInt8)));
   MaskReader voc({0.5, {15}});
@@ -91,6 +94,42 @@ TEST(PngValues, IndexedPngsGivePaletteIndicesAndGrayPngsLevels) {
             (Pixels{{0, 2}, {0, 3}, {1, 1}, {2, 0}, {2, 1}, {2, 2}, {2, 3}}));
   test::expect_error_mentioning([&] { gray.read(kMasks + "gray.png", "x.png", 4, 4); },
                                 "is 4x3 but its image x.png is 4x4");
+}
+
+TEST(MaskReader, PalettePngsWithoutValuesMarkEveryIndexButBackground) {
+  MaskReader reader({0.5, {}});
+  // CVAT: index 1 the object. VOC: class 15, and 255 (void, the band around it) counts as well.
+  EXPECT_EQ(on(reader.read(kMasks + "palette01.png", "x.png", 3, 4)),
+            (Pixels{{0, 2}, {0, 3}, {1, 1}, {1, 2}}));
+  EXPECT_EQ(on(reader.read(kMasks + "voc.png", "x.png", 3, 4)),
+            (Pixels{{0, 2}, {0, 3}, {1, 1}, {1, 2}, {1, 3}}));
+  // --mask-values still names exactly the relevant indices.
+  MaskReader object({0.5, {15}});
+  EXPECT_EQ(on(object.read(kMasks + "voc.png", "x.png", 3, 4)), (Pixels{{0, 2}, {0, 3}, {1, 1}}));
+  MaskReader ones({0.5, {1}});
+  EXPECT_EQ(on(ones.read(kMasks + "palette01.png", "x.png", 3, 4)),
+            (Pixels{{0, 2}, {0, 3}, {1, 1}, {1, 2}}));
+  // Gray levels keep the threshold: 0 and 1 read empty.
+  EXPECT_EQ(reader.read(kMasks + "levels01.png", "x.png", 3, 4).sum().item<int64_t>(), 0);
+}
+
+TEST(MaskReader, AnEmptyReadingSaysWhichValuesItDropped) {
+  MaskReader gray({0.5, {}});
+  EXPECT_EQ(gray.empty_hint(kMasks + "levels01.png"),
+            "gray levels {1} present, below --mask-threshold 0.5 x 255; pass --mask-values 1");
+  MaskReader wrong({0.5, {7}});
+  EXPECT_EQ(wrong.empty_hint(kMasks + "voc.png"),
+            "palette indices {15, 255} present, none of them among --mask-values; pass "
+            "--mask-values 15 --mask-values 255");
+  EXPECT_EQ(gray.empty_hint(kMasks + "labelme.json"), "");  // no values to name
+  const auto zeros = ::testing::TempDir() + "zeros.png";
+  write_png(zeros, torch::zeros({3, 4}, torch::kUInt8));
+  EXPECT_EQ(gray.empty_hint(zeros), "");
+  const auto many = ::testing::TempDir() + "many.png";
+  write_png(many, torch::arange(12, torch::kUInt8).view({3, 4}));
+  EXPECT_EQ(gray.empty_hint(many),
+            "gray levels {1, 2, 3, 4, ...} present, below --mask-threshold 0.5 x 255; pass "
+            "--mask-values 1 --mask-values 2 --mask-values 3 --mask-values 4");
 }
 
 TEST(LabelmeFile, EveryRegionShapeKindIsDrawn) {

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import unittest
+import warnings
 
 import torch
 from PIL import Image
@@ -179,6 +180,18 @@ class Masks(unittest.TestCase):
         with self.assertRaises(reff.ReffError):
             reff.read_mask(os.path.join(WORK, "m.png"), 6, 8, threshold=2)
 
+    def test_palette_pngs_read_by_index(self):
+        os.makedirs(WORK, exist_ok=True)
+        indices = torch.zeros(6, 8, dtype=torch.uint8)
+        indices[1:4, 2:5] = 15
+        indices[0, :] = 255  # Pascal VOC's void band: relevant too
+        palette = Image.fromarray(indices.numpy(), mode="P")
+        palette.putpalette([0, 0, 0] + [192, 128, 128] * 255)
+        palette.save(os.path.join(WORK, "voc.png"))
+        path = os.path.join(WORK, "voc.png")
+        self.assertTrue(torch.equal(reff.read_mask(path, 6, 8), indices != 0))
+        self.assertTrue(torch.equal(reff.read_mask(path, 6, 8, values=[15]), indices == 15))
+
 
 class Datasets(unittest.TestCase):
     def test_textured_mnist_as_reff_train_makes_it(self):
@@ -209,6 +222,35 @@ class Datasets(unittest.TestCase):
         self.assertGreater(int(sets["train"].has_mask.sum()), 0)
         with self.assertRaises(reff.ReffError):
             reff.datasets("cpu", "folder", {"data": {"data_dir": os.path.join(WORK, "nowhere")}})
+
+    def test_own_folder_with_empty_masks(self):
+        # The layout example's PNG masks rewritten as gray levels 0 and 1: they read empty.
+        folder = os.path.join(WORK, "levels")
+        if not os.path.isdir(folder):
+            self.assertEqual(os.system(f"'{CLI}' data layout-example --dataset folder --count 24 "
+                                       f"--out '{folder}' > /dev/null"), 0)
+            for root, _, files in os.walk(os.path.join(folder, "masks", "train")):
+                for name in (f for f in files if f.endswith(".png")):
+                    mask = Image.open(os.path.join(root, name)).convert("L")
+                    mask.point(lambda v: 1 if v else 0).save(os.path.join(root, name))
+        config = {"data": {"data_dir": folder}}
+        with self.assertRaises(reff.ReffError) as caught:
+            reff.datasets("cpu", "folder", config)
+        message = str(caught.exception)
+        self.assertNotIn("\n", message)
+        for words in ("have an empty mask", "pass --mask-values 1", "--allow-empty-masks"):
+            self.assertIn(words, message)
+        config["data"]["allow_empty_masks"] = True
+        with self.assertWarns(UserWarning) as warned:
+            sets = reff.datasets("cpu", "folder", config)
+        self.assertIn("have an empty mask", str(warned.warning))
+        train = sets["train"]
+        self.assertGreater(int(((train.masks.flatten(1).amax(1) == 0) & train.has_mask).sum()), 0)
+        config["data"].update(allow_empty_masks=False, mask_values=[1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # --mask-values 1 reads them: no warning
+            train = reff.datasets("cpu", "folder", config)["train"]
+        self.assertFalse(bool(((train.masks.flatten(1).amax(1) == 0) & train.has_mask).any()))
 
 
 if __name__ == "__main__":

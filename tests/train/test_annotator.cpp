@@ -147,5 +147,16 @@ TEST(Algorithm1, MixedBatchLossIsTheSumOfItsParts) {
   EXPECT_TRUE(torch::equal(without.has_mask, torch::tensor({true, false, true, false})));
 }
 
+TEST(TensorDataset, EmptyMasksAreThoseOfMaskedSamplesThatMarkNothing) {
+  auto masks = torch::zeros({4, 2, 2}, torch::kUInt8);
+  masks[0][1][1] = 1;  // the faintest soft mask still marks something
+  masks[3][0][0] = 255;
+  const data::TensorDataset set(torch::zeros({4, 3, 2, 2}, torch::kUInt8),
+                                torch::zeros({4}, torch::kInt64), masks,
+                                torch::tensor({true, true, false, true}));
+  EXPECT_EQ(set.empty_mask_indices(), std::vector<int64_t>{1});  // 2 has no mask at all
+  EXPECT_TRUE(data::TensorDataset().empty_mask_indices().empty());
+}
+
 }  // namespace
 }  // namespace reff::train

@@ -15,6 +15,7 @@ struct MaskCheck {
   int64_t width = 0, height = 0;   // the image's
   double coverage = 0;             // share of relevant pixels
   std::string problem;             // empty: the mask reads and fits its image
+  std::string hint;                // an empty mask that looks misread: why (MaskReader::empty_hint)
   bool empty() const { return problem.empty() && coverage == 0; }
   bool full() const { return problem.empty() && coverage == 1; }
 };

@@ -1,8 +1,10 @@
 // Region masks in the formats annotation tools export, read as the task-relevant pixels of one
 // image (bool [H, W], the image's size):
-//   .png   binary or grayscale: value >= threshold x 255 is relevant; with `values`, the pixels
-//          whose stored value (the palette index of an indexed PNG, as CVAT and Pascal VOC
-//          write them, else the gray level) is one of them
+//   .png   binary or grayscale: value >= threshold x 255 is relevant; indexed (palette), as CVAT
+//          and Pascal VOC export class masks: every index but 0 (background) is relevant, VOC's
+//          255 ("void", the band around each object) included, so object borders are never
+//          penalised; with `values`, the pixels whose stored value (the palette index of an
+//          indexed PNG, else the gray level) is one of them
 //   .json  labelme's file of the image (labelme_file.h), or a COCO file holding it (coco_file.h)
 #pragma once
 
@@ -32,6 +34,10 @@ class MaskReader {
   // naming the file for an unreadable mask, another size than the image's, or bad content.
   torch::Tensor read(const std::string& mask_path, const std::string& image, int64_t height,
                      int64_t width);
+  // For a mask that reads empty: the nonzero values its PNG holds that the reading rule drops,
+  // and the option that keeps them ("gray levels {1} present, below --mask-threshold 0.5 x 255;
+  // pass --mask-values 1"), or "" (not a PNG, or none dropped: nothing suggests a misreading).
+  std::string empty_hint(const std::string& mask_path) const;
 
  private:
   // The COCO file at `path` if it was read before, else nullptr.

@@ -11,9 +11,14 @@
 
 namespace reff::data {
 
-// uint8 [H, W]. Throws reff::Error naming the file (unreadable, not a PNG, implausible size).
-torch::Tensor read_png_values(const std::string& path);
+struct PngValues {
+  torch::Tensor values;  // uint8 [H, W]
+  bool indexed = false;  // a palette PNG: the values are palette indices, not levels
+};
+
+// Throws reff::Error naming the file (unreadable, not a PNG, implausible size).
+PngValues read_png_values(const std::string& path);
 // The same from bytes in memory (labelme embeds masks as base64 PNG); `where` names them.
-torch::Tensor decode_png_values(const std::vector<uint8_t>& bytes, const std::string& where);
+PngValues decode_png_values(const std::vector<uint8_t>& bytes, const std::string& where);
 
 }  // namespace reff::data

@@ -42,6 +42,8 @@ class TensorDataset {
   TensorDataset subset(const std::vector<int64_t>& indices) const;
   // Indices of the samples that have a mask, ascending.
   std::vector<int64_t> masked_indices() const;
+  // Indices of the samples whose mask marks no pixel relevant, ascending.
+  std::vector<int64_t> empty_mask_indices() const;
   // Algorithm 1's training set: samples in `annotated` (D1) keep their masks; the others (D2)
   // take `pseudo` (float [N, H, W] in [0, 1]; binarised at `threshold` when it is in (0, 1)), or
   // no mask at all when `pseudo` is undefined.

@@ -39,8 +39,13 @@ data::TexturedMnist textured_mnist(const RunConfig& config, data::Split split,
 // own folder, the images that come with a mask.
 std::vector<int64_t> annotated_indices(const RunConfig& config, const data::TensorDataset& train);
 
+// The share of an own folder's masked training images that may have an empty mask (one marking no
+// pixel relevant) without RunConfig::allow_empty_masks; at most this many train with a notice.
+constexpr double kMaxEmptyMaskShare = 0.05;
+
 // Data sets, each generated with its own seed derived from data.seed and the set's name.
-// The training set as generated (every mask present):
+// The training set as generated (every mask present). An own folder's empty masks beyond
+// kMaxEmptyMaskShare are a reff::Error naming the count, the first files and the likely fix.
 data::TensorDataset build_train_set(const RunConfig& config);
 // ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
 data::TensorDataset build_algorithm1_train_set(const RunConfig& config);

@@ -52,6 +52,9 @@ struct RunConfig {
   // threshold is data.mask_threshold).
   std::vector<std::string> class_names, group_names;
   std::vector<int64_t> mask_values;
+  // folder: train although more than kMaxEmptyMaskShare of the masked training images have a mask
+  // that marks nothing (run_assembly.h), which the explanation penalty would push to zero.
+  bool allow_empty_masks = false;
   std::string mnist_dir;
   data::TextureSource textures;
   data::TexturedMnistOptions data;  // p, q: the training distribution; seed: data_seed
