@@ -106,11 +106,12 @@ def main():
                                      ["--epoch-sizes", ",".join(str(int(sizes[k])) for k in (
                                          "train_images", "val_images", "test_images"))]))
         if os.path.isdir(os.path.join(build, "python", "reff")):
-            package = peer_results(min_time, threads, ",".join(PACKAGE_CASES),
-                                   dict(os.environ, OPENBLAS_NUM_THREADS="1",
-                                        PYTHONPATH=os.path.join(build, "python")),
-                                   ["--via-package"])
-            peer.update({"package " + case: result for case, result in package.items()})
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
+                       PYTHONPATH=os.path.join(build, "python"))
+            for prefix, flags in (("package ", ["--via-package"]),
+                                  ("converted ", ["--via-package", "--convert"])):
+                package = peer_results(min_time, threads, ",".join(PACKAGE_CASES), env, flags)
+                peer.update({prefix + case: result for case, result in package.items()})
         peer_rounds.append(peer)
     reff, peer = median_of(reff_rounds), median_of(peer_rounds)
     peak = peer["matmul"]["gflop_per_s"]
@@ -135,12 +136,17 @@ def main():
               f"{ours['images_per_s'] / theirs['images_per_s']:>10.2f}x"
               f"{versus:>13}{gflops:>10.1f}{gflops / peak:>10.0%}")
     if "package small/reff" in peer:
-        print("\nthe Python package (torch model, reff.ExplanationLoss) against reff's own step:")
-        print(f"{'step':<20}{'reff img/s':>12}{'package img/s':>15}{'package step cost':>19}")
+        print("\nthe Python package (torch model, reff.ExplanationLoss), as it is and with "
+              "reff.nn.convert(model), against reff's own step and the peer's:")
+        print(f"{'step':<20}{'reff img/s':>12}{'package':>10}{'converted':>11}{'peer':>9}"
+              f"{'converted/reff':>16}{'converted/peer':>16}{'package/peer':>14}")
         for case in PACKAGE_CASES:
-            ours, package = reff[case], peer["package " + case]
-            print(f"{case:<20}{ours['images_per_s']:>12.1f}{package['images_per_s']:>15.1f}"
-                  f"{package['ms_per_step'] / ours['ms_per_step']:>18.2f}x")
+            ours, package, converted = reff[case], peer["package " + case], peer["converted " + case]
+            rate = converted["images_per_s"]
+            print(f"{case:<20}{ours['images_per_s']:>12.1f}{package['images_per_s']:>10.1f}"
+                  f"{rate:>11.1f}{peer[case]['images_per_s']:>9.1f}"
+                  f"{rate / ours['images_per_s']:>15.2f}x{rate / peer[case]['images_per_s']:>15.2f}x"
+                  f"{package['images_per_s'] / peer[case]['images_per_s']:>13.2f}x")
     if EPOCH_CASES[0] in reff and EPOCH_CASES[0] in peer:
         sizes = reff[EPOCH_CASES[0]]
         print(f"\none epoch of the cpu preset ({sizes['train_images']:.0f} training images; "

@@ -25,10 +25,12 @@ ResNet-50 cases, and the allocator's peak memory in each line ("peak_gpu_mib").
 
 With --via-package, the ReFF cases compute their loss through the Python package
 (reff.ExplanationLoss, reff's C++ Grad-CAM and loss; PYTHONPATH=build/python): what a PyTorch
-user of reff runs.
+user of reff runs; with --convert as well, the model's BatchNorm layers are reff's
+(reff.nn.convert).
 
 python3 bench/peer.py [--threads N] [--min-time S] [--cases small/reff,...]
                       [--device cpu|cuda] [--precision fp32|bf16|fp16] [--batch B] [--via-package]
+                      [--convert]
 """
 import argparse
 import json
@@ -271,7 +273,7 @@ def time_steps(step, min_time, batch):
 
 
 def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4,
-               via_package=False):
+               via_package=False, convert=False):
     model_name, method = name.split("/")
     torch.manual_seed(0)
     if model_name == "small":
@@ -290,6 +292,8 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4,
     package = None
     if via_package and method in ("reff", "reff-l1"):
         import reff
+        if convert:
+            model = reff.nn.convert(model)
         package = reff.ExplanationLoss(model, method=method, lam=lam, layer_weights=LAYER_WEIGHTS)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.8, weight_decay=1e-5)
@@ -313,7 +317,7 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4,
     images_per_s, ms = time_steps(step, min_time, batch)
     result = {"case": name, "images_per_s": images_per_s, "ms_per_step": ms,
               "forward_gflop": flops / 1e9, "batch": batch, "precision": precision,
-              "via_package": package is not None}
+              "via_package": package is not None, "converted": package is not None and convert}
     if device == "cuda":
         result["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2 ** 20
     return result
@@ -416,6 +420,8 @@ def main():
     parser.add_argument("--batch", type=int, default=4, help="ResNet-50 cases' batch")
     parser.add_argument("--via-package", action="store_true",
                         help="ReFF losses through the reff Python package")
+    parser.add_argument("--convert", action="store_true",
+                        help="with --via-package: the model's BatchNorm layers reff's (reff.nn.convert)")
     parser.add_argument("--epoch-sizes", default="7200,800,2000",
                         help="epoch cases: training, val and each test set's images")
     args = parser.parse_args()
@@ -431,7 +437,7 @@ def main():
             result = epoch_case(case.split("/")[1], [int(n) for n in args.epoch_sizes.split(",")])
         else:
             result = train_case(case, args.min_time, args.device, args.precision, args.batch,
-                                args.via_package)
+                                args.via_package, args.convert)
         result["threads"] = torch.get_num_threads()
         # The process's peak so far: per case when one case runs per process (bench/compare.py)
         result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

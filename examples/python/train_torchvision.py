@@ -47,7 +47,8 @@ def main():
     sets = reff.datasets("cpu", "folder", {"data": data})
     train, settings = sets["train"], sets["train"].config["train"]
     torch.manual_seed(args.seed)
-    model = torchvision.models.resnet18(num_classes=len(train.class_names))
+    # reff's BatchNorm: the same numbers, a faster second derivative for ReFF's step on the CPU.
+    model = reff.nn.convert(torchvision.models.resnet18(num_classes=len(train.class_names)))
     optimiser = torch.optim.SGD(model.parameters(), lr=settings["lr"],
                                 momentum=settings["momentum"], weight_decay=settings["weight_decay"])
     focus = None if args.method == "baseline" else reff.ExplanationLoss(

@@ -11,6 +11,9 @@ A ReFF training step with a torchvision ResNet::
     logits = model(images)
     loss = F.cross_entropy(logits, labels) + focus(logits, labels, masks)
     loss.backward()
+
+On the CPU, ``reff.nn.convert(model)`` first gives the model's BatchNorm layers reff's faster
+second derivative (the same numbers).
 """
 
 from reff._core import ReffError, version as __version__
@@ -18,6 +21,7 @@ from reff.datasets import ReffDataset, datasets, run_datasets
 from reff.explain import METHOD_DEFAULTS, METHODS, explanation_loss, grad_cam, input_gradient_loss
 from reff.hooks import ExplanationLoss
 from reff.masks import read_mask
+from reff import nn
 
 __all__ = [
     "ReffError",
@@ -31,4 +35,5 @@ __all__ = [
     "input_gradient_loss",
     "ExplanationLoss",
     "read_mask",
+    "nn",
 ]

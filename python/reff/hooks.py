@@ -18,6 +18,11 @@ class ExplanationLoss:
         logits = model(images)
         loss = F.cross_entropy(logits, labels) + focus(logits, labels, masks, has_mask)
 
+    The loss differentiates the model's backward pass once more. A model with
+    ``torch.nn.BatchNorm2d`` layers, trained on the CPU, profits from ``reff.nn.convert(model)``
+    first: reff's BatchNorm computes that second derivative in two passes instead of PyTorch's
+    composite (the same numbers; docs/python.md has the measured speeds).
+
     Like ``reff train``, layers of weight 0 are not explained and a batch without any mask costs
     no Grad-CAM (its term is 0). For ``method="rrr"`` pass ``images`` (with ``requires_grad_()``
     set before the forward pass). Call :meth:`remove` to take the hooks off.

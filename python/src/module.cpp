@@ -7,6 +7,7 @@
 #include "reff/data/tensor_dataset.h"
 #include "reff/error.h"
 #include "reff/explain/grad_cam.h"
+#include "reff/models/batch_norm.h"
 #include "reff/names.h"
 #include "reff/notice.h"
 #include "reff/regularizers/explanation_loss.h"
@@ -222,6 +223,18 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
   return py::make_tuple(config.to_json().dump(), result);
 }
 
+torch::Tensor batch_norm(const torch::Tensor& input, const std::optional<torch::Tensor>& weight,
+                         const std::optional<torch::Tensor>& bias,
+                         const std::optional<torch::Tensor>& running_mean,
+                         const std::optional<torch::Tensor>& running_var, bool training,
+                         double momentum, double eps) {
+  require_float(input, "input");
+  REFF_REQUIRE(input.dim() >= 2, "input", "expected [B, C, ...], got " + shape_text(input.sizes()));
+  const auto given = [](const std::optional<torch::Tensor>& t) { return t ? *t : torch::Tensor(); };
+  return models::batch_norm(input, given(weight), given(bias), given(running_mean),
+                            given(running_var), training, momentum, eps);
+}
+
 // What each method's step computes, as reff.METHODS names it.
 constexpr Named<train::MethodNeeds> kNeeds[] = {
     {train::MethodNeeds::nothing, "nothing"},
@@ -272,6 +285,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("explanation_loss", &explanation_loss, no_gil());
   m.def("input_gradient_loss", &input_gradient_loss, no_gil());
   m.def("read_mask", &read_mask, no_gil());
+  m.def("batch_norm", &batch_norm, no_gil());
   m.def("run_datasets", &run_datasets);
   m.def("methods", &methods);
   m.attr("version") = REFF_VERSION;

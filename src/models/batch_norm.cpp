@@ -23,6 +23,16 @@ struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
 
 }  // namespace
 
+torch::Tensor batch_norm(const torch::Tensor& input, const torch::Tensor& weight,
+                         const torch::Tensor& bias, const torch::Tensor& running_mean,
+                         const torch::Tensor& running_var, bool training, double momentum,
+                         double eps) {
+  if (training && fused_batch_norm_applies(input, weight))
+    return batch_norm_training(input, weight, bias, running_mean, running_var, momentum, eps);
+  return torch::batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                           at::globalContext().userEnabledCuDNN());
+}
+
 BatchNorm2dImpl::BatchNorm2dImpl(int64_t channels_, double eps_, double momentum_)
     : channels(channels_), eps(eps_), momentum(momentum_) {
   reset();
@@ -41,13 +51,8 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
     torch::NoGradGuard no_grad;
     num_batches_tracked += 1;
   }
-  if (!synchronised || !is_training() || distributed::world().size() == 1) {
-    if (is_training() && fused_batch_norm_applies(input, weight)) {
-      return batch_norm_training(input, weight, bias, running_mean, running_var, momentum, eps);
-    }
-    return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(),
-                             momentum, eps, at::globalContext().userEnabledCuDNN());
-  }
+  if (!synchronised || !is_training() || distributed::world().size() == 1)
+    return batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum, eps);
   const std::vector<int64_t> dims = {0, 2, 3};
   const std::vector<int64_t> shape = {1, channels, 1, 1};
   // Sums and the count in one all-reduce; the count is a constant of the graph.

@@ -193,6 +193,110 @@ class Masks(unittest.TestCase):
         self.assertTrue(torch.equal(reff.read_mask(path, 6, 8, values=[15]), indices == 15))
 
 
+class SmallNet(torch.nn.Module):
+    """conv-BN-ReLU twice, then a linear head: two explained layers."""
+
+    def __init__(self, momentum=0.1):
+        super().__init__()
+        self.layer1 = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1, bias=False),
+                                          torch.nn.BatchNorm2d(4, momentum=momentum),
+                                          torch.nn.ReLU())
+        self.layer2 = torch.nn.Sequential(torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, bias=False),
+                                          torch.nn.BatchNorm2d(6, momentum=momentum),
+                                          torch.nn.ReLU())
+        self.fc = torch.nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.fc(self.layer2(self.layer1(x)).mean((2, 3)))
+
+
+class Convert(unittest.TestCase):
+    """reff.nn.convert: reff's BatchNorm in a torch model, the same numbers as torch's."""
+
+    def gradients(self, model, layers, method, x, labels, masks):
+        model.zero_grad()
+        images = x.clone().requires_grad_(method == "rrr")
+        focus = reff.ExplanationLoss(model, layers, method=method, lam=1e-2,
+                                     layer_weights=[1.0] * len(layers))
+        logits = model(images)
+        loss = torch.nn.functional.cross_entropy(logits, labels) + focus(logits, labels, masks,
+                                                                          images=images)
+        loss.backward()
+        focus.remove()
+        return {n: p.grad.clone() for n, p in model.named_parameters()}
+
+    def check_parity(self, make, layers, size):
+        import copy
+        torch.manual_seed(0)
+        x = torch.randn(4, 3, size, size, dtype=torch.double)
+        labels = torch.tensor([0, 1, 2, 1])
+        masks = torch.zeros(4, size, size, dtype=torch.double)
+        masks[:, size // 4:, : size // 2] = 1
+        theirs = make().double().train()
+        ours = reff.nn.convert(copy.deepcopy(theirs))
+        self.assertTrue(any(isinstance(m, reff.nn.BatchNorm2d) for m in ours.modules()))
+        for method in ("reff", "rrr"):
+            expected = self.gradients(theirs, layers, method, x, labels, masks)
+            got = self.gradients(ours, layers, method, x, labels, masks)
+            for name, g in expected.items():
+                error = float((got[name] - g).abs().max() / g.abs().max().clamp_min(1e-300))
+                self.assertLessEqual(error, 1e-10, (method, name, error))
+        for a, b in zip(theirs.state_dict().values(), ours.state_dict().values()):
+            self.assertTrue(torch.equal(a, b))  # the same running statistics after the steps
+
+    def test_gradients_of_a_small_model_and_resnet18_in_float64(self):
+        import torchvision
+        self.check_parity(SmallNet, ["layer1", "layer2"], 12)
+        self.check_parity(lambda: torchvision.models.resnet18(num_classes=3),
+                          ["layer1", "layer2", "layer3", "layer4"], 32)
+
+    def test_batchnorm_in_train_and_eval_mode_and_without_momentum(self):
+        for momentum in (0.1, None):
+            torch.manual_seed(1)
+            theirs = SmallNet(momentum)
+            ours = reff.nn.convert(SmallNet(momentum))
+            ours.load_state_dict(theirs.state_dict())
+            for mode in ("train", "train", "eval", "train"):
+                getattr(theirs, mode)()
+                getattr(ours, mode)()
+                x = torch.randn(5, 3, 10, 10)
+                self.assertTrue(torch.equal(theirs(x), ours(x)), (momentum, mode))
+            for (name, a), b in zip(theirs.state_dict().items(), ours.state_dict().values()):
+                self.assertTrue(torch.equal(a, b), (momentum, name))
+
+    def test_state_dicts_load_both_ways(self):
+        converted = reff.nn.convert(SmallNet())
+        plain = SmallNet()
+        plain.load_state_dict(converted.state_dict())
+        again = reff.nn.convert(SmallNet())
+        again.load_state_dict(plain.state_dict())
+        self.assertEqual(list(converted.state_dict()), list(again.state_dict()))
+        for a, b in zip(converted.state_dict().values(), again.state_dict().values()):
+            self.assertTrue(torch.equal(a, b))
+        alone = torch.nn.BatchNorm2d(4)
+        self.assertIs(reff.nn.convert(alone).weight, alone.weight)  # shared with an optimiser
+
+    def test_what_it_cannot_convert(self):
+        class OwnNorm(torch.nn.BatchNorm2d):
+            def forward(self, x):
+                return super().forward(x) * 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch: lazy modules are a new feature
+            lazy = torch.nn.Sequential(torch.nn.LazyBatchNorm2d())
+        for model, words in ((torch.nn.Sequential(torch.nn.SyncBatchNorm(4)), "0: a SyncBatchNorm"),
+                             (lazy, "not yet initialised"),
+                             (torch.nn.Sequential(OwnNorm(4)), "OwnNorm is a BatchNorm2d"),
+                             ("model", "expected a torch.nn.Module")):
+            with self.assertRaises(reff.ReffError) as caught:
+                reff.nn.convert(model)
+            self.assertIn(words, str(caught.exception))
+            self.assertNotIn("\n", str(caught.exception))
+        mixed = torch.nn.Sequential(torch.nn.BatchNorm2d(4), OwnNorm(4))
+        with self.assertRaises(reff.ReffError):
+            reff.nn.convert(mixed)
+        self.assertIs(type(mixed[0]), torch.nn.BatchNorm2d)  # nothing converted
+
+
 class Datasets(unittest.TestCase):
     def test_textured_mnist_as_reff_train_makes_it(self):
         sets = reff.datasets("cpu", config={"data": {"train_count": 12, "val_count": 4,

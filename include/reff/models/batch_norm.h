@@ -33,6 +33,15 @@ class BatchNorm2dImpl : public torch::nn::Cloneable<BatchNorm2dImpl> {
 };
 TORCH_MODULE(BatchNorm2d);
 
+// torch::batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps),
+// as a BatchNorm2d of one process computes it: in training on the CPU with the fused second
+// derivative where that applies, else LibTorch's; the same outputs and running statistics. For
+// modules that are not reff's (the Python package's reff.nn.BatchNorm2d).
+torch::Tensor batch_norm(const torch::Tensor& input, const torch::Tensor& weight,
+                         const torch::Tensor& bias, const torch::Tensor& running_mean,
+                         const torch::Tensor& running_var, bool training, double momentum,
+                         double eps);
+
 // Makes every reff BatchNorm2d in `model` synchronised (distributed::world() gives the ranks).
 void synchronise_batchnorm(torch::nn::Module& model);
 
