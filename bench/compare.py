@@ -27,6 +27,8 @@ EPOCH_COUNTERS = ["epoch_over_steps", "evaluation_share", "train_images", "val_i
                   "test_images"]
 # The same ReFF steps with the loss through the Python package (peer.py --via-package).
 PACKAGE_CASES = ["small/reff", "small/reff-l1", "resnet50/reff"]
+# glibc's settings that reff.nn.keep_freed_memory() (reff::keep_freed_memory) makes, as variables.
+KEPT_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
 def reff_results(build, min_time):
@@ -112,6 +114,10 @@ def main():
                                   ("converted ", ["--via-package", "--convert"])):
                 package = peer_results(min_time, threads, ",".join(PACKAGE_CASES), env, flags)
                 peer.update({prefix + case: result for case, result in package.items()})
+            # The peer with the allocator settings the converted path takes (KEPT_MEMORY).
+            kept = peer_results(min_time, threads, ",".join(PACKAGE_CASES),
+                                dict(os.environ, OPENBLAS_NUM_THREADS="1", **KEPT_MEMORY))
+            peer.update({"kept " + case: result for case, result in kept.items()})
         peer_rounds.append(peer)
     reff, peer = median_of(reff_rounds), median_of(peer_rounds)
     peak = peer["matmul"]["gflop_per_s"]
@@ -138,14 +144,16 @@ def main():
     if "package small/reff" in peer:
         print("\nthe Python package (torch model, reff.ExplanationLoss), as it is and with "
               "reff.nn.convert(model), against reff's own step and the peer's:")
-        print(f"{'step':<20}{'reff img/s':>12}{'package':>10}{'converted':>11}{'peer':>9}"
-              f"{'converted/reff':>16}{'converted/peer':>16}{'package/peer':>14}")
+        print("(converted: reff.nn.convert and reff.nn.keep_freed_memory; peer kept: the peer with "
+              "the same allocator settings)")
+        print(f"{'step':<16}{'reff':>8}{'package':>9}{'converted':>11}{'peer':>7}{'peer kept':>11}"
+              f"{'conv/reff':>11}{'conv/peer kept':>16}{'package/peer':>14}")
         for case in PACKAGE_CASES:
             ours, package, converted = reff[case], peer["package " + case], peer["converted " + case]
-            rate = converted["images_per_s"]
-            print(f"{case:<20}{ours['images_per_s']:>12.1f}{package['images_per_s']:>10.1f}"
-                  f"{rate:>11.1f}{peer[case]['images_per_s']:>9.1f}"
-                  f"{rate / ours['images_per_s']:>15.2f}x{rate / peer[case]['images_per_s']:>15.2f}x"
+            rate, kept = converted["images_per_s"], peer["kept " + case]["images_per_s"]
+            print(f"{case:<16}{ours['images_per_s']:>8.1f}{package['images_per_s']:>9.1f}"
+                  f"{rate:>11.1f}{peer[case]['images_per_s']:>7.1f}{kept:>11.1f}"
+                  f"{rate / ours['images_per_s']:>10.2f}x{rate / kept:>15.2f}x"
                   f"{package['images_per_s'] / peer[case]['images_per_s']:>13.2f}x")
     if EPOCH_CASES[0] in reff and EPOCH_CASES[0] in peer:
         sizes = reff[EPOCH_CASES[0]]

@@ -26,7 +26,7 @@ ResNet-50 cases, and the allocator's peak memory in each line ("peak_gpu_mib").
 With --via-package, the ReFF cases compute their loss through the Python package
 (reff.ExplanationLoss, reff's C++ Grad-CAM and loss; PYTHONPATH=build/python): what a PyTorch
 user of reff runs; with --convert as well, the model's BatchNorm layers are reff's
-(reff.nn.convert).
+(reff.nn.convert) and freed memory is kept (reff.nn.keep_freed_memory), as reff's own steps run.
 
 python3 bench/peer.py [--threads N] [--min-time S] [--cases small/reff,...]
                       [--device cpu|cuda] [--precision fp32|bf16|fp16] [--batch B] [--via-package]
@@ -292,8 +292,9 @@ def train_case(name, min_time, device="cpu", precision="fp32", resnet50_batch=4,
     package = None
     if via_package and method in ("reff", "reff-l1"):
         import reff
-        if convert:
+        if convert:  # reff's fastest path for a torch model
             model = reff.nn.convert(model)
+            reff.nn.keep_freed_memory()
         package = reff.ExplanationLoss(model, method=method, lam=lam, layer_weights=LAYER_WEIGHTS)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.8, weight_decay=1e-5)
@@ -421,7 +422,7 @@ def main():
     parser.add_argument("--via-package", action="store_true",
                         help="ReFF losses through the reff Python package")
     parser.add_argument("--convert", action="store_true",
-                        help="with --via-package: the model's BatchNorm layers reff's (reff.nn.convert)")
+                        help="with --via-package: reff.nn.convert(model) and reff.nn.keep_freed_memory()")
     parser.add_argument("--epoch-sizes", default="7200,800,2000",
                         help="epoch cases: training, val and each test set's images")
     args = parser.parse_args()

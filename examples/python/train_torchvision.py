@@ -49,6 +49,7 @@ def main():
     torch.manual_seed(args.seed)
     # reff's BatchNorm: the same numbers, a faster second derivative for ReFF's step on the CPU.
     model = reff.nn.convert(torchvision.models.resnet18(num_classes=len(train.class_names)))
+    reff.nn.keep_freed_memory()  # freed memory reused, as reff train does
     optimiser = torch.optim.SGD(model.parameters(), lr=settings["lr"],
                                 momentum=settings["momentum"], weight_decay=settings["weight_decay"])
     focus = None if args.method == "baseline" else reff.ExplanationLoss(

@@ -38,6 +38,19 @@ class BatchNorm2d(torch.nn.BatchNorm2d):
                                 batch_statistics, factor, self.eps)
 
 
+def keep_freed_memory() -> None:
+    """Keeps this process's freed tensor memory for reuse, as ``reff train`` does.
+
+    glibc's malloc returns every block above its mmap threshold (128 KiB at first) to the kernel
+    when it is freed, so each training step's activations page-fault in anew, zero-filled by the
+    kernel. This raises the threshold to 32 MiB and returns freed memory only when over 1 GiB of it
+    lies at the heap's top (``mallopt``; nothing without glibc). It changes the whole process's
+    allocator, so reff never does it on import: call it once, before training. The same from the
+    shell, without code: ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824``.
+    """
+    _core.keep_freed_memory()
+
+
 def _replacement(norm: torch.nn.Module, where: str):
     """The module that takes ``norm``'s place, or None where it stays."""
     if isinstance(norm, BatchNorm2d) or not isinstance(

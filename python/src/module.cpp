@@ -2,6 +2,7 @@
 // hints). Tensors and their autograd graphs pass both ways without copies; a reff::Error becomes
 // reff.ReffError (a ValueError) with the same one-line message. No logic of its own: each
 // function checks what Python can get wrong (dtype, rank) and calls the library.
+#include "reff/allocator.h"
 #include "reff/data/folder_dataset.h"
 #include "reff/data/mask_file.h"
 #include "reff/data/tensor_dataset.h"
@@ -286,6 +287,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("input_gradient_loss", &input_gradient_loss, no_gil());
   m.def("read_mask", &read_mask, no_gil());
   m.def("batch_norm", &batch_norm, no_gil());
+  m.def("keep_freed_memory", &reff::keep_freed_memory);
   m.def("run_datasets", &run_datasets);
   m.def("methods", &methods);
   m.attr("version") = REFF_VERSION;
