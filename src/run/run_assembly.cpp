@@ -68,12 +68,10 @@ data::FolderListing own_listing(const RunConfig& config) {
 
 // Why an image's mask is empty in the training set although no value of its file was dropped:
 // its region, marked at full size, vanishes at the canvas; else only validate can tell.
-std::string vanishing_hint(const RunConfig& config, const data::FolderImage& image) {
+std::string vanishing_hint(const RunConfig& config, const data::FolderImage& image,
+                           data::MaskReader& masks) {
   const auto pixels = data::read_image(image.image);
-  if (!mask_reader(config)
-           .read(image.mask, image.name, pixels.size(1), pixels.size(2))
-           .any()
-           .item<bool>())
+  if (!masks.read(image.mask, image.name, pixels.size(1), pixels.size(2)).any().item<bool>())
     return "check them with `reff masks validate`";
   return "their regions vanish when the images are squashed to --canvas " +
          std::to_string(config.data.canvas) + " px; pass a larger --canvas";
@@ -83,7 +81,7 @@ std::string vanishing_hint(const RunConfig& config, const data::FolderImage& ima
 // have an empty mask (unless allowed), and notes any below that share: ReFF reads an empty mask
 // as "nothing here is relevant" and pushes those images' explanations to zero.
 void check_empty_masks(const RunConfig& config, const std::vector<data::FolderImage>& images,
-                       const data::TensorDataset& set, const data::MaskReader& masks) {
+                       const data::TensorDataset& set) {
   const auto empty = set.empty_mask_indices();
   if (empty.empty()) return;
   const auto masked = static_cast<int64_t>(set.masked_indices().size());
@@ -98,6 +96,7 @@ void check_empty_masks(const RunConfig& config, const std::vector<data::FolderIm
     return;
   }
   constexpr size_t kNamed = 3;
+  auto masks = mask_reader(config);
   std::string named, hint;
   for (size_t i = 0; i < std::min(kNamed, empty.size()); ++i) {
     const auto& image = images[static_cast<size_t>(empty[i])];
@@ -106,7 +105,8 @@ void check_empty_masks(const RunConfig& config, const std::vector<data::FolderIm
     if (mask.extension() == ".json") named += " for " + image.name;  // labelme or COCO
     if (hint.empty()) hint = masks.empty_hint(image.mask);
   }
-  if (hint.empty()) hint = vanishing_hint(config, images[static_cast<size_t>(empty.front())]);
+  if (hint.empty())
+    hint = vanishing_hint(config, images[static_cast<size_t>(empty.front())], masks);
   throw Error(config.data_dir + ": " + counted + " have an empty mask (" + named +
               (count > static_cast<int64_t>(kNamed) ? ", ..." : "") + "): " + hint +
               ", or pass --allow-empty-masks if they are meant to be empty");
@@ -145,8 +145,7 @@ NamedDataset real_set(const RunConfig& config, data::Split split, const std::str
     REFF_REQUIRE(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
     keep_first(images, count);
     auto set = own_set(config, images, config.group_names, listing.train, name);
-    if (split == data::Split::train)
-      check_empty_masks(config, images, set.data, mask_reader(config));
+    if (split == data::Split::train) check_empty_masks(config, images, set.data);
     return set;
   }
   auto set = published_dataset(config).load(config, split);
