@@ -275,7 +275,7 @@ python_check() {
   REFF_BUILD_DIR="$root/build-gpu" python3 -m pip install --no-index --no-build-isolation --no-deps \
     "$root" > "$out/pip.log" 2>&1; echo "pip install .: exit $?"; tail -2 "$out/pip.log"
   (cd /tmp && python3 -c 'import reff, torch; print("reff", reff.__version__, "from", reff.__file__, "torch", torch.__version__)')
-  (cd /tmp && timeout 120 python3 "$root/tests/python/test_api.py" "$runs/api" "$reff" 2>&1 | tail -4)
+  (cd /tmp && REFF_TEST_WORK="$runs/api" REFF_CLI="$reff" timeout 120 python3 "$root/tests/python/test_api.py" 2>&1 | tail -4)
   timeout 60 "$reff" train --preset cpu --pretrained none --epochs 1 --max-steps 2 --train-count 64 \
     --val-count 32 --test-count 32 --explain-count 8 --device cuda --out "$runs/tiny" > "$out/tiny.log" 2>&1
   "$reff" export "$runs/tiny" --out "$runs/tiny.pth" > /dev/null &&

@@ -60,10 +60,16 @@ def datasets(preset: str = "cpu", dataset: str = "textured-mnist",
 
     Args:
         preset: ``cpu`` or ``paper`` (as ``reff train --preset``).
-        dataset: ``textured-mnist``, ``isic2017``, ``pets`` or ``folder`` (your own).
+        dataset: a kind of data set (docs/datasets.md): ``textured-mnist``, ``isic2017``,
+            ``pets``, ``waterbirds`` or ``folder`` (your own).
         config: changes to the preset's configuration, in config.json's shape, e.g.
-            ``{"data": {"data_dir": "my-images", "canvas": 64}}`` or
-            ``{"data": {"train_count": 2000, "p": 0.0}}``. An unknown key is an error. An own
+            ``{"data": {"data_dir": "my-images", "canvas": 64}}``,
+            ``{"data": {"train_count": 2000, "p": 0.0, "tests": ["shift:1:1"]}}`` or
+            ``{"data": {"data_dir": "wb", "masks_dir": "CUB_200_2011", "val": "official"}}``;
+            ``tests`` and ``val`` may be written as ``reff train --test``/``--val`` takes them.
+            It is resolved as ``reff train`` resolves its options, so bad input gives the same
+            one-line error. An unknown key is an error, and so is an option that does not
+            apply to the kind of data set. An own
             folder where more than 5 % of the masked training images have an empty mask is
             refused unless ``{"data": {"allow_empty_masks": True}}``; fewer give a UserWarning.
 

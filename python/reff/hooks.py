@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
+from reff import _core
 from reff.explain import METHOD_DEFAULTS, METHODS, RESNET_LAYER_WEIGHTS, explanation_loss, grad_cam, input_gradient_loss
 
 
@@ -48,9 +49,9 @@ class ExplanationLoss:
                              f"(one of {usable})")
         if len(layer_weights) != len(layers):
             raise ValueError(f"layer_weights: {len(layer_weights)} weights for {len(layers)} layers")
-        # Unset: the method's own choice (METHOD_DEFAULTS), else the paper's.
+        # Unset: the method's own choice (METHOD_DEFAULTS), else `reff train --preset cpu`'s.
         own = METHOD_DEFAULTS[method]
-        lam = own.get("lam", 1e-3) if lam is None else lam
+        lam = own.get("lam", _core.preset_lambda("cpu")) if lam is None else lam
         if not lam >= 0:
             raise ValueError("lam: must be non-negative")
         self.method, self.lam = method, float(lam)

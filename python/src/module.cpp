@@ -3,7 +3,6 @@
 // reff.ReffError (a ValueError) with the same one-line message. No logic of its own: each
 // function checks what Python can get wrong (dtype, rank) and calls the library.
 #include "reff/allocator.h"
-#include "reff/data/folder_dataset.h"
 #include "reff/data/mask_file.h"
 #include "reff/data/tensor_dataset.h"
 #include "reff/error.h"
@@ -13,6 +12,7 @@
 #include "reff/notice.h"
 #include "reff/regularizers/explanation_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
+#include "reff/run/resolve.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
 #include "reff/shape_text.h"
@@ -167,18 +167,6 @@ torch::Tensor read_mask(const std::string& path, const std::string& image, int64
   return data::MaskReader(options).read(path, image.empty() ? path : image, height, width);
 }
 
-// Every key of `patch` (nested objects too) must already be in `json`: a misspelt option is an
-// error, never silently ignored.
-void require_known_keys(const nlohmann::json& json, const nlohmann::json& patch,
-                        const std::string& where) {
-  REFF_REQUIRE(patch.is_object(), where.empty() ? "config" : where, "expected a dict");
-  for (const auto& [key, value] : patch.items()) {
-    const auto name = where.empty() ? key : where + "." + key;
-    REFF_REQUIRE(json.contains(key), name, "not an option of config.json");
-    if (json.at(key).is_object()) require_known_keys(json.at(key), value, name);
-  }
-}
-
 py::tuple dataset_tuple(const train::NamedDataset& set) {
   const auto& d = set.data;
   return py::make_tuple(set.name, d.images(), d.labels(), d.masks(), d.has_mask(), set.class_names);
@@ -190,30 +178,21 @@ py::tuple dataset_tuple(const train::NamedDataset& set) {
 // class names) per set: train, val, then each test set.
 py::tuple run_datasets(const std::string& preset, const std::string& dataset,
                        const std::string& overrides, const std::string& run_dir) {
-  run::RunConfig config;
-  bool tests_given = !run_dir.empty();  // a run's config.json holds its tests
-  if (run_dir.empty()) {
-    config = run::preset_config(preset);
-    run::use_dataset(config, dataset);
-    auto json = config.to_json();
-    const auto patch = nlohmann::json::parse(overrides);
-    require_known_keys(json, patch, "");
-    tests_given = patch.contains("data") && patch.at("data").contains("tests");
-    json.merge_patch(patch);
-    auto& data = json.at("data");
-    if (data.at("dataset") == "folder" && data.value("classes", nlohmann::json::array()).empty())
-      data["classes"] = data::list_folder(data.at("data_dir")).classes;  // as reff train lists them
-    config = run::RunConfig::from_json(json);
-  } else {
-    config = run::load_run_config(run_dir);
-  }
+  const auto parsed = nlohmann::json::parse(overrides, nullptr, /*allow_exceptions=*/false);
+  REFF_REQUIRE(!parsed.is_discarded(), "config", "not JSON");
   std::vector<train::NamedDataset> sets;
   take_notices();  // those a failed call left behind
+  run::RunConfig config;
   {
     py::gil_scoped_release release;  // generation and decoding run on all cores
-    const auto tests = config.tests;
-    run::check_dataset_files(config);  // an own folder: its classes, and its test split as test
-    if (tests_given) config.tests = tests;
+    if (run_dir.empty()) {
+      config = run::resolve(preset, dataset, parsed);  // the same as reff train's
+    } else {
+      config = run::load_run_config(run_dir);
+      const auto tests = config.tests;  // a run's config.json holds its tests
+      run::check_dataset_files(config);
+      config.tests = tests;
+    }
     sets.push_back({"train", run::build_train_set(config), {}, config.class_names});
     sets.push_back(run::build_val_set(config));
     for (const auto& spec : config.tests) sets.push_back(run::build_test_set(config, spec));
@@ -261,6 +240,9 @@ py::list methods() {
   return list;
 }
 
+// `reff train --preset P`'s lambda for the methods that bring none (train/methods.h).
+double preset_lambda(const std::string& preset) { return run::preset_config(preset).train.lambda; }
+
 }  // namespace
 }  // namespace reff::python
 
@@ -290,6 +272,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("keep_freed_memory", &reff::keep_freed_memory);
   m.def("run_datasets", &run_datasets);
   m.def("methods", &methods);
+  m.def("preset_lambda", &preset_lambda);
   m.attr("version") = REFF_VERSION;
   // The channel statistics reff normalises images with (data/tensor_dataset.h).
   m.attr("image_mean") =

@@ -2,6 +2,7 @@
 
 #include "annotate_server.h"
 #include "reff/error.h"
+#include "reff/run/dataset_kind.h"
 #include "stop_on_signal.h"
 
 #include <filesystem>
@@ -18,7 +19,7 @@ struct AnnotateCommand {
   int port = 0;
 
   void run() {
-    REFF_REQUIRE(dataset == "folder", "--dataset " + dataset,
+    REFF_REQUIRE(run::dataset_kind(dataset).own_masks, "--dataset " + dataset,
                  "reff annotate draws masks for your own images: use --dataset folder --data DIR "
                  "(the other data sets come with masks)");
     REFF_REQUIRE(std::filesystem::is_directory(options.data_dir), "--data",

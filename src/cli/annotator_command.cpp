@@ -7,6 +7,7 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
+#include "reff/run/dataset_kind.h"
 #include "reff/run/run_folders.h"
 #include "reff/train/annotator.h"
 #include "run_options.h"
@@ -67,7 +68,7 @@ struct AnnotatorTrainCommand {
     const auto summary = run::run_annotator(config, out, resume, device, callbacks);
     if (!distributed::world().writes()) return;
     std::cout << "annotator ";
-    if (run::is_own_folder(config)) {
+    if (run::dataset_kind(config).own_masks) {
       std::cout << "from " << summary["annotated_images"] << " masked images";
     } else {
       std::cout << "n " << config.annotated.n

@@ -5,8 +5,10 @@
 #include "reff/data/layout_example.h"
 #include "reff/data/texture_bank_choice.h"
 #include "reff/data/textured_mnist_folder.h"
+#include "reff/data/waterbirds.h"
+#include "reff/data/waterbirds_generator.h"
 #include "reff/error.h"
-#include "reff/run/run_config.h"
+#include "reff/run/resolve.h"
 #include "reff/viz/contact_sheet.h"
 #include "reff/viz/image_grid.h"
 #include "run_options.h"
@@ -31,23 +33,27 @@ struct TexturedMnistCommand {
   GivenOptions given;
 
   void run() const {
-    const auto config = run::preset_config(preset);
-    auto options = config.data;
-    options.p = generator.p;
-    options.q = generator.q;
-    options.seed = generator.seed;
-    given.set("--canvas", generator.canvas, options.canvas);
-    given.set("--digit-size", generator.digit_size, options.digit_size);
-    fit_digit_to_canvas(given, options);
-    given.set("--luminance-offset", generator.luminance_offset, options.luminance_offset);
-    given.set("--stretch-textures", generator.stretch_textures, options.stretch_textures);
-    given.set("--colour-jitter", generator.colour_jitter, options.colour_jitter);
-    given.set("--texture-shrink", generator.texture_shrink, options.texture_shrink);
-    given.set("--mask-threshold", generator.mask_threshold, options.mask_threshold);
-    options.validate();
-    auto source = config.textures;
-    given.set("--textures", textures.kind, source.kind);
-    given.set("--texture-dir", textures.path, source.path);
+    nlohmann::json overrides = {{"data",
+                                 {{"p", generator.p},
+                                  {"q", generator.q},
+                                  {"seed", generator.seed},
+                                  {"mnist_dir", mnist_dir}}}};
+    auto& d = overrides["data"];
+    const auto give = [&](const char* flag, const char* key, const auto& value) {
+      if (given.given(flag)) d[key] = value;
+    };
+    give("--canvas", "canvas", generator.canvas);
+    give("--digit-size", "digit_size", generator.digit_size);
+    give("--luminance-offset", "luminance_offset", generator.luminance_offset);
+    give("--stretch-textures", "stretch_textures", generator.stretch_textures);
+    give("--colour-jitter", "colour_jitter", generator.colour_jitter);
+    give("--texture-shrink", "texture_shrink", generator.texture_shrink);
+    give("--mask-threshold", "mask_threshold", generator.mask_threshold);
+    give("--textures", "textures", textures.kind);
+    give("--texture-dir", "texture_dir", textures.path);
+    const auto config = run::resolve(preset, "textured-mnist", overrides);
+    const auto& options = config.data;
+    const auto& source = config.textures;
     const auto split_kind = data::parse_split(split);
     auto bank = data::open_texture_bank(source);
     auto digits = data::load_mnist_split(mnist_dir, split_kind, split_options);
@@ -106,6 +112,47 @@ void add_texture_options(CLI::App& command, data::TextureSource& textures) {
   command.add_option("--texture-dir", textures.path,
                      "Folder of the bank (gimp: default /usr/share/gimp/2.0/patterns; dtd: the "
                      "folder holding images/<class>/)");
+}
+
+// `reff data waterbirds`: Waterbirds from CUB and scene folders (waterbirds_generator.h).
+void add_waterbirds_command(CLI::App& data) {
+  auto sources = std::make_shared<data::WaterbirdsSources>();
+  auto out = std::make_shared<std::string>();
+  auto* command = data.add_subcommand(
+      "waterbirds",
+      "Make Waterbirds from CUB-200-2011 and folders of land and water scenes, in its official "
+      "layout (docs/datasets.md)");
+  command->add_option("--cub", sources->cub_dir, "CUB_200_2011's folder")->required();
+  command->add_option("--land", sources->land, "Folder of land scenes, repeatable")->required();
+  command->add_option("--water", sources->water, "Folder of water scenes, repeatable")->required();
+  command->add_option("--out", *out, "Folder to write")->required();
+  command
+      ->add_option("--correlation", sources->correlation,
+                   "Share of the training birds on their own kind of scene (1: GALS' variant)")
+      ->capture_default_str();
+  command
+      ->add_option("--val-share", sources->val_share,
+                   "Share of CUB's training images that form the val split")
+      ->capture_default_str();
+  command->add_option("--seed", sources->seed, "Seed of the splits and the scenes")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->callback([sources, out] {
+    Progress progress("waterbirds", "img");
+    const auto counts = data::write_waterbirds(
+        *sources, *out, [&](int64_t done, int64_t total) { progress.update(done, total); });
+    const auto groups = data::waterbirds_groups();
+    const char* splits[] = {"train", "val", "test"};
+    std::cout << "wrote " << *out << "/metadata.csv and its images; images per group:\n";
+    for (size_t split = 0; split < 3; ++split) {
+      std::cout << "  " << splits[split] << ":";
+      for (size_t g = 0; g < groups.size(); ++g)
+        std::cout << " " << groups[g] << " " << counts[split][g / 2][g % 2];
+      std::cout << "\n";
+    }
+    std::cout << "train on it with reff train --dataset waterbirds --data " << *out << " --masks "
+              << sources->cub_dir << "\n";
+  });
 }
 
 }  // namespace
@@ -176,25 +223,24 @@ void add_data_command(CLI::App& app) {
 
   struct Example {
     std::string dataset, out;
-    int64_t count = 12;
+    int64_t count = 0;
   };
   auto ex = std::make_shared<Example>();
   auto* example = data->add_subcommand(
       "layout-example",
-      "Write a small synthetic folder in the official layout of isic2017 or pets, or an own "
+      "Write a small synthetic folder in the official layout of a published data set, or an own "
       "folder's (folder)");
-  example->add_option("--dataset", ex->dataset, "isic2017 | pets | folder")->required();
+  example->add_option("--dataset", ex->dataset, "isic2017 | pets | waterbirds | folder")
+      ->required();
   example->add_option("--out", ex->out, "Folder to write")->required();
-  auto* count = example->add_option("--count", ex->count, "folder: training images per class")
-                    ->capture_default_str();
-  example->callback([ex, count] {
-    REFF_REQUIRE(ex->dataset == "folder" || count->count() == 0, "--count",
-                 "applies to folder only");
-    data::write_layout_example(ex->dataset, ex->out, 0, ex->count);
-    std::cout << "wrote a " << ex->dataset << " example in its "
-              << (ex->dataset == "folder" ? "ImageFolder" : "official") << " layout to " << ex->out
-              << " (train on it with --dataset " << ex->dataset << " --data " << ex->out << ")\n";
+  example->add_option("--count", ex->count, "folder: training images per class (12)");
+  example->callback([ex] {
+    const auto options = data::write_layout_example(ex->dataset, ex->out, 0, ex->count);
+    std::cout << "wrote a " << ex->dataset << " example to " << ex->out
+              << " (train on it with reff train " << options << ")\n";
   });
+
+  add_waterbirds_command(*data);
 }
 
 }  // namespace reff::cli

@@ -1,5 +1,6 @@
 #include "dfr_command.h"
 
+#include "reff/percent_text.h"
 #include "reff/report/html_report.h"
 #include "reff/run/dfr_run.h"
 #include "run_options.h"
@@ -19,10 +20,11 @@ struct DfrCommand {
     const auto report = report::write_html_report(out);
     std::cout << "DFR of " << run_dir << ": last layer refit on "
               << record["val"]["name"].get<std::string>() << " (" << record["val"]["count"]
-              << " images), fit accuracy " << record["train"]["accuracy"];
+              << " images), fit accuracy "
+              << percent_text(record["train"]["accuracy"].get<double>());
     if (record.contains("tests"))
       for (const auto& [name, result] : record["tests"].items())
-        std::cout << ", " << name << " accuracy " << result["accuracy"];
+        std::cout << ", " << name << " accuracy " << percent_text(result["accuracy"].get<double>());
     std::cout << "\nrun folder: " << out << " (config.json, metrics.jsonl, checkpoints, " << report
               << ")\n";
   }

@@ -3,6 +3,8 @@
 #include "progress.h"
 #include "reff/data/mask_check.h"
 #include "reff/error.h"
+#include "reff/run/dataset_kind.h"
+#include "reff/run/resolve.h"
 
 #include <iomanip>
 #include <iostream>
@@ -26,6 +28,18 @@ struct MasksOptions {
                        "Mask values (palette indices of indexed PNGs, else gray levels) that mark "
                        "relevant pixels, repeatable");
   }
+  // The data folder's images and masks: an own folder's, or another kind's (--dataset) as a run
+  // reads them (run::resolve).
+  data::FolderListing listing(const std::string& dataset, const std::string& masks_dir) const {
+    nlohmann::json overrides = {{"data", {{"data_dir", dir}, {"mask_threshold", threshold}}}};
+    if (!values.empty()) overrides["data"]["mask_values"] = values;
+    if (!masks_dir.empty()) overrides["data"]["masks_dir"] = masks_dir;
+    const auto config = run::resolve("cpu", dataset, overrides);
+    const auto& kind = run::dataset_kind(config);
+    REFF_REQUIRE(kind.listing != nullptr, "--dataset",
+                 std::string(kind.name) + " has no mask files to validate");
+    return kind.listing(config);
+  }
   data::MaskReader reader() const {
     const data::MaskOptions options{threshold, values};
     options.validate();
@@ -47,8 +61,9 @@ void print_counts(const data::FolderListing& listing) {
   }
 }
 
-void validate(const MasksOptions& options) {
-  const auto listing = data::list_folder(options.dir);
+void validate(const MasksOptions& options, const std::string& dataset,
+              const std::string& masks_dir) {
+  const auto listing = options.listing(dataset, masks_dir);
   std::cout << options.dir << ": " << listing.layout << " layout, " << listing.classes.size()
             << " classes";
   if (!listing.groups.empty()) std::cout << ", " << listing.groups.size() << " groups";
@@ -107,10 +122,15 @@ void add_masks_command(CLI::App& app) {
   auto* masks = app.add_subcommand("masks", "Check or convert the masks of your own data folder");
   masks->require_subcommand(1);
   auto v = std::make_shared<MasksOptions>();
+  auto dataset = std::make_shared<std::string>("folder");
+  auto cub = std::make_shared<std::string>();
   auto* check = masks->add_subcommand(
       "validate", "Per mask: read it, compare its size with its image's, report its coverage");
   v->add_to(*check);
-  check->callback([v] { validate(*v); });
+  check->add_option("--dataset", *dataset, "folder | waterbirds")->capture_default_str();
+  check->add_option("--masks", *cub,
+                    "waterbirds: CUB's folder, whose segmentations/ hold the masks");
+  check->callback([v, dataset, cub] { validate(*v, *dataset, *cub); });
   auto c = std::make_shared<MasksOptions>();
   auto* write = masks->add_subcommand(
       "convert", "Write every mask (PNG, indexed PNG, labelme, COCO) as a 0/255 PNG tree");

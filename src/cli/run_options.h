@@ -49,42 +49,32 @@ struct RunOptionFlags {
   const char* section;  // "data" or "model"
   run::RunConfig values;
   void add_to(CLI::App& command, GivenOptions& given);
-  void apply(const GivenOptions& given, run::RunConfig& config) const;
-  // The section's options given on the command line.
-  std::vector<run::RunOption> given_options(const GivenOptions& given) const;
-
- private:
-  bool is_given(const run::RunOption& option, const GivenOptions& given) const;
+  // The given ones into `overrides` (config.json's shape: run/resolve.h).
+  void add_overrides(const GivenOptions& given, nlohmann::json& overrides) const;
 };
 
+// The data options and the annotated subset, as run::resolve's overrides.
 struct DataOptions {
-  std::string preset = "cpu", dataset, data_dir, annotated_n;
+  std::string preset = "cpu", dataset = "textured-mnist", data_dir, annotated_n;
   std::vector<std::string> tests;
-  std::vector<int64_t> mask_values;
   uint64_t annotation_seed = 0;
-  bool annotated_total = false, allow_empty_masks = false;
+  bool annotated_total = false;
   RunOptionFlags table{"data", {}};
 
   void add_to(CLI::App& command, GivenOptions& given);
-  // The preset's config with the given data options applied and validated.
+  nlohmann::json overrides(const GivenOptions& given) const;
+  // run::resolve of the preset, the data set and the given data options.
   run::RunConfig resolve(const GivenOptions& given) const;
 };
 
 // The training options of the option table (train/train_option_table.h) as flags, and the given
-// ones applied over a preset's.
+// ones as overrides of config.json's "train".
 struct TrainOptionFlags {
   train::TrainOptions values;                // where the flags store what they are given
   std::map<std::string, std::string> names;  // an enumeration's flag: the name given
   void add_to(CLI::App& command, GivenOptions& given);
-  void apply(const GivenOptions& given, train::TrainOptions& options) const;
+  void add_overrides(const GivenOptions& given, nlohmann::json& overrides) const;
 };
-
-// A canvas smaller than the preset's digit (no --digit-size given): the digit fills the canvas.
-void fit_digit_to_canvas(const GivenOptions& given, data::TexturedMnistOptions& options);
-
-// --test values for the config's data set (run::test_set_for).
-std::vector<run::TestSetSpec> parse_tests(const run::RunConfig& config,
-                                          const std::vector<std::string>& texts);
 
 // --device auto | cpu | cuda | cuda:N
 void add_device_option(CLI::App& command, std::string& device);

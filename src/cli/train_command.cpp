@@ -8,7 +8,11 @@
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/models/state_dict.h"
+#include "reff/percent_text.h"
 #include "reff/report/html_report.h"
+#include "reff/run/dataset_kind.h"
+#include "reff/run/pretrain.h"
+#include "reff/run/resolve.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
 #include "reff/run/run_folders.h"
@@ -26,13 +30,17 @@ namespace reff::cli {
 namespace fs = std::filesystem;
 namespace {
 
-// "val accuracy 0.9", or for a --val split "val (balanced) accuracy 0.5" and, where it chooses on
-// its worst group, "val (grouped) accuracy 0.6, worst-group 0.4".
+std::string percent(const nlohmann::json& value) {
+  return value.is_number() ? percent_text(value.get<double>()) : "n/a";
+}
+
+// "val accuracy 90.0%", or for a --val split "val (balanced) accuracy 50.0%" and, where it
+// chooses on its worst group, "val (grouped) accuracy 60.0%, worst-group 40.0%".
 std::string val_text(const nlohmann::json& val, const std::string& accuracy) {
   const auto name = val.value("name", std::string("val"));
   auto text = "val" + (name == "val" ? "" : " (" + name + ")") + " " + accuracy + " " +
-              val["accuracy"].dump();
-  if (val.contains("selects_on")) text += ", worst-group " + val["worst_group_accuracy"].dump();
+              percent(val["accuracy"]);
+  if (val.contains("selects_on")) text += ", worst-group " + percent(val["worst_group_accuracy"]);
   return text;
 }
 
@@ -47,37 +55,28 @@ struct TrainCommand {
   GivenOptions given;
 
   run::RunConfig resolve() const {
-    auto c = data.resolve(given);
-    if (given.given("--val")) c.val = run::val_set_for(c, val);
-    c.train.use_method(method);
-    model_options.apply(given, c);
-    train_options.apply(given, c.train);
-    given.set("--annotator", annotator, c.annotator_dir);
-    given.set("--pseudo-threshold", pseudo_threshold, c.pseudo_threshold);
-    given.set("--device", device, c.device);
-    given.set("--sync-batchnorm", sync_batchnorm, c.sync_batchnorm);
-    if (!given.given("--pretrained")) {
-      // The preset's stand-in is a backbone of the preset's model only.
-      if (c.pretrained == run::kStandIn && !run::stand_in_fits(c)) c.pretrained.clear();
-    } else if (pretrained == "none" || pretrained == run::kStandIn) {
-      c.pretrained = pretrained == "none" ? "" : run::kStandIn;
-    } else {
-      REFF_REQUIRE(std::filesystem::is_regular_file(pretrained), "--pretrained",
-                   pretrained + ": file not found");
-      c.pretrained = fs::absolute(pretrained).string();
+    auto overrides = data.overrides(given);
+    if (given.given("--val")) overrides["data"]["val"] = val;
+    overrides["train"]["method"] = method;
+    model_options.add_overrides(given, overrides);
+    train_options.add_overrides(given, overrides);
+    if (given.given("--annotator")) overrides["annotations"]["annotator_dir"] = annotator;
+    if (given.given("--pseudo-threshold"))
+      overrides["annotations"]["pseudo_threshold"] = pseudo_threshold;
+    if (given.given("--device")) overrides["device"] = device;
+    if (given.given("--sync-batchnorm")) overrides["model"]["sync_batchnorm"] = sync_batchnorm;
+    if (given.given("--pretrained")) {
+      auto& file = overrides["model"]["pretrained"];
+      if (pretrained == "none" || pretrained == run::kStandIn) {
+        file = pretrained == "none" ? "" : run::kStandIn;
+      } else {
+        REFF_REQUIRE(std::filesystem::is_regular_file(pretrained), "--pretrained",
+                     pretrained + ": file not found");
+        file = fs::absolute(pretrained).string();
+      }
     }
-    if (given.given("--annotator")) {
-      // The annotated subset is the annotator's: its n, counting and seed.
-      const auto made_for = run::load_annotator_config(annotator);
-      REFF_REQUIRE(!given.given("--annotated-n") || made_for.annotated.n == c.annotated.n,
-                   "--annotated-n",
-                   "differs from the annotator's n (" + std::to_string(made_for.annotated.n) + ")");
-      c.annotated = made_for.annotated;
-      run::require_annotator_fits(c, made_for);
-    }
-    if (given.given("--seed")) c.model_seed = c.train.seed = seed;
-    c.validate();
-    return c;
+    if (given.given("--seed")) overrides["model"]["seed"] = overrides["train"]["seed"] = seed;
+    return run::resolve(data.preset, data.dataset, overrides);
   }
 
   void run() const {
@@ -126,19 +125,12 @@ struct TrainCommand {
     std::cout << " (" << val_text(chosen["val"], "accuracy") << ")";
     const auto tests = chosen.value("tests", nlohmann::json::object());  // none: no test split
     for (const auto& [name, result] : tests.items()) {
-      std::cout << ", " << name << " accuracy " << result["accuracy"];
+      std::cout << ", " << name << " accuracy " << percent(result["accuracy"]);
     }
     std::cout << "\nrun folder: " << out << " (config.json, metrics.jsonl, checkpoints, "
               << run::kExplanationsPicture << ", " << report::kReportHtml << ")\n";
   }
 };
-
-std::string percent(const nlohmann::json& value) {
-  if (!value.is_number() || std::isnan(value.get<double>())) return "n/a";
-  char text[16];
-  std::snprintf(text, sizeof text, "%.1f%%", 100 * value.get<double>());
-  return text;
-}
 
 // One evaluated test set on stdout: accuracy, per class, per group, where the model looks.
 void print_eval_result(const nlohmann::json& result) {
@@ -173,11 +165,14 @@ struct EvalCommand {
     const auto config = run::load_run_config(run_dir);
     auto model = run::trained_model(run_dir, config, checkpoint, device);
     nlohmann::json results;
-    for (const auto& spec : tests.empty() ? config.tests : parse_tests(config, tests)) {
+    auto specs = config.tests;
+    if (!tests.empty()) specs.clear();
+    for (const auto& text : tests) specs.push_back(run::test_set_for(config, text));
+    for (const auto& spec : specs) {
       const auto set = run::build_test_set(config, spec, count);
       auto result = set.evaluate(*model, config.train.eval);
       std::cout << spec.name;
-      if (run::is_textured_mnist(config)) {
+      if (run::dataset_kind(config).generated) {
         result["p"] = spec.p;
         result["q"] = spec.q;
         std::cout << " (p " << spec.p << ", q " << spec.q << ")";
@@ -262,7 +257,7 @@ struct PretrainCommand {
     };
     const auto state = run::pretrain(config, dir, /*resume=*/true, callbacks);
     const auto& last = state["history"].back();
-    std::cout << "val accuracy " << last["val"]["accuracy"] << " after " << last["epoch"]
+    std::cout << "val accuracy " << percent(last["val"]["accuracy"]) << " after " << last["epoch"]
               << " epochs\nwrote " << backbone.string() << " and "
               << (fs::path(dir) / run::kCorpusPicture).string() << "\n";
   }
@@ -288,11 +283,11 @@ train::TrainCallbacks console_callbacks(Progress& progress, const std::string& w
     *label = "pretrain";
   };
   callbacks.epoch_end = [](const nlohmann::json& e) {
-    std::cerr << "epoch " << e["epoch"] << ": train acc " << e["train"]["accuracy"] << ", "
+    std::cerr << "epoch " << e["epoch"] << ": train acc " << percent(e["train"]["accuracy"]) << ", "
               << val_text(e["val"], "acc");
     if (e.contains("tests")) {  // a pretraining run has none
       for (const auto& [name, result] : e["tests"].items()) {
-        std::cerr << ", " << name << " acc " << result["accuracy"];
+        std::cerr << ", " << name << " acc " << percent(result["accuracy"]);
       }
     }
     // Training speed three ways: the training loop (batches included), its steps alone and the

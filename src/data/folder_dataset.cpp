@@ -209,8 +209,18 @@ FolderListing list_csv(const fs::path& dir) {
   return listing;
 }
 
-// Without a val split: val_share of each class's training images (at least one image in all),
-// drawn by seed.
+// The listing of an own folder: file system failures (a name too long, no permission) are bad
+// input too.
+FolderListing list_any_layout(const fs::path& dir) {
+  try {
+    return fs::exists(dir / kCsv) ? list_csv(dir) : list_imagefolder(dir);
+  } catch (const fs::filesystem_error& e) {
+    throw Error(dir.string() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 void split_val_from_train(FolderListing& listing, const SplitOptions& options) {
   std::vector<std::vector<size_t>> by_class(listing.classes.size());
   for (size_t i = 0; i < listing.train.size(); ++i)
@@ -235,18 +245,6 @@ void split_val_from_train(FolderListing& listing, const SplitOptions& options) {
     (to_val[i] ? listing.val : train).push_back(listing.train[i]);
   listing.train = std::move(train);
 }
-
-// The listing of an own folder: file system failures (a name too long, no permission) are bad
-// input too.
-FolderListing list_any_layout(const fs::path& dir) {
-  try {
-    return fs::exists(dir / kCsv) ? list_csv(dir) : list_imagefolder(dir);
-  } catch (const fs::filesystem_error& e) {
-    throw Error(dir.string() + ": " + e.what());
-  }
-}
-
-}  // namespace
 
 const std::vector<FolderImage>& FolderListing::split(Split split) const {
   return split == Split::train ? train : split == Split::val ? val : test;

@@ -4,6 +4,7 @@
 #include "reff/data/isic2017.h"
 #include "reff/data/oxford_pets.h"
 #include "reff/data/rng.h"
+#include "reff/data/waterbirds_generator.h"
 #include "reff/error.h"
 #include "reff/names.h"
 
@@ -205,34 +206,91 @@ void write_own_folder(const fs::path& dir, Rng& rng, int count) {
   write_text(dir / "masks" / "test.json", coco.dump(1));
 }
 
-// The layouts, by --dataset: each writes its example into the folder.
+// CUB's layout with four species (two water, two land birds; 12 photographs each, 8 of them
+// CUB's training images), folders of land and water scenes (green and blue noise), and the
+// Waterbirds folder made from them.
+void write_waterbirds_example(const fs::path& dir, Rng& rng) {
+  const char* species[] = {"001.Black_footed_Albatross", "059.California_Gull",
+                           "020.Yellow_breasted_Chat", "094.White_breasted_Nuthatch"};
+  const auto cub = dir / "CUB_200_2011";
+  std::string images, splits;
+  int id = 0;
+  for (int s = 0; s < 4; ++s) {
+    fs::create_directories(cub / "images" / species[s]);
+    fs::create_directories(cub / "segmentations" / species[s]);
+    for (int k = 0; k < 12; ++k) {
+      const auto name = std::string(species[s]).substr(4) + "_" + std::to_string(k);
+      const auto bird = draw(s, 4, rng);
+      write_jpeg((cub / "images" / species[s] / (name + ".jpg")).string(), bird.image);
+      write_png((cub / "segmentations" / species[s] / (name + ".png")).string(),
+                bird.inside.to(torch::kUInt8) * 255);
+      ++id;
+      images += std::to_string(id) + " " + species[s] + "/" + name + ".jpg\n";
+      splits += std::to_string(id) + (k < 8 ? " 1\n" : " 0\n");
+    }
+  }
+  write_text(cub / "images.txt", images);
+  write_text(cub / "train_test_split.txt", splits);
+  WaterbirdsSources sources{cub.string(), {(dir / "land").string()}, {(dir / "water").string()}};
+  for (int place = 0; place < 2; ++place) {
+    const auto folder = dir / (place ? "water" : "land");
+    fs::create_directories(folder);
+    const auto tint =
+        torch::tensor(place ? std::vector<float>{40, 90, 200} : std::vector<float>{60, 160, 50});
+    for (int k = 0; k < 48; ++k) {
+      torch::Generator generator = at::detail::createCPUGenerator(rng.next());
+      const auto scene = (torch::rand({3, 60, 80}, generator) * 60 - 30 + tint.view({3, 1, 1}));
+      write_png((folder / ("scene_" + std::to_string(k) + ".png")).string(),
+                scene.clamp(0, 255).to(torch::kUInt8));
+    }
+  }
+  write_waterbirds(sources, (dir / "waterbirds").string());
+}
+
+// The layouts, by --dataset: each writes its example into the folder (per_class: 0 for the
+// default) and says how to train on it.
 struct Layout {
   const char* name;
   void (*write)(const fs::path& dir, Rng& rng, int64_t per_class);
+  const char* train_options;  // after "--dataset NAME ", with DIR for the folder
+  bool takes_count = false;
 };
 const Layout kLayouts[] = {
-    {"isic2017", [](const fs::path& dir, Rng& rng, int64_t) { write_isic2017(dir, rng); }},
-    {"pets", [](const fs::path& dir, Rng& rng, int64_t) { write_oxford_pets(dir, rng); }},
+    {"isic2017", [](const fs::path& dir, Rng& rng, int64_t) { write_isic2017(dir, rng); },
+     "--data DIR"},
+    {"pets", [](const fs::path& dir, Rng& rng, int64_t) { write_oxford_pets(dir, rng); },
+     "--data DIR"},
+    {"waterbirds",
+     [](const fs::path& dir, Rng& rng, int64_t) { write_waterbirds_example(dir, rng); },
+     "--data DIR/waterbirds --masks DIR/CUB_200_2011"},
     {"folder",
      [](const fs::path& dir, Rng& rng, int64_t per_class) {
+       if (per_class == 0) per_class = 12;
        REFF_REQUIRE(per_class >= 3 && per_class <= 10000, "--count", "must be in [3, 10000]");
        write_own_folder(dir, rng, static_cast<int>(per_class));
-     }},
+     },
+     "--data DIR", true},
 };
 
 }  // namespace
 
-void write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed,
-                          int64_t per_class) {
+std::string write_layout_example(const std::string& dataset, const std::string& dir, uint64_t seed,
+                                 int64_t per_class) {
   const auto& layout = find_named(kLayouts, "--dataset", dataset);
+  REFF_REQUIRE(per_class == 0 || layout.takes_count, "--count", "applies to folder only");
   std::error_code error;
   fs::create_directories(dir, error);
   REFF_REQUIRE(!error, dir, "cannot create the folder (" + error.message() + ")");
   REFF_REQUIRE(!fs::exists(fs::path(dir) / "images") && !fs::exists(fs::path(dir) / "train") &&
-                   !fs::exists(fs::path(dir) / "ISIC-2017_Training_Part3_GroundTruth.csv"),
+                   !fs::exists(fs::path(dir) / "ISIC-2017_Training_Part3_GroundTruth.csv") &&
+                   !fs::exists(fs::path(dir) / "CUB_200_2011"),
                dir, "already holds a data set; choose an empty folder");
   Rng rng(seed, 0x1A70);
   layout.write(dir, rng, per_class);
+  std::string options = std::string("--dataset ") + layout.name + " " + layout.train_options;
+  for (auto at = options.find("DIR"); at != std::string::npos; at = options.find("DIR", at))
+    options.replace(at, 3, dir);
+  return options;
 }
 
 }  // namespace reff::data

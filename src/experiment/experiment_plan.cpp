@@ -1,6 +1,7 @@
 #include "reff/experiment/experiment_plan.h"
 
 #include "reff/error.h"
+#include "reff/run/resolve.h"
 #include "reff/train/annotator.h"
 
 #include <algorithm>
@@ -41,16 +42,19 @@ run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const Method
                                     double lambda, int64_t n, double p, double q,
                                     const std::vector<run::TestSetSpec>& tests,
                                     const run::TestSetSpec& val, uint64_t seed) {
+  auto overrides = preset.classifier;
+  auto& data = overrides["data"];
+  data["p"] = p;
+  data["q"] = q;
+  data["tests"] = nlohmann::json::array();
+  for (const auto& test : tests) data["tests"].push_back(run::set_json(test));
+  if (!val.name.empty()) data["val"] = run::set_json(val);  // else the training distribution's
+  overrides["annotations"].update({{"n", n}, {"per_class", true}, {"seed", seed}});
+  overrides["model"]["seed"] = seed;
+  overrides["train"].update({{"seed", seed}, {"method", method.key}, {"lambda", lambda}});
   run::AnnotatorRunConfig config;
-  static_cast<run::RunConfig&>(config) = preset.classifier;
-  config.data.p = p;
-  config.data.q = q;
-  config.tests = tests;
-  config.val = val;
-  config.annotated = {n, true, seed};
-  config.model_seed = config.train.seed = seed;
-  config.train.use_method(method.key);
-  config.train.lambda = lambda;
+  static_cast<run::RunConfig&>(config) =
+      run::resolve(preset.run_preset, "textured-mnist", overrides);  // the paper's tables
   return config;
 }
 
@@ -114,11 +118,9 @@ Cell annotator_cell(const ExperimentPreset& preset, int64_t n, const TableShape&
 // Sized so that table2 with one seed stays under 90 minutes on 2 cores: a third of the training
 // images and 4 epochs of the cpu run preset, a 600-iteration annotator.
 void cpu_experiment(ExperimentPreset& preset) {
-  preset.classifier = run::preset_config("cpu");
-  preset.classifier.train_count = 2400;
-  preset.classifier.val_count = 400;
-  preset.classifier.test_count = 1000;
-  preset.classifier.train.epochs = 4;
+  preset.run_preset = "cpu";
+  preset.classifier = {{"data", {{"train_count", 2400}, {"val_count", 400}, {"test_count", 1000}}},
+                       {"train", {{"epochs", 4}}}};
   auto annotator = train::annotator_preset("cpu");
   annotator.iterations = 600;
   preset.annotator = annotator.to_json();
@@ -130,7 +132,7 @@ void cpu_experiment(ExperimentPreset& preset) {
 }
 
 void paper_experiment(ExperimentPreset& preset) {
-  preset.classifier = run::preset_config("paper");
+  preset.run_preset = "paper";
   preset.annotator = train::annotator_preset("paper").to_json();
   // The paper's grids: L1/L2 in 1e-8..1e-5 (chose 1e-6), ABN's gamma in {1, 10, 100} (chose 10);
   // ReFF's lambda is not in the paper: around its 1e-6.
@@ -142,18 +144,18 @@ void paper_experiment(ExperimentPreset& preset) {
 }
 
 void micro_experiment(ExperimentPreset& preset) {  // seconds in all, for tests
-  preset.classifier = run::preset_config("cpu");
-  preset.classifier.data.canvas = 24;     // the annotator's smallest
-  preset.classifier.data.digit_size = 0;  // the whole canvas
-  preset.classifier.textures = {"procedural", ""};
-  preset.classifier.small.width = 4;
-  preset.classifier.pretrained.clear();  // the stand-in is the cpu preset's width-16 model
-  preset.classifier.train_count = 40;
-  preset.classifier.val_count = 16;
-  preset.classifier.test_count = 16;
-  preset.classifier.train.epochs = 1;
-  preset.classifier.train.batch_size = 8;
-  preset.classifier.train.eval.explain_count = 8;
+  preset.run_preset = "cpu";
+  preset.classifier = {{"data",
+                        {{"canvas", 24},     // the annotator's smallest
+                         {"digit_size", 0},  // the whole canvas
+                         {"textures", "procedural"},
+                         {"texture_dir", ""},
+                         {"train_count", 40},
+                         {"val_count", 16},
+                         {"test_count", 16}}},
+                       // the stand-in is the cpu preset's width-16 model
+                       {"model", {{"width", 4}, {"pretrained", ""}}},
+                       {"train", {{"epochs", 1}, {"batch_size", 8}, {"explain_count", 8}}}};
   auto annotator = train::annotator_preset("cpu");
   annotator.iterations = 2;
   annotator.generator_base = 4;

@@ -5,7 +5,9 @@
 #include "reff/error.h"
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
+#include "reff/percent_text.h"
 #include "reff/run/dfr_run.h"
+#include "reff/run/resolve.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_folders.h"
 
@@ -53,9 +55,9 @@ std::string describe(const Cell& cell, const CellOutcome& outcome) {
     std::snprintf(text, sizeof text, "held-out IoU %.3f", outcome.result.value("iou", 0.0));
     return text;
   }
-  std::string line = "val " + std::to_string(outcome.result["val"]["accuracy"].get<double>());
+  std::string line = "val " + percent_text(outcome.result["val"]["accuracy"].get<double>());
   for (const auto& [name, test] : outcome.result["tests"].items())
-    line += ", " + name + " " + std::to_string(test["accuracy"].get<double>());
+    line += ", " + name + " " + percent_text(test["accuracy"].get<double>());
   return line;
 }
 
@@ -240,7 +242,8 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   if (options.claimed) options.claimed();
   // The data must be there before the first cell: a missing MNIST or texture folder is one
   // clear error, not a table of failed cells.
-  run::build_val_set(results.preset.classifier);
+  run::build_val_set(
+      run::resolve(results.preset.run_preset, "textured-mnist", results.preset.classifier));
   claim_folder(options);
 
   Session session(options, runner);

@@ -2,6 +2,7 @@
 
 #include "reff/error.h"
 #include "reff/names.h"
+#include "reff/run/dataset_kind.h"
 #include "reff/run/run_option_table.h"
 #include "reff/run/stand_in.h"
 #include "reff/train/annotator.h"
@@ -13,7 +14,6 @@
 #include <type_traits>
 
 namespace reff::run {
-using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace {
 
 double parse_probability(const std::string& text, const std::string& where) {
@@ -26,9 +26,9 @@ double parse_probability(const std::string& text, const std::string& where) {
 }
 
 // config.json's "train": the method and every option of the table (train_option_table.h).
-nlohmann::json train_json(const TrainOptions& options) {
+nlohmann::json train_json(const train::TrainOptions& options) {
   nlohmann::json json = {{"method", options.method}};
-  for_each_train_option([&](const TrainOption& option, auto field) {
+  train::for_each_train_option([&](const train::TrainOption& option, auto field) {
     const auto& value = field(options);
     using Value = std::decay_t<decltype(value)>;
     if constexpr (std::is_enum_v<Value>) {
@@ -42,10 +42,10 @@ nlohmann::json train_json(const TrainOptions& options) {
   return json;
 }
 
-TrainOptions train_from_json(const nlohmann::json& json) {
-  TrainOptions options;
-  options.method = method_info(json.at("method")).name;  // a known name
-  for_each_train_option([&](const TrainOption& option, auto field) {
+train::TrainOptions train_from_json(const nlohmann::json& json) {
+  train::TrainOptions options;
+  options.method = train::method_info(json.at("method")).name;  // a known name
+  train::for_each_train_option([&](const train::TrainOption& option, auto field) {
     auto& value = field(options);
     using Value = std::decay_t<decltype(value)>;
     if (!option.required && !json.contains(option.key)) return;  // the default
@@ -72,6 +72,12 @@ TestSetSpec parse_test_set(const std::string& text, const std::string& flag) {
   return {text.substr(0, first),
           parse_probability(text.substr(first + 1, second - first - 1), flag + " " + text),
           parse_probability(text.substr(second + 1), flag + " " + text), ""};
+}
+
+nlohmann::json set_json(const TestSetSpec& set) {
+  nlohmann::json json = {{"name", set.name}, {"p", set.p}, {"q", set.q}};
+  if (!set.folder.empty()) json["folder"] = set.folder;
+  return json;
 }
 
 std::string set_text(const TestSetSpec& set) {
@@ -119,9 +125,10 @@ std::vector<std::string> presets() {
 }
 
 void RunConfig::validate() const {
+  const auto& kind = dataset_kind(*this);
   train.validate();
   data.validate();
-  if (is_own_folder(*this)) data::MaskOptions{data.mask_threshold, mask_values}.validate();
+  if (!kind.generated) data::MaskOptions{data.mask_threshold, mask_values}.validate();
   REFF_REQUIRE(split.val_share > 0 && split.val_share < 1, "--val-share", "must be in (0, 1)");
   for (const auto& count : {train_count, val_count, test_count}) {
     REFF_REQUIRE(count >= 0, "--train-count/--val-count/--test-count", "must be >= 0 (0: all)");
@@ -130,9 +137,12 @@ void RunConfig::validate() const {
   REFF_REQUIRE(train.explanation.layer_weights.size() == 4, "--layer-weights",
                "needs one weight per explained layer (layer1..layer4), not " +
                    std::to_string(train.explanation.layer_weights.size()));
-  REFF_REQUIRE(val.name.empty() || (is_textured_mnist(*this) && val.folder.empty()) ||
-                   (is_own_folder(*this) && !val.folder.empty()),
-               "--val", "textured-mnist takes NAME:P:Q, a folder data set a folder of images");
+  const bool val_fits = kind.val_form == ValForm::folder ? !val.folder.empty()
+                        : kind.val_form == ValForm::none ? false
+                                                         : val.folder.empty();
+  REFF_REQUIRE(val.name.empty() || val_fits, "--val",
+               "textured-mnist takes NAME:P:Q, a folder data set a folder of images, waterbirds "
+               "official");
   REFF_REQUIRE(val.p >= 0 && val.p <= 1 && val.q >= 0 && val.q <= 1, "--val",
                "p and q must be in [0, 1]");
   REFF_REQUIRE(pseudo_threshold == -1 || (pseudo_threshold > 0 && pseudo_threshold < 1),
@@ -141,7 +151,7 @@ void RunConfig::validate() const {
 
 void AnnotatorRunConfig::validate() const {
   RunConfig::validate();
-  REFF_REQUIRE(annotated.n > 0 || is_own_folder(*this), "--annotated-n",
+  REFF_REQUIRE(annotated.n > 0 || dataset_kind(*this).own_masks, "--annotated-n",
                "the annotator learns from a few annotated images: give a count");
   train::AnnotatorOptions::from_json(annotator).validate();
 }
@@ -158,77 +168,28 @@ RunConfig preset_config(const std::string& preset) {
 }
 
 void use_dataset(RunConfig& config, const std::string& dataset) {
-  config.dataset = dataset;
-  if (is_textured_mnist(config)) return;
-  config.tests = {{"test", 1.0, 1.0, ""}};          // the official test split
-  config.train.augment = config.preset == "paper";  // ImageNet fine-tuning's crops and flips
-  if (is_own_folder(config)) config.data.mask_threshold = 0.5;  // gray masks: from half intensity
+  const auto& kind = dataset_kind(dataset);
+  config.dataset = kind.name;
+  kind.defaults(config);
 }
-
-bool is_textured_mnist(const RunConfig& config) { return config.dataset == "textured-mnist"; }
-bool is_own_folder(const RunConfig& config) { return config.dataset == "folder"; }
-
-namespace {
-
-// A folder given as a set, named by its last path component, its path absolute.
-TestSetSpec folder_set(const std::string& text) {
-  auto folder = std::filesystem::absolute(text).lexically_normal();
-  if (folder.filename().empty()) folder = folder.parent_path();
-  return {folder.filename().string(), 1.0, 1.0, folder.string()};
-}
-
-}  // namespace
 
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text) {
-  if (is_textured_mnist(config)) return parse_test_set(text);
-  if (text == "test") return {"test", 1.0, 1.0, ""};
-  REFF_REQUIRE(is_own_folder(config), "--test",
-               config.dataset + " has one test set, its official test split (named test)");
-  REFF_REQUIRE(
-      std::filesystem::is_directory(text), "--test",
-      "'" + text + "' is neither test (the folder's test split) nor a folder of test images");
-  return folder_set(text);
+  return dataset_kind(config).test_set(config, text);
 }
 
 TestSetSpec val_set_for(const RunConfig& config, const std::string& text) {
-  if (is_textured_mnist(config)) return parse_test_set(text, "--val");
-  REFF_REQUIRE(is_own_folder(config), "--val",
-               config.dataset + " is validated on its official val split");
-  REFF_REQUIRE(std::filesystem::is_directory(text), "--val",
-               "'" + text + "' is not a folder of validation images");
-  auto spec = folder_set(text);
-  const auto data = std::filesystem::path(config.data_dir);
-  const auto inside = [](const std::filesystem::path& path, const std::filesystem::path& folder) {
-    const auto relative = path.lexically_relative(folder);
-    return !relative.empty() && *relative.begin() != "..";
-  };
-  REFF_REQUIRE(!inside(spec.folder, data / "test"), "--val",
-               spec.folder +
-                   " holds the data set's test images; validation images must not be "
-                   "test images");
-  for (const auto& test : config.tests) {
-    REFF_REQUIRE(test.folder.empty() || !inside(spec.folder, test.folder), "--val",
-                 spec.folder +
-                     " is a test set of this run (--test); validation images must not "
-                     "be test images");
-  }
-  return spec;
+  return dataset_kind(config).val_set(config, text);
 }
 
 namespace {
 
-// The options of the table in one section of config.json.
+// The options of the table in one section of config.json: those of the config's data set kind.
 nlohmann::json section_json(const RunConfig& config, const std::string& section) {
+  const auto& kind = dataset_kind(config);
   nlohmann::json json = nlohmann::json::object();
   for_each_run_option([&](const RunOption& option, auto field) {
-    if (option.section == section) json[option.key] = field(config);
+    if (option.section == section && kind.takes(option)) json[option.key] = field(config);
   });
-  return json;
-}
-
-nlohmann::json set_json(const TestSetSpec& set) {
-  nlohmann::json json = {{"name", set.name}, {"p", set.p}, {"q", set.q}};
-  if (!set.folder.empty()) json["folder"] = set.folder;
   return json;
 }
 
@@ -236,9 +197,12 @@ TestSetSpec set_from_json(const nlohmann::json& json) {
   return {json.at("name"), json.at("p"), json.at("q"), json.value("folder", "")};
 }
 
+// An option its kind does not take keeps its default (older folder runs stored Textured MNIST's).
 void read_section(RunConfig& config, const std::string& section, const nlohmann::json& json) {
+  const auto& kind = dataset_kind(config);
   for_each_run_option([&](const RunOption& option, auto field) {
-    if (option.section != section || (!option.required && !json.contains(option.key))) return;
+    if (option.section != section || !kind.takes(option)) return;
+    if (!option.required && !json.contains(option.key)) return;
     auto& value = field(config);
     value = json.at(option.key).get<std::decay_t<decltype(value)>>();
   });
@@ -252,12 +216,6 @@ nlohmann::json RunConfig::data_json() const {
   auto json = section_json(*this, "data");
   json["tests"] = tests_json;
   if (!val.name.empty()) json["val"] = set_json(val);  // absent: the training distribution's
-  if (is_own_folder(*this)) {  // only then, so other runs' config.json stays as it was
-    json["classes"] = class_names;
-    json["groups"] = group_names;
-    json["mask_values"] = mask_values;
-    json["allow_empty_masks"] = allow_empty_masks;
-  }
   return json;
 }
 
@@ -282,14 +240,12 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     RunConfig c;
     c.preset = json.at("preset");
     const auto& d = json.at("data");
+    c.dataset = d.value("dataset", c.dataset);
+    dataset_kind(c);  // a known kind, whose options are read
     read_section(c, "data", d);
     for (const auto& t : d.at("tests")) c.tests.push_back(set_from_json(t));
     if (d.contains("val")) c.val = set_from_json(d.at("val"));
-    c.class_names = d.value("classes", c.class_names);
-    c.group_names = d.value("groups", c.group_names);
-    c.mask_values = d.value("mask_values", c.mask_values);
-    c.allow_empty_masks = d.value("allow_empty_masks", c.allow_empty_masks);
-    REFF_REQUIRE(!is_own_folder(c) || c.class_names.size() >= 2, "config.json",
+    REFF_REQUIRE(!d.contains("classes") || c.class_names.size() >= 2, "config.json",
                  "a folder run lists its classes");
     if (json.contains("annotations")) {  // absent in runs made before the pseudo-annotator
       const auto& a = json.at("annotations");

@@ -8,6 +8,7 @@
 #include "reff/folder_lock.h"
 #include "reff/json_file.h"
 #include "reff/names.h"
+#include "reff/run/pretrain.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/stand_in.h"
 #include "reff/train/checkpoint.h"
@@ -18,14 +19,13 @@
 #include <filesystem>
 
 namespace reff::run {
-using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kPictureSamples = 8;
 
-constexpr Named<const char*> kCheckpoints[] = {{kBestCheckpoint, "best"},
-                                               {kLastCheckpoint, "last"}};
+constexpr Named<const char*> kCheckpoints[] = {{train::kBestCheckpoint, "best"},
+                                               {train::kLastCheckpoint, "last"}};
 
 std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
   return (fs::path(run_dir) / parse_named(kCheckpoints, "--checkpoint", which)).string();
@@ -34,14 +34,14 @@ std::string checkpoint_path(const std::string& run_dir, const std::string& which
 }  // namespace
 
 nlohmann::json run_classifier(const RunConfig& config, const std::string& out, bool resume,
-                              const TrainCallbacks& callbacks) {
+                              const train::TrainCallbacks& callbacks) {
   config.validate();
   const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
-  const auto last = (fs::path(out) / kLastCheckpoint).string();
-  const bool continuing = resume && has_checkpoint(last);
-  if (!continuing) require_no_checkpoint(last, out, "a run (checkpoint-last.pt)");
+  const auto last = (fs::path(out) / train::kLastCheckpoint).string();
+  const bool continuing = resume && train::has_checkpoint(last);
+  if (!continuing) train::require_no_checkpoint(last, out, "a run (checkpoint-last.pt)");
   const auto on = parse_device(config.device);  // a missing GPU fails before any work
-  REFF_REQUIRE(config.train.precision != Precision::fp16 || on.is_cuda(), "--precision",
+  REFF_REQUIRE(config.train.precision != train::Precision::fp16 || on.is_cuda(), "--precision",
                "fp16 needs a CUDA device (bf16 runs on the CPU)");
   // A continued run takes its weights from the checkpoint. A new one starts from the pretrained
   // file, read (and checked) before the data are prepared, except for a stand-in backbone still
@@ -55,7 +55,7 @@ nlohmann::json run_classifier(const RunConfig& config, const std::string& out, b
   if (callbacks.preparing) callbacks.preparing();
   const auto train_set = build_algorithm1_train_set(config);
   const auto val = build_val_set(config);
-  std::vector<NamedDataset> test_sets;
+  std::vector<train::NamedDataset> test_sets;
   for (const auto& spec : config.tests) test_sets.push_back(build_test_set(config, spec));
   if (build_stand_in) {
     build_stand_in_if_missing(config, callbacks);
@@ -79,7 +79,7 @@ std::shared_ptr<models::ResNet> trained_model(const std::string& run_dir, const 
                                               const std::string& which, const std::string& device) {
   auto model = build_model(config);
   model->to(parse_device(device));
-  load_checkpoint(checkpoint_path(run_dir, which), *model);
+  train::load_checkpoint(checkpoint_path(run_dir, which), *model);
   return model;
 }
 
@@ -93,9 +93,9 @@ void write_explanations(models::TappedModel& model, const RunConfig& config,
 
 LoadedAnnotator load_annotator(const std::string& dir) {
   LoadedAnnotator loaded{load_annotator_config(dir), nullptr};
-  loaded.model = std::make_shared<Pix2Pix>(loaded.config.data.canvas,
-                                           AnnotatorOptions::from_json(loaded.config.annotator));
-  load_checkpoint((fs::path(dir) / kAnnotatorCheckpoint).string(), *loaded.model);
+  loaded.model = std::make_shared<train::Pix2Pix>(
+      loaded.config.data.canvas, train::AnnotatorOptions::from_json(loaded.config.annotator));
+  train::load_checkpoint((fs::path(dir) / train::kAnnotatorCheckpoint).string(), *loaded.model);
   return loaded;
 }
 
@@ -108,8 +108,8 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count)
     if (masked.empty()) return {{"iou", nullptr}, {"dice", nullptr}, {"images", 0}};
     val = val.subset(masked);
   }
-  const auto overlap = mask_overlap(pseudo_annotate(*annotator.model->generator, val),
-                                    val.masks().to(torch::kFloat32).div(255.0));
+  const auto overlap = train::mask_overlap(train::pseudo_annotate(*annotator.model->generator, val),
+                                           val.masks().to(torch::kFloat32).div(255.0));
   return {{"iou", overlap.iou},
           {"dice", overlap.dice},
           {"images", val.size()},
@@ -118,13 +118,13 @@ nlohmann::json held_out_overlap(const LoadedAnnotator& annotator, int64_t count)
 }
 
 nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string& out, bool resume,
-                             const std::string& device, const TrainCallbacks& callbacks) {
+                             const std::string& device, const train::TrainCallbacks& callbacks) {
   const auto lock = lock_if_writer(distributed::world().writes(), out, {kConfigFile});
-  const auto checkpoint = fs::path(out) / kAnnotatorCheckpoint;
-  const bool continuing = resume && has_checkpoint(checkpoint.string());
-  if (!continuing) require_no_checkpoint(checkpoint.string(), out, "an annotator");
+  const auto checkpoint = fs::path(out) / train::kAnnotatorCheckpoint;
+  const bool continuing = resume && train::has_checkpoint(checkpoint.string());
+  if (!continuing) train::require_no_checkpoint(checkpoint.string(), out, "an annotator");
   config.validate();
-  const auto options = AnnotatorOptions::from_json(config.annotator);
+  const auto options = train::AnnotatorOptions::from_json(config.annotator);
   const auto on = parse_device(device);
   // Data and D1 first: a bad --annotated-n fails before anything is written.
   const auto generated = build_train_set(config);
@@ -132,7 +132,7 @@ nlohmann::json run_annotator(const AnnotatorRunConfig& config, const std::string
   REFF_REQUIRE(!d1.empty(), config.data_dir,
                "none of the training images has a mask to learn from");
   torch::manual_seed(options.seed);
-  auto model = std::make_shared<Pix2Pix>(config.data.canvas, options);
+  auto model = std::make_shared<train::Pix2Pix>(config.data.canvas, options);
   model->to(on);
   const bool writes = distributed::world().writes();
   if (writes) {
@@ -168,7 +168,7 @@ torch::Tensor annotations_picture(const std::vector<std::string>& annotator_dirs
   for (int64_t i = 0; i < count; ++i) tiles.push_back(val.images()[i]);
   for (int64_t i = 0; i < count; ++i) tiles.push_back(val.masks()[i]);
   for (const auto& a : annotators) {
-    const auto g = pseudo_annotate(*a.model->generator, val);
+    const auto g = train::pseudo_annotate(*a.model->generator, val);
     for (int64_t i = 0; i < count; ++i) tiles.push_back(g[i].mul(255).round().to(torch::kUInt8));
   }
   const int64_t side = config.data.canvas;

@@ -1,25 +1,17 @@
 #include "reff/run/stand_in.h"
 
-#include "reff/data/image_file.h"
-#include "reff/data/textured_mnist_folder.h"
 #include "reff/error.h"
-#include "reff/models/state_dict.h"
-#include "reff/run/run_assembly.h"
-#include "reff/run/run_folders.h"
-#include "reff/viz/contact_sheet.h"
 
 #include <cstdlib>
 #include <filesystem>
 
 namespace reff::run {
-using namespace reff::train;  // the loop, the methods and the annotator this layer runs
 namespace fs = std::filesystem;
 
 const char* const kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 namespace {
 
-constexpr int64_t kCorpusPictureSamples = 16;
 // The corpus's own data seed, so that its textures and positions are not those of the
 // Textured MNIST sets generated with the fine-tuning config's seed.
 constexpr uint64_t kCorpusSeed = 0x5ea1;
@@ -73,7 +65,7 @@ RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpu
   c.train_count = 12000;
   c.val_count = 1000;
   c.test_count = 0;
-  c.train = TrainOptions{};
+  c.train = train::TrainOptions{};
   c.train.method = "baseline";
   c.train.epochs = 3;
   c.train.batch_size = 64;
@@ -86,31 +78,6 @@ RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpu
   // builds it first.
   c.train.channels_last = fine_tuning.train.channels_last.value_or(false);
   return c;
-}
-
-nlohmann::json pretrain(const RunConfig& config, const std::string& dir, bool resume,
-                        const TrainCallbacks& callbacks) {
-  auto state = run_classifier(config, dir, resume, callbacks);
-  const auto model = trained_model(dir, config, "last");
-  models::NamedTensors backbone;
-  for (auto& [name, tensor] : models::state_dict(*model)) {
-    if (name.rfind("fc.", 0) != 0) backbone.emplace_back(name, tensor);
-  }
-  models::write_pth((fs::path(dir) / kBackboneFile).string(), backbone);
-  const auto generator =
-      textured_mnist(config, data::Split::train, "train", config.data.p, config.data.q);
-  data::write_png((fs::path(dir) / kCorpusPicture).string(),
-                  viz::contact_sheet(generator, kCorpusPictureSamples));
-  return state;
-}
-
-void build_stand_in_if_missing(const RunConfig& config, const TrainCallbacks& callbacks) {
-  if (config.pretrained != kStandIn || fs::exists(stand_in_backbone(config.preset))) return;
-  if (callbacks.building_stand_in) callbacks.building_stand_in(stand_in_dir(config.preset));
-  auto quiet = callbacks;
-  quiet.preparing = nullptr;  // the run's own announcement comes after
-  pretrain(pretrain_config(preset_config(config.preset), kFashionMnistDir),
-           stand_in_dir(config.preset), /*resume=*/true, quiet);
 }
 
 }  // namespace reff::run

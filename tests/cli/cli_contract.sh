@@ -107,7 +107,7 @@ expect_bad "--dataset" data layout-example --dataset imagenet --out "$tmp/out"
 "$REFF" data layout-example --dataset pets --out "$tmp/pets" >/dev/null || fail "no pets example"
 "$REFF" data layout-example --dataset isic2017 --out "$tmp/isic" >/dev/null || fail "no isic example"
 expect_bad "--data: the pets folder is required" train --dataset pets --out "$tmp/out"
-expect_bad "--p: shapes generated Textured MNIST" train --dataset pets --data "$tmp/pets" --p 0.5 --out "$tmp/out"
+expect_bad "--p: applies to --dataset textured-mnist, not pets" train --dataset pets --data "$tmp/pets" --p 0.5 --out "$tmp/out"
 expect_bad "--device" train --device tpu --out "$tmp/out"
 python3_torch=/usr/bin/python3
 if ! "$python3_torch" -c 'import torch' 2>/dev/null; then python3_torch=python3; fi

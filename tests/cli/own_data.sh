@@ -3,16 +3,7 @@
 # validated and converted, an annotator trained from the few masked images, a classifier trained
 # with its pseudo-masks, evaluated on a shifted test folder and a grouped CSV folder, explained.
 # Every step must write what it should. Needs $REFF (the binary).
-set -uo pipefail
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-run() {  # run NAME args...: the command must succeed; its output is kept in $tmp/NAME.out
-  local name="$1"; shift
-  "$REFF" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || fail "$name exited $?: $(tail -3 "$tmp/$name.err")"
-}
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+source "$(dirname "$0")/workflow.sh"
 
 data="$tmp/data"
 run example data layout-example --dataset folder --out "$data"
@@ -101,7 +92,7 @@ mkdir -p "$tmp/alien/zebra" && cp "$data/shifted/round/round_0.png" "$tmp/alien/
 bad "class 'zebra' is not among the training classes" eval "$tmp/run" --test "$tmp/alien"
 bad "neither test" eval "$tmp/run" --test shift:1:1
 bad "a folder's annotated images" train "${tiny[@]}" --annotated-n 2 --out "$tmp/out"
-bad "applies to the masks of --dataset folder" train --mask-values 3 --out "$tmp/out"
+bad "--mask-values: applies to --dataset folder, not textured-mnist" train --mask-values 3 --out "$tmp/out"
 bad "already exists" masks convert "$data" --out "$tmp/converted"
 bad "DFR refits the last layer" dfr "$tmp/run" --out "$tmp/out"
 bad "--count" dfr "$tmp/run" --val "$grouped" --count -1 --out "$tmp/out"
@@ -151,7 +142,7 @@ for path in glob.glob(f"{sys.argv[1]}/masks/train/*/*.png"):
 PY
 bad "their regions vanish when the images are squashed to --canvas 24 px; pass a larger --canvas" \
   train --dataset folder --data "$tmp/dots" --canvas 24 --out "$tmp/out"
-bad "applies to the masks of --dataset folder" train --allow-empty-masks --out "$tmp/out"
+bad "--allow-empty-masks: applies to --dataset folder, not textured-mnist" train --allow-empty-masks --out "$tmp/out"
 tiny_levels=(--dataset folder --data "$tmp/levels" --canvas 24 --width 4 --epochs 1 --batch-size 8)
 run allowed train "${tiny_levels[@]}" --allow-empty-masks --method reff --out "$tmp/run-allowed"
 grep -q "^reff: .*3 of 7 masked training images (42.9 %) have an empty mask" "$tmp/allowed.err" || fail "--allow-empty-masks: no notice: $(cat "$tmp/allowed.err" | head -3)"

@@ -20,7 +20,7 @@ ExperimentPreset micro_preset() {
     return dir.string();
   }();
   auto preset = experiment_preset("micro");
-  preset.classifier.mnist_dir = mnist;
+  preset.classifier["data"]["mnist_dir"] = mnist;
   return preset;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's "From Python" path: `pip install .` into a fresh virtual environment that sees
-# Debian's torch (--system-site-packages), no network, reusing the build folder's core; then the
-# example, run from outside the repository so that the installed package is the one imported.
+# The README's "From Python" path: `pip install --no-build-isolation .` (pyproject.toml) into a
+# fresh virtual environment that sees Debian's torch (--system-site-packages), no network, reusing
+# the build folder's core; then the example, run from outside the repository so that the installed
+# package is the one imported.
 # pip_install.sh BUILD_DIR REFF_CLI WORK_DIR
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -10,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 rm -rf "$work" && mkdir -p "$work"
 /usr/bin/python3 -m venv --system-site-packages "$work/venv"
 python="$work/venv/bin/python3"
-REFF_BUILD_DIR="$build" "$python" -m pip install --no-index -q "$root" > "$work/pip.out" 2>&1 ||
+REFF_BUILD_DIR="$build" "$python" -m pip install --no-index --no-build-isolation -q "$root" > "$work/pip.out" 2>&1 ||
   fail "pip install . failed: $(tail -5 "$work/pip.out")"
 cd "$work"
 where="$("$python" -c 'import reff; print(reff.__file__)')"

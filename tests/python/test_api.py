@@ -1,11 +1,12 @@
 """The Python package's functions: hand-computed Grad-CAMs and losses, gradients against finite
 differences, the mask readers, the data sets, and bad input as one-line ReffError.
 
-python3 test_api.py WORK_DIR REFF_CLI   (PYTHONPATH: the built package)
+REFF_TEST_WORK=DIR REFF_CLI=BINARY python3 -m pytest test_api.py   (or python3 test_api.py;
+PYTHONPATH: the built package; ctest sets all three)
 """
 import json
 import os
-import sys
+import subprocess
 import unittest
 import warnings
 
@@ -14,7 +15,8 @@ from PIL import Image
 
 import reff
 
-WORK, CLI = (sys.argv.pop(1), sys.argv.pop(1)) if len(sys.argv) > 2 else ("/tmp/reff-py", "reff")
+WORK = os.environ.get("REFF_TEST_WORK", "/tmp/reff-py")
+CLI = os.environ.get("REFF_CLI", "reff")
 
 
 class TinyNet(torch.nn.Module):
@@ -355,6 +357,36 @@ class Datasets(unittest.TestCase):
             warnings.simplefilter("error")  # --mask-values 1 reads them: no warning
             train = reff.datasets("cpu", "folder", config)["train"]
         self.assertFalse(bool(((train.masks.flatten(1).amax(1) == 0) & train.has_mask).any()))
+
+    def test_the_same_bad_input_gives_the_same_line_as_reff_train(self):
+        folder = os.path.join(WORK, "waterbirds-example")
+        if not os.path.isdir(folder):
+            self.assertEqual(os.system(f"'{CLI}' data layout-example --dataset waterbirds "
+                                       f"--out '{folder}' > /dev/null"), 0)
+        data = os.path.join(folder, "waterbirds")
+        cub = os.path.join(folder, "CUB_200_2011")
+        cases = [  # (config, the same options on the command line)
+            ({"data": {"data_dir": data, "p": 0.5}}, ["--data", data, "--p", "0.5"]),
+            ({"data": {"data_dir": data, "val": "balanced:1:1"}},
+             ["--data", data, "--val", "balanced:1:1"]),
+            ({"data": {"data_dir": data, "mask_values": [1]}},
+             ["--data", data, "--mask-values", "1"]),
+            ({"data": {}}, []),
+        ]
+        for config, options in cases:
+            with self.assertRaises(reff.ReffError) as caught:
+                reff.datasets("cpu", "waterbirds", config)
+            command = subprocess.run([CLI, "train", "--dataset", "waterbirds", *options,
+                                      "--out", os.path.join(WORK, "never")],
+                                     capture_output=True, text=True)
+            self.assertEqual(command.returncode, 2)
+            self.assertEqual(command.stderr.strip(), "error: " + str(caught.exception))
+        sets = reff.datasets("cpu", "waterbirds", {"data": {"data_dir": data, "masks_dir": cub,
+                                                            "canvas": 24, "val": "official"}})
+        self.assertEqual(list(sets), ["train", "val", "test"])
+        self.assertEqual(sets["train"].class_names, ["landbird", "waterbird"])
+        self.assertTrue(bool(sets["train"].has_mask.all()))
+        self.assertEqual(sets["val"].config["data"]["val"]["name"], "official")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
 of a torchvision ResNet-18 with reff.ExplanationLoss, and every parameter's gradient, equal the
 C++ trainer's to 1e-6 relative (float64).
 
-python3 test_parity.py REFERENCE_DIR   (PYTHONPATH: the built package)
+REFF_STEP_REFERENCE=DIR python3 -m pytest test_parity.py   (or python3 test_parity.py;
+PYTHONPATH: the built package; ctest sets both)
 """
 import os
-import sys
 import unittest
 
 import torch
@@ -15,7 +15,7 @@ import torchvision
 
 import reff
 
-REFERENCE = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ.get("REFF_STEP_REFERENCE", "")
+REFERENCE = os.environ.get("REFF_STEP_REFERENCE", "")
 
 
 def load(name):

@@ -1,5 +1,6 @@
 #include "fixtures.h"
 #include "reff/models/state_dict.h"
+#include "reff/run/pretrain.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
 #include "reff/run/stand_in.h"

@@ -42,6 +42,10 @@ struct FolderListing {
 // a path that leaves DIR (.., absolute, a symbolic link out), a missing image or mask file.
 FolderListing list_folder(const std::string& dir, const SplitOptions& split = {});
 
+// A listing without a val split gets one: val_share of each class's training images (at least
+// one image in all), drawn by seed, moved from train to val.
+void split_val_from_train(FolderListing& listing, const SplitOptions& options);
+
 // A folder given as a test set: its test split when it has one, else all its images (a folder
 // of <class>/<image> with masks in masks/<class>/<stem>.png|.json or a COCO file masks.json, or
 // a labels.csv). Classes and groups are matched by name to `classes` and

@@ -52,8 +52,11 @@ struct MethodSpec {
 
 struct ExperimentPreset {
   std::string name;
-  run::RunConfig classifier;  // everything but method, lambda, n, p, q and seeds
-  nlohmann::json annotator;   // train::AnnotatorOptions::to_json()
+  // The run preset and its changes in config.json's shape (run/resolve.h): everything but method,
+  // lambda, n, p, q and seeds, which each cell adds.
+  std::string run_preset;
+  nlohmann::json classifier = nlohmann::json::object();
+  nlohmann::json annotator;                               // train::AnnotatorOptions::to_json()
   std::vector<int64_t> table2_n = {1, 5, 10, 20, 50, 0};  // 0: All
   std::vector<double> table3_q = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
   std::vector<MethodSpec> table2_methods;  // the baseline first

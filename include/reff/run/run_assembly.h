@@ -1,6 +1,6 @@
 // How a run is assembled from its configuration (run_config.h): the model it starts from, its
-// data sets (generated, published or the user's own folder) and, for Algorithm 1, the training
-// set with D1's masks and the annotator's G(x) for D2.
+// data sets (built by its data set kind, dataset_kind.h) and, for Algorithm 1, the training set
+// with D1's masks and the annotator's G(x) for D2.
 #pragma once
 
 #include "reff/data/tensor_dataset.h"
@@ -14,13 +14,10 @@
 
 namespace reff::run {
 
-// 10, 3 (isic2017), 37 (pets) or the folder's class count
+// The data set kind's (dataset_kind.h): its class count, and its files checked before any work
+// starts (for an own folder, also its class_names and group_names, and its test split as the test
+// set).
 int64_t dataset_classes(const RunConfig& config);
-// The published data sets read in their official layouts ("isic2017 | pets"), for help lines.
-std::string published_dataset_names(const char* separator = ", ");
-// For a real data set, lists every split's files (cheap: no decoding), so a folder that does not
-// look like the data set fails with a reff::Error naming the file before any work starts. For
-// an own folder, also sets class_names and group_names, and the test split as the test set.
 void check_dataset_files(RunConfig& config);
 
 // The model, seeded by model_seed, on CPU (to be loaded from a checkpoint).

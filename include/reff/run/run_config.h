@@ -3,9 +3,10 @@
 // the config, its presets and its JSON; how a run is *assembled* from it (model, data sets, the
 // annotator's masks) is run_assembly.h.
 //
-// Data sets: textured-mnist (generated, the default), isic2017 and pets (folders in their official
-// layouts, isic2017.h and oxford_pets.h) and folder (the user's own images and masks,
-// folder_dataset.h), resized to the canvas size: 224 in the paper preset.
+// Data sets: the kinds of dataset_kind.h, textured-mnist (generated, the default), the published
+// ones in their official layouts and folder (the user's own images and masks), resized to the
+// canvas size: 224 in the paper preset. A config is made by resolve.h from a preset, a kind and
+// the options given.
 //
 // Presets (explicit options override them):
 //   cpu:   40 px canvas, 28-px digits on the varied textures (docs/method.md, "A pretrained
@@ -42,12 +43,15 @@ struct TestSetSpec {
 TestSetSpec parse_test_set(const std::string& text, const std::string& flag = "--test");
 // The command-line text of a set: its folder, or NAME:P:Q.
 std::string set_text(const TestSetSpec& set);
+// As config.json holds it: {name, p, q[, folder]}.
+nlohmann::json set_json(const TestSetSpec& set);
 
 struct RunConfig {
   std::string preset = "cpu";
   // Data
-  std::string dataset = "textured-mnist";  // | isic2017 | pets | folder
-  std::string data_dir;                    // the isic2017 / pets / own folder
+  std::string dataset = "textured-mnist";  // a kind of dataset_kind.h
+  std::string data_dir;                    // the folder of a kind that is not generated
+  std::string masks_dir;                   // waterbirds: CUB's folder (segmentations/); empty: none
   // folder: class and group names (label k is class_names[k]) and how masks are read (its
   // threshold is data.mask_threshold).
   std::vector<std::string> class_names, group_names;
@@ -99,19 +103,12 @@ struct RunConfig {
 RunConfig preset_config(const std::string& preset);  // cpu | paper; throws reff::Error otherwise
 std::string preset_names();                          // "cpu | paper", for a help line
 std::vector<std::string> presets();                  // {"cpu", "paper"}
-// Sets the data set and the defaults that follow from it on the config's preset: a real data set
-// (isic2017, pets, an own folder) is tested on its test split and, on the paper preset, trained
-// with ImageNet fine-tuning's crops and flips; an own folder's gray masks count from half
-// intensity. The name is checked where the data set is assembled (run_assembly.h).
+// Sets the data set (a kind of dataset_kind.h; reff::Error for another name) and the defaults that
+// follow from it on the config's preset.
 void use_dataset(RunConfig& config, const std::string& dataset);
 
-bool is_textured_mnist(const RunConfig& config);
-bool is_own_folder(const RunConfig& config);  // --dataset folder
-// A --test value: NAME:P:Q for textured-mnist; "test" (the test split) for the other data sets
-// and, for a folder, another folder of images (named by its last path component).
+// A --test or --val value, read as the config's kind reads it (dataset_kind.h).
 TestSetSpec test_set_for(const RunConfig& config, const std::string& text);
-// A --val value (RunConfig::val): NAME:P:Q for textured-mnist, a folder of validation images (not
-// a test set of the run, not a folder with a test split) for an own folder.
 TestSetSpec val_set_for(const RunConfig& config, const std::string& text);
 // DIR/config.json of a run folder. Throws reff::Error naming the file.
 RunConfig load_run_config(const std::string& dir);

@@ -13,13 +13,6 @@
 
 namespace reff::run {
 
-// Which data sets an option shapes; the command line refuses it for the others.
-enum class OptionScope {
-  any,
-  textured_mnist,    // generated Textured MNIST only
-  generated_or_own,  // Textured MNIST and own folders, not the official layouts
-};
-
 struct RunOption {
   const char* flag;     // nullptr: set by the commands themselves (a path they check, a seed)
   const char* section;  // in config.json: "data" or "model"
@@ -28,28 +21,27 @@ struct RunOption {
   // In config.json since the first release: a file without it is damaged. Keys added later keep
   // their default when missing, so older run folders still load.
   bool required = false;
-  OptionScope scope = OptionScope::any;
+  // Applies to every kind of data set; else only to the kinds that list its key (dataset_kind.h),
+  // and the resolver (resolve.h) refuses it for the others.
+  bool every_kind = true;
+  bool is_switch = false;  // a bool flag given without a value
 };
 
 // The "data" section's options, in for_each_run_option's form.
 template <typename Visit>
 void for_each_data_option(Visit&& visit) {
-  using S = OptionScope;
   visit(
       RunOption{nullptr, "data", "dataset", ""}, [](auto& c) -> auto& { return c.dataset; });
   visit(
       RunOption{nullptr, "data", "data_dir", ""}, [](auto& c) -> auto& { return c.data_dir; });
   visit(
-      RunOption{"--mnist", "data", "mnist_dir", "Folder in MNIST's layout", true,
-                S::textured_mnist},
+      RunOption{"--mnist", "data", "mnist_dir", "Folder in MNIST's layout", true, false},
       [](auto& c) -> auto& { return c.mnist_dir; });
   visit(
-      RunOption{"--textures", "data", "textures", data::texture_bank_names(" | "), true,
-                S::textured_mnist},
+      RunOption{"--textures", "data", "textures", data::texture_bank_names(" | "), true, false},
       [](auto& c) -> auto& { return c.textures.kind; });
   visit(
-      RunOption{"--texture-dir", "data", "texture_dir", "Folder of the texture bank", true,
-                S::textured_mnist},
+      RunOption{"--texture-dir", "data", "texture_dir", "Folder of the texture bank", true, false},
       [](auto& c) -> auto& { return c.textures.path; });
   visit(
       RunOption{"--canvas,--image-size", "data", "canvas", "Image side in pixels", true},
@@ -57,42 +49,66 @@ void for_each_data_option(Visit&& visit) {
   visit(
       RunOption{"--digit-size", "data", "digit_size",
                 "Digit side in pixels (0: the whole canvas, also where the canvas is smaller)",
-                true, S::textured_mnist},
+                true, false},
       [](auto& c) -> auto& { return c.data.digit_size; });
   visit(
       RunOption{"--luminance-offset", "data", "luminance_offset",
-                "Digit lighter than background by", true, S::textured_mnist},
+                "Digit lighter than background by", true, false},
       [](auto& c) -> auto& { return c.data.luminance_offset; });
   visit(
       RunOption{"--stretch-textures", "data", "stretch_textures",
-                "true: min-max scale every texture patch to [0, 1]", false, S::textured_mnist},
+                "true: min-max scale every texture patch to [0, 1]", false, false},
       [](auto& c) -> auto& { return c.data.stretch_textures; });
   visit(
       RunOption{"--colour-jitter", "data", "colour_jitter",
                 "true: turn and tint each texture patch's colours at random (a class keeps its "
                 "pattern, not its colour)",
-                false, S::textured_mnist},
+                false, false},
       [](auto& c) -> auto& { return c.data.colour_jitter; });
   visit(
       RunOption{"--texture-shrink", "data", "texture_shrink",
                 "Draw each texture patch this many times larger and shrink it: its pattern "
                 "appears that many times smaller, as on large photographs (1: the bank's scale)",
-                false, S::textured_mnist},
+                false, false},
       [](auto& c) -> auto& { return c.data.texture_shrink; });
   visit(
       RunOption{"--mask-threshold", "data", "mask_threshold",
                 "The mask is the digit's coverage >= this; folder: a mask pixel >= this x 255",
-                false, S::generated_or_own},
+                false, false},
       [](auto& c) -> auto& { return c.data.mask_threshold; });
   visit(
-      RunOption{"--p", "data", "p", "Training background randomness", true, S::textured_mnist},
+      RunOption{"--mask-values", "data", "mask_values",
+                "Mask values (palette indices of indexed PNGs, else gray levels) that mark "
+                "relevant pixels, repeatable; none: an indexed PNG's every index but 0, a gray "
+                "one's levels >= --mask-threshold",
+                false, false},
+      [](auto& c) -> auto& { return c.mask_values; });
+  visit(
+      RunOption{"--allow-empty-masks", "data", "allow_empty_masks",
+                "Train although more than 5 % of the masked training images have a mask that "
+                "marks nothing (refused by default)",
+                false, false, true},
+      [](auto& c) -> auto& { return c.allow_empty_masks; });
+  visit(
+      RunOption{nullptr, "data", "classes", "", true, false},
+      [](auto& c) -> auto& { return c.class_names; });
+  visit(
+      RunOption{nullptr, "data", "groups", "", false, false},
+      [](auto& c) -> auto& { return c.group_names; });
+  visit(
+      RunOption{"--masks", "data", "masks_dir",
+                "waterbirds: CUB's folder, whose segmentations/ hold the birds' masks (none: no "
+                "masks)",
+                false, false},
+      [](auto& c) -> auto& { return c.masks_dir; });
+  visit(
+      RunOption{"--p", "data", "p", "Training background randomness", true, false},
       [](auto& c) -> auto& { return c.data.p; });
   visit(
-      RunOption{"--q", "data", "q", "Training digit-texture randomness", true, S::textured_mnist},
+      RunOption{"--q", "data", "q", "Training digit-texture randomness", true, false},
       [](auto& c) -> auto& { return c.data.q; });
   visit(
-      RunOption{"--data-seed", "data", "seed", "Seed of the generated images", true,
-                S::textured_mnist},
+      RunOption{"--data-seed", "data", "seed", "Seed of the generated images", true, false},
       [](auto& c) -> auto& { return c.data.seed; });
   visit(
       RunOption{"--val-share", "data", "val_share",

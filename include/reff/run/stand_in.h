@@ -5,11 +5,11 @@
 // shape from the texture around it; the head is dropped.
 //
 // A run config names it with pretrained = kStandIn; the file lives in the cache folder
-// (stand_in_dir) and is built once, by `reff pretrain` or by the first run that needs it.
+// (stand_in_dir) and is built once, by `reff pretrain` or by the first run that needs it
+// (pretrain.h). This header is what the rest of run/ asks of it: names, places, fit, config.
 #pragma once
 
 #include "reff/run/run_config.h"
-#include "reff/train/trainer.h"
 
 #include <string>
 
@@ -37,17 +37,5 @@ void require_stand_in_fits(const RunConfig& config);
 // `corpus_dir` (MNIST's layout), p = q = 1, validated in distribution only (no test sets),
 // SGD lr 0.05, momentum 0.9, weight decay 5e-4, batch 64, 3 epochs of 12,000 images.
 RunConfig pretrain_config(const RunConfig& fine_tuning, const std::string& corpus_dir);
-
-// Trains (or, with `resume`, continues) the pretraining run in `dir`, then writes
-// dir/backbone.pth (the last weights without the head) and dir/corpus.png (the first corpus
-// images above their masks). Returns the trainer's final state.
-nlohmann::json pretrain(const RunConfig& config, const std::string& dir, bool resume,
-                        const train::TrainCallbacks& callbacks = {});
-
-// When config.pretrained is kStandIn and its backbone is missing: builds it (pretrain_config of
-// the preset, in stand_in_dir), reporting through `callbacks` (building_stand_in first, then
-// progress and epoch_end). Other configs: nothing. run_classifier calls it.
-void build_stand_in_if_missing(const RunConfig& config,
-                               const train::TrainCallbacks& callbacks = {});
 
 }  // namespace reff::run

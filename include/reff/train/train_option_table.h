@@ -5,7 +5,7 @@
 // registry's (methods.h); --prefetch is a run-time choice, not stored.
 #pragma once
 
-#include "reff/train/trainer.h"
+#include "reff/train/train_options.h"
 
 namespace reff::train {
 
@@ -39,8 +39,8 @@ void for_each_train_option(Visit&& visit) {
       [](auto& o) -> auto& { return o.weight_decay; });
   visit(
       TrainOption{"--lambda", "lambda",
-                  "Weight of the explanation loss (preset: cpu 1e-3, paper 1e-6; abn: gamma, 10; "
-                  "reff-focus: 1e-3)",
+                  "Weight of the explanation loss (the command line adds the presets' values and "
+                  "those of the methods that bring their own)",
                   true},
       [](auto& o) -> auto& { return o.lambda; });
   visit(
