@@ -12,6 +12,7 @@
 #include "reff/notice.h"
 #include "reff/regularizers/explanation_loss.h"
 #include "reff/regularizers/input_gradient_loss.h"
+#include "reff/run/dataset_kind.h"
 #include "reff/run/resolve.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_config.h"
@@ -193,7 +194,7 @@ py::tuple run_datasets(const std::string& preset, const std::string& dataset,
       run::check_dataset_files(config);
       config.tests = tests;
     }
-    sets.push_back({"train", run::build_train_set(config), {}, config.class_names});
+    sets.push_back(run::dataset_kind(config).train_data(config));  // with its class names
     sets.push_back(run::build_val_set(config));
     for (const auto& spec : config.tests) sets.push_back(run::build_test_set(config, spec));
   }

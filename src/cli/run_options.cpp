@@ -143,7 +143,7 @@ void RunOptionFlags::add_overrides(const GivenOptions& given, nlohmann::json& ov
 
 void DataOptions::add_to(CLI::App& command, GivenOptions& given) {
   given.add(command, "--preset", preset, run::preset_names())->capture_default_str();
-  given.add(command, "--dataset", dataset, run::dataset_kind_help())->capture_default_str();
+  given.add(command, "--dataset", dataset, run::dataset_kind_help() + " (textured-mnist)");
   given.add(command, "--data", data_dir, "Folder of a data set that is not generated");
   given.add(command, "--test", tests,
             "Test set NAME:P:Q, repeatable (shift:1:1 iid:0:1); folder: a folder of test images");

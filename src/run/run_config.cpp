@@ -245,8 +245,6 @@ RunConfig RunConfig::from_json(const nlohmann::json& json) {
     read_section(c, "data", d);
     for (const auto& t : d.at("tests")) c.tests.push_back(set_from_json(t));
     if (d.contains("val")) c.val = set_from_json(d.at("val"));
-    REFF_REQUIRE(!d.contains("classes") || c.class_names.size() >= 2, "config.json",
-                 "a folder run lists its classes");
     if (json.contains("annotations")) {  // absent in runs made before the pseudo-annotator
       const auto& a = json.at("annotations");
       c.annotated = {a.at("n"), a.at("per_class"), a.at("seed")};
@@ -303,7 +301,10 @@ nlohmann::json read_config_json(const std::string& dir, const std::string& made_
 }  // namespace
 
 RunConfig load_run_config(const std::string& dir) {
-  return RunConfig::from_json(read_config_json(dir, "reff train"));
+  auto config = RunConfig::from_json(read_config_json(dir, "reff train"));
+  REFF_REQUIRE(dataset_kind(config).classes(config) >= 2, dir + "/config.json",
+               "lists fewer than two classes");
+  return config;
 }
 
 AnnotatorRunConfig load_annotator_config(const std::string& dir) {

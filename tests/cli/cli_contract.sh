@@ -168,12 +168,15 @@ grep -q "building it once" "$tmp/pretrained.out" && fail "the stand-in was built
 grep -q '"pretrained": ""' "$tmp/scratch/config.json" || fail "--pretrained none is not recorded"
 unset REFF_CACHE
 
-# --help: every data and model option states each preset's value where the presets differ, and
-# --method lists every registered method.
+# --help: every data and model option states each preset's value where the presets differ and the
+# kinds of data set it applies to where not all, --lambda the methods' own values too, and
+# --method and --dataset list every registered method and kind.
 "$REFF" train --help >"$tmp/help" 2>&1 || fail "train --help failed"
 for line in "--luminance-offset.*(preset cpu 0.5, paper 0.3)" "--textures.*(preset cpu varied, paper gimp)" \
   "--model.*(preset cpu small, paper resnet50)" "--canvas,--image-size.*(preset cpu 40, paper 224)" \
-  "--method.*reff-focus: " "--val-share.*(0.1)" "--dataset.*| isic2017 | pets (folders"; do
+  "--method.*reff-focus: " "--val-share.*(0.1)" "--dataset .*| isic2017 (ISIC.*| waterbirds (" \
+  "--lambda .*(preset cpu 0.001, paper 1e-06; abn 10; reff-focus 0.001)" \
+  "--p .*\[textured-mnist\] (0)" "--mask-values .*\[folder\]"; do
   grep -q -- "$line" "$tmp/help" || fail "train --help has no line matching '$line'"
 done
 

@@ -383,10 +383,11 @@ class Datasets(unittest.TestCase):
             self.assertEqual(command.stderr.strip(), "error: " + str(caught.exception))
         sets = reff.datasets("cpu", "waterbirds", {"data": {"data_dir": data, "masks_dir": cub,
                                                             "canvas": 24, "val": "official"}})
-        self.assertEqual(list(sets), ["train", "val", "test"])
+        self.assertEqual(list(sets), ["train", "official", "test"])  # val under its name
         self.assertEqual(sets["train"].class_names, ["landbird", "waterbird"])
         self.assertTrue(bool(sets["train"].has_mask.all()))
-        self.assertEqual(sets["val"].config["data"]["val"]["name"], "official")
+        self.assertEqual(sets["official"].config["data"]["val"]["name"], "official")
+        self.assertEqual(len(sets["official"]), 6)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ TEST(DatasetKinds, EachOwnsItsOptionsAndConfigJsonHoldsNoOther) {
     }
     for (const auto& preset : presets()) {
       const auto config = resolve(preset, kind.name, {{"data", data_of(kind)}});
+      const auto json = config.to_json();
       std::set<std::string> stored;
-      for (const auto& [key, value] : config.to_json()["data"].items()) stored.insert(key);
+      for (const auto& [key, value] : json.at("data").items()) stored.insert(key);
       stored.erase("tests");
       stored.erase("val");
       std::set<std::string> expected = every;
