@@ -73,7 +73,7 @@ void for_each_data_option(Visit&& visit) {
       [](auto& c) -> auto& { return c.data.texture_shrink; });
   visit(
       RunOption{"--mask-threshold", "data", "mask_threshold",
-                "The mask is the digit's coverage >= this; folder: a mask pixel >= this x 255",
+                "The mask is the digit's coverage >= this; of files: a gray pixel >= this x 255",
                 false, false},
       [](auto& c) -> auto& { return c.data.mask_threshold; });
   visit(
@@ -96,10 +96,10 @@ void for_each_data_option(Visit&& visit) {
       RunOption{nullptr, "data", "groups", "", false, false},
       [](auto& c) -> auto& { return c.group_names; });
   visit(
-      RunOption{"--masks", "data", "masks_dir",
-                "waterbirds: CUB's folder, whose segmentations/ hold the birds' masks (none: no "
-                "masks)",
-                false, false},
+      RunOption{
+          "--masks", "data", "masks_dir",
+          "CUB-200-2011's folder, whose segmentations/ hold the birds' masks (none: no masks)",
+          false, false},
       [](auto& c) -> auto& { return c.masks_dir; });
   visit(
       RunOption{"--p", "data", "p", "Training background randomness", true, false},
