@@ -2,11 +2,7 @@
 # The command line's contract: bad input gives one "error: ..." line and exit status 2 with
 # nothing half-written; the acceptance command writes a complete set, identical for a seed.
 # Needs $REFF (the binary) and the MNIST digits that scripts/install-deps prepares.
-set -uo pipefail
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/workflow.sh"
 
 # expect_bad "what it should mention" args...: exit 2, one line "error: ...", no output folder.
 expect_bad() {

@@ -1,6 +1,7 @@
-# What the end-to-end scripts (own_data.sh, waterbirds.sh) share, sourced by them: a scratch
-# folder removed on exit, a failure count, `run NAME args...` (the command must succeed; its output
-# is kept in $tmp/NAME.out and .err) and `json FILE EXPR` (a Python expression over the file's d).
+# What the command-line scripts (cli_contract.sh, own_data.sh, waterbirds.sh) share, sourced by
+# them: a scratch folder removed on exit, a failure count, `run NAME args...` (the command must
+# succeed; its output is kept in $tmp/NAME.out and .err) and `json FILE EXPR` (a Python expression
+# over the file's d).
 set -uo pipefail
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
