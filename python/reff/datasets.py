@@ -74,8 +74,8 @@ def datasets(preset: str = "cpu", dataset: str = "textured-mnist",
             refused unless ``{"data": {"allow_empty_masks": True}}``; fewer give a UserWarning.
 
     Returns:
-        ``{"train": ..., "val": ..., <each test set's name>: ...}``; each set's ``config`` holds
-        the resolved configuration.
+        ``{"train": ..., "val" (or the name of a given val split, e.g. "official"): ...,
+        <each test set's name>: ...}``; each set's ``config`` holds the resolved configuration.
 
     Raises:
         ReffError: bad options, missing or unreadable files, too many empty masks.
