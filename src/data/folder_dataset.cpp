@@ -18,12 +18,6 @@ namespace {
 
 constexpr const char* kCsv = "labels.csv";
 
-bool is_image_file(const fs::path& path) {
-  auto ext = path.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
-}
-
 // DIR/relative, refused unless it stays inside DIR once links are followed.
 std::string inside(const fs::path& dir, const std::string& relative, const std::string& where) {
   const fs::path path(relative);
@@ -244,6 +238,12 @@ void split_val_from_train(FolderListing& listing, const SplitOptions& options) {
   for (size_t i = 0; i < listing.train.size(); ++i)
     (to_val[i] ? listing.val : train).push_back(listing.train[i]);
   listing.train = std::move(train);
+}
+
+bool is_image_file(const std::filesystem::path& path) {
+  auto ext = path.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
 const std::vector<FolderImage>& FolderListing::split(Split split) const {

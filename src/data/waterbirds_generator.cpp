@@ -1,5 +1,6 @@
 #include "reff/data/waterbirds_generator.h"
 
+#include "reff/data/folder_dataset.h"
 #include "reff/data/image_file.h"
 #include "reff/data/image_resize.h"
 #include "reff/data/rng.h"
@@ -112,11 +113,6 @@ void assign_splits_and_places(std::vector<Bird>& birds, const WaterbirdsSources&
   }
 }
 
-bool is_image_name(const fs::path& path) {
-  const auto ext = lower(path.extension().string());
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
-
 // The scenes of one kind, shuffled by rng: "<folder name>/<file>" and the file's path.
 std::vector<std::pair<std::string, std::string>> list_scenes(const std::vector<std::string>& dirs,
                                                              const char* flag, Rng& rng) {
@@ -126,7 +122,7 @@ std::vector<std::pair<std::string, std::string>> list_scenes(const std::vector<s
     REFF_REQUIRE(fs::is_directory(dir), flag, dir + ": folder not found");
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.is_regular_file() && is_image_name(entry.path())) files.push_back(entry.path());
+      if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     auto name = fs::path(dir).lexically_normal().filename();
     if (name.empty()) name = fs::path(dir).lexically_normal().parent_path().filename();

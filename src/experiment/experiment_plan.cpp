@@ -53,8 +53,7 @@ run::AnnotatorRunConfig cell_config(const ExperimentPreset& preset, const Method
   overrides["model"]["seed"] = seed;
   overrides["train"].update({{"seed", seed}, {"method", method.key}, {"lambda", lambda}});
   run::AnnotatorRunConfig config;
-  static_cast<run::RunConfig&>(config) =
-      run::resolve(preset.run_preset, "textured-mnist", overrides);  // the paper's tables
+  static_cast<run::RunConfig&>(config) = classifier_config(preset, overrides);
   return config;
 }
 
@@ -174,6 +173,10 @@ constexpr Named<void (*)(ExperimentPreset&)> kExperimentPresets[] = {
     {cpu_experiment, "cpu"}, {paper_experiment, "paper"}, {micro_experiment, "micro"}};
 
 }  // namespace
+
+run::RunConfig classifier_config(const ExperimentPreset& preset, const nlohmann::json& overrides) {
+  return run::resolve(preset.run_preset, "textured-mnist", overrides);  // the paper's tables
+}
 
 std::string experiment_preset_names() { return names_of(kExperimentPresets, " | "); }
 

@@ -7,7 +7,6 @@
 #include "reff/json_file.h"
 #include "reff/percent_text.h"
 #include "reff/run/dfr_run.h"
-#include "reff/run/resolve.h"
 #include "reff/run/run_assembly.h"
 #include "reff/run/run_folders.h"
 
@@ -242,8 +241,7 @@ ExperimentResults run_experiment(const ExperimentOptions& options, const CellRun
   if (options.claimed) options.claimed();
   // The data must be there before the first cell: a missing MNIST or texture folder is one
   // clear error, not a table of failed cells.
-  run::build_val_set(
-      run::resolve(results.preset.run_preset, "textured-mnist", results.preset.classifier));
+  run::build_val_set(classifier_config(results.preset, results.preset.classifier));
   claim_folder(options);
 
   Session session(options, runner);

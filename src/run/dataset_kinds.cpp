@@ -145,13 +145,20 @@ NamedDataset listed_set(const RunConfig& config, const std::vector<data::FolderI
   return set;
 }
 
-// One split of a listing, its first `count` images when count > 0.
-NamedDataset listing_split(const RunConfig& config, const data::FolderListing& listing,
-                           data::Split split, const std::string& name, int64_t count) {
+// The images of one split of a listing, its first `count` when count > 0.
+std::vector<data::FolderImage> split_images(const RunConfig& config,
+                                            const data::FolderListing& listing, data::Split split,
+                                            int64_t count) {
   auto images = listing.split(split);
   REFF_REQUIRE(!images.empty(), config.data_dir, "has no " + data::split_name(split) + " images");
   keep_first(images, count);
-  return listed_set(config, images, listing.classes, listing.groups, listing.train, name);
+  return images;
+}
+
+NamedDataset listing_split(const RunConfig& config, const data::FolderListing& listing,
+                           data::Split split, const std::string& name, int64_t count) {
+  return listed_set(config, split_images(config, listing, split, count), listing.classes,
+                    listing.groups, listing.train, name);
 }
 
 // ---- folder: the user's own images and masks (folder_dataset.h).
@@ -262,9 +269,8 @@ TestSetSpec own_val_set(const RunConfig& config, const std::string& text) {
 
 NamedDataset own_train(const RunConfig& config) {
   const auto listing = own_listing(config);
-  auto set = listing_split(config, listing, data::Split::train, "train", config.train_count);
-  auto images = listing.train;
-  keep_first(images, config.train_count);
+  const auto images = split_images(config, listing, data::Split::train, config.train_count);
+  auto set = listed_set(config, images, listing.classes, listing.groups, listing.train, "train");
   check_empty_masks(config, images, set.data);
   return set;
 }

@@ -16,6 +16,7 @@
 #include "reff/data/mnist_folder.h"
 #include "reff/data/tensor_dataset.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct FolderListing {
 // layout, fewer than two classes, a class in val/test that train lacks, an image listed twice,
 // a path that leaves DIR (.., absolute, a symbolic link out), a missing image or mask file.
 FolderListing list_folder(const std::string& dir, const SplitOptions& split = {});
+
+// .png, .jpg or .jpeg, in any case: the images a folder's listing takes.
+bool is_image_file(const std::filesystem::path& path);
 
 // A listing without a val split gets one: val_share of each class's training images (at least
 // one image in all), drawn by seed, moved from train to val.

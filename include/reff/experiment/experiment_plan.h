@@ -70,6 +70,9 @@ run::TestSetSpec table2_val(Selection selection);
 // cpu: minutes per run on a 2-core machine (sizes in the .cpp and the README); paper: the paper's
 // Table 4 at 224 px with ResNet-50; micro: seconds in all, for tests. Throws reff::Error otherwise.
 ExperimentPreset experiment_preset(const std::string& name);
+// The preset's classifier on Textured MNIST, `overrides` being its `classifier` with a cell's
+// values added (run::resolve).
+run::RunConfig classifier_config(const ExperimentPreset& preset, const nlohmann::json& overrides);
 std::string experiment_preset_names();  // "cpu | paper | micro", for a help line
 
 enum class CellKind { annotator, classifier };
