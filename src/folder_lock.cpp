@@ -82,7 +82,7 @@ std::string lock_holder_name() {
 
 [[noreturn]] void throw_lock_error(const std::string& dir, int error) {
   if (error == EWOULDBLOCK)
-    throw Error(dir + ": in use by " + holder_of((fs::path(dir) / kLockFile).string()));
+    throw FolderInUse(dir + ": in use by " + holder_of((fs::path(dir) / kLockFile).string()));
   throw Error(dir + ": cannot lock (" + reason(error) + ")");
 }
 

@@ -6,6 +6,8 @@
 // lock: every file a run writes is replaced atomically (temporary file, then rename).
 #pragma once
 
+#include "reff/error.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,13 +16,20 @@ namespace reff {
 
 constexpr const char* kLockFile = ".reff-lock";
 
+// The error of a folder another process holds: bad input for a command, a cue to take another
+// cell for `reff tune`.
+class FolderInUse : public Error {
+ public:
+  using Error::Error;
+};
+
 class FolderLock {
  public:
   // Claims `dir` (made when missing) for this process. `own_files` are the names a folder of this
   // kind holds (e.g. config.json): an existing folder that holds files but neither these nor a lock
   // file belongs to someone else and is refused. Throws Error when the folder cannot be made or
-  // written, is foreign, or is held by another process ("DIR: in use by reff train (pid 1234) since
-  // 14:02:11").
+  // written, is foreign, or is held by another process (FolderInUse: "DIR: in use by reff train
+  // (pid 1234) since 14:02:11").
   FolderLock(const std::string& dir, const std::vector<std::string>& own_files);
   // Releases the lock. A folder this lock made that holds nothing but the lock file (the command
   // failed before writing) is removed again, so bad input leaves nothing behind.

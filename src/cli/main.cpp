@@ -13,6 +13,7 @@
 #include "masks_command.h"
 #include "report_command.h"
 #include "train_command.h"
+#include "tune_command.h"
 
 #include "reff/allocator.h"
 #include "reff/distributed/process_group.h"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   reff::cli::add_train_commands(app);
   reff::cli::add_annotator_commands(app);
   reff::cli::add_experiment_command(app);
+  reff::cli::add_tune_command(app);
   reff::cli::add_launch_command(app);
   reff::cli::add_bench_command(app);
   try {

@@ -83,7 +83,10 @@ LaunchEnvironment read_launch_environment(const Getter& get) {
   const auto master_port = get("MASTER_PORT");
   bool master_known = master_addr.has_value();
   auto env = read_ranks(get, kTorchrun);
-  if (!env) {
+  // An sbatch script's own process has SLURM_PROCID 0 but no SLURM_NTASKS unless tasks were asked
+  // for: one process, not a launched rank (`reff tune --slurm`'s tasks are such processes).
+  const bool slurm_batch_script = get(kSlurm.rank) && !get(kSlurm.size);
+  if (!env && !slurm_batch_script) {
     env = read_ranks(get, kSlurm);
     if (env && !master_addr) {
       auto nodes = get("SLURM_STEP_NODELIST");

@@ -31,34 +31,6 @@ std::string annotator_id(const Cell& classifier, const std::vector<Cell>& cells)
   return "";
 }
 
-CellOutcome read_outcome(const std::string& path) {
-  const auto json = read_json_file(path);
-  CellOutcome outcome;
-  try {
-    outcome.status = parse_enum<CellStatus>(path, json.at("status"));
-    outcome.result = json.value("result", nlohmann::json());
-    outcome.error = json.value("error", "");
-    outcome.seconds = json.value("seconds", 0.0);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not a cell record (" + e.what() + ")");
-  }
-  REFF_REQUIRE(outcome.status == CellStatus::done || outcome.status == CellStatus::failed, path,
-               "status must be done or failed");
-  return outcome;
-}
-
-std::string describe(const Cell& cell, const CellOutcome& outcome) {
-  if (outcome.status != CellStatus::done) return enum_name(outcome.status) + (": " + outcome.error);
-  char text[160];
-  if (cell.kind == CellKind::annotator) {
-    std::snprintf(text, sizeof text, "held-out IoU %.3f", outcome.result.value("iou", 0.0));
-    return text;
-  }
-  std::string line = "val " + percent_text(outcome.result["val"]["accuracy"].get<double>());
-  for (const auto& [name, test] : outcome.result["tests"].items())
-    line += ", " + name + " " + percent_text(test["accuracy"].get<double>());
-  return line;
-}
 
 class Session {
  public:
@@ -78,16 +50,16 @@ class Session {
       if (known != finished_.end()) {
         outcome = known->second;
       } else {
-        if (fs::exists(record)) outcome = read_outcome(record);
+        if (fs::exists(record)) outcome = read_cell_record(record);
         if (outcome.status == CellStatus::missing ||
             (options_.retry_failed && outcome.status == CellStatus::failed)) {
-          outcome = run_cell(cell, folder, record, all);
+          outcome = run_cell(cell, folder, all);
           if (outcome.status != CellStatus::missing) ++ran;
         }
       }
       finished_[cell.id] = outcome;
       log("[" + std::to_string(outcomes.size() + 1) + "/" + std::to_string(cells.size()) + "] " +
-          cell.id + ": " + describe(cell, outcome) +
+          cell.id + ": " + describe_outcome(cell, outcome) +
           (outcome.seconds > 0 ? " (" + std::to_string(int64_t(outcome.seconds)) + " s)" : ""));
       outcomes.emplace_back(cell, outcome);
     }
@@ -95,8 +67,7 @@ class Session {
   }
 
  private:
-  CellOutcome run_cell(Cell& cell, const std::string& folder, const std::string& record,
-                       const std::vector<Cell>& all) {
+  CellOutcome run_cell(Cell& cell, const std::string& folder, const std::vector<Cell>& all) {
     CellOutcome outcome;
     if (cell.kind == CellKind::classifier && cell.config.annotated.n > 0) {
       const auto dependency = annotator_id(cell, all);
@@ -117,37 +88,7 @@ class Session {
       cell.refits = fs::absolute(cell_folder(options_.dir, cell.refits)).string();
     }
     log("running " + cell.id + " ...");
-    const auto& group = distributed::world();
-    const auto start = std::chrono::steady_clock::now();
-    try {
-      outcome.result = runner_(cell, folder);
-      outcome.status = CellStatus::done;
-    } catch (const train::TrainingInterrupted&) {
-      throw;
-    } catch (const std::exception& e) {
-      // Distributed, the ranks may be out of step after a failure: the experiment stops, the cell
-      // stays unrecorded and the same command resumes there.
-      if (group.size() > 1) throw;
-      outcome.status = CellStatus::failed;
-      const std::string what = e.what();
-      outcome.error = what.substr(0, what.find('\n'));  // LibTorch appends a backtrace
-    }
-    outcome.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    nlohmann::json json = {{"status", enum_name(outcome.status)},
-                           {"result", outcome.result},
-                           {"error", outcome.error},
-                           {"seconds", outcome.seconds},
-                           {"id", cell.id}};
-    if (group.writes()) {
-      std::error_code error;
-      fs::create_directories(folder, error);
-      write_json_file(record, json);
-    }
-    // Rank 0 evaluated: its outcome (written before this) is every rank's.
-    json = nlohmann::json::parse(group.broadcast_text(json.dump()));
-    outcome.result = json["result"];
-    return outcome;
+    return run_and_record(cell, folder, runner_);
   }
 
   void log(const std::string& line) const {
@@ -194,6 +135,69 @@ void write_annotations_picture(const ExperimentResults& results, const std::stri
 }
 
 }  // namespace
+
+std::string describe_outcome(const Cell& cell, const CellOutcome& outcome) {
+  if (outcome.status != CellStatus::done) return enum_name(outcome.status) + (": " + outcome.error);
+  char text[160];
+  if (cell.kind == CellKind::annotator) {
+    std::snprintf(text, sizeof text, "held-out IoU %.3f", outcome.result.value("iou", 0.0));
+    return text;
+  }
+  std::string line = "val " + percent_text(outcome.result["val"]["accuracy"].get<double>());
+  for (const auto& [name, test] : outcome.result["tests"].items())
+    line += ", " + name + " " + percent_text(test["accuracy"].get<double>());
+  return line;
+}
+
+CellOutcome read_cell_record(const std::string& path) {
+  const auto json = read_json_file(path);
+  CellOutcome outcome;
+  try {
+    outcome.status = parse_enum<CellStatus>(path, json.at("status"));
+    outcome.result = json.value("result", nlohmann::json());
+    outcome.error = json.value("error", "");
+    outcome.seconds = json.value("seconds", 0.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not a cell record (" + e.what() + ")");
+  }
+  REFF_REQUIRE(outcome.status == CellStatus::done || outcome.status == CellStatus::failed, path,
+               "status must be done or failed");
+  return outcome;
+}
+
+CellOutcome run_and_record(const Cell& cell, const std::string& folder, const CellRunner& runner) {
+  CellOutcome outcome;
+  const auto& group = distributed::world();
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    outcome.result = runner(cell, folder);
+    outcome.status = CellStatus::done;
+  } catch (const train::TrainingInterrupted&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Distributed, the ranks may be out of step after a failure: the experiment stops, the cell
+    // stays unrecorded and the same command resumes there.
+    if (group.size() > 1) throw;
+    outcome.status = CellStatus::failed;
+    const std::string what = e.what();
+    outcome.error = what.substr(0, what.find('\n'));  // LibTorch appends a backtrace
+  }
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nlohmann::json json = {{"status", enum_name(outcome.status)},
+                         {"result", outcome.result},
+                         {"error", outcome.error},
+                         {"seconds", outcome.seconds},
+                         {"id", cell.id}};
+  if (group.writes()) {
+    std::error_code error;
+    fs::create_directories(folder, error);
+    write_json_file((fs::path(folder) / kCellFile).string(), json);
+  }
+  // Rank 0 evaluated: its outcome (written before this) is every rank's.
+  json = nlohmann::json::parse(group.broadcast_text(json.dump()));
+  outcome.result = json["result"];
+  return outcome;
+}
 
 CellRunner training_runner(const std::string& device, const train::TrainCallbacks& callbacks) {
   return [device, callbacks](const Cell& cell, const std::string& folder) -> nlohmann::json {

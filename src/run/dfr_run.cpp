@@ -67,25 +67,30 @@ nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
   REFF_REQUIRE(!train::has_checkpoint(best), out,
                "already holds a run (checkpoint-best.pt); choose another --out");
   auto model = trained_model(run_dir, config, options.checkpoint, options.device);
+  // A run that selects on the val split's select part is refit on its fit part and still scored
+  // on the select part, so no image scores the head it fitted.
+  auto fit_config = config;
+  if (config.val_part == "select") fit_config.val_part = "fit";
+  const auto fit_set = build_val_set(fit_config);
   const auto val = build_val_set(config);
   std::vector<train::NamedDataset> tests;
   for (const auto& spec : config.tests) tests.push_back(build_test_set(config, spec));
 
-  const auto features = penultimate_features(*model, val.data);
+  const auto features = penultimate_features(*model, fit_set.data);
   const auto classes = model->options().num_classes;
-  const auto counts = torch::bincount(val.data.labels(), {}, classes);
+  const auto counts = torch::bincount(fit_set.data.labels(), {}, classes);
   for (int64_t k = 0; k < classes; ++k)
     if (counts[k].item<int64_t>() == 0)
-      notice(val.name + " has no image of class " + std::to_string(k) +
+      notice(fit_set.name + " has no image of class " + std::to_string(k) +
              ": the refit head never predicts it");
-  const auto fit =
-      train::fit_dfr(features, val.data.labels(), balancing_groups(val), classes, options.fit);
+  const auto fit = train::fit_dfr(features, fit_set.data.labels(), balancing_groups(fit_set),
+                                  classes, options.fit);
   replace_head(*model, fit.head);
   const auto fitted = fit.head.logits(features.to(torch::kDouble)).argmax(1);
   nlohmann::json record = {
       {"epoch", 1},
       {"train",
-       {{"accuracy", fitted.eq(val.data.labels()).to(torch::kDouble).mean().item<double>()}}}};
+       {{"accuracy", fitted.eq(fit_set.data.labels()).to(torch::kDouble).mean().item<double>()}}}};
   train::add_evaluation(record, *model, config.train.eval, val, tests);
 
   auto json = config.to_json();
@@ -98,7 +103,8 @@ nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
                        {"iterations", options.fit.iterations},
                        {"seed", options.fit.seed},
                        {"features", features.size(1)},
-                       {"images", features.size(0)}};
+                       {"images", features.size(0)},
+                       {"val_part", fit_config.val_part}};
   write_json_file((fs::path(out) / kConfigFile).string(), json);
   write_text_file((fs::path(out) / train::kMetrics).string(), record.dump() + "\n");
   const nlohmann::json state = {{"epoch", 1}, {"best_epoch", 1}, {"history", {record}}};

@@ -9,7 +9,10 @@
 #include "reff/train/annotator.h"
 #include "reff/train/checkpoint.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <random>
 
 namespace reff::run {
 namespace {
@@ -99,8 +102,41 @@ data::TensorDataset build_algorithm1_train_set(const RunConfig& config) {
                                     config.pseudo_threshold);
 }
 
+std::vector<int64_t> val_part_indices(const torch::Tensor& labels, const torch::Tensor& groups,
+                                      const std::string& part, uint64_t seed) {
+  const auto n = labels.size(0);
+  std::vector<int64_t> chosen;
+  if (part == "all") {
+    for (int64_t i = 0; i < n; ++i) chosen.push_back(i);
+    return chosen;
+  }
+  const auto label_ids = labels.to(torch::kInt64).contiguous();
+  const auto group_ids = groups.defined() ? groups.to(torch::kInt64).contiguous()
+                                          : torch::full({n}, -1, torch::kInt64);
+  const auto label = label_ids.accessor<int64_t, 1>();
+  const auto group = group_ids.accessor<int64_t, 1>();
+  std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> strata;  // (class, group) -> images
+  for (int64_t i = 0; i < n; ++i) strata[{label[i], group[i]}].push_back(i);
+  std::mt19937_64 random(seed ^ 0x7a1b9e3c5d2f4e61ULL);
+  for (auto& [stratum, images] : strata) {
+    std::shuffle(images.begin(), images.end(), random);
+    const auto fit = static_cast<int64_t>(images.size()) / 2;  // a lone image selects
+    const auto begin = part == "fit" ? images.begin() : images.begin() + fit;
+    chosen.insert(chosen.end(), begin, part == "fit" ? images.begin() + fit : images.end());
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
 train::NamedDataset build_val_set(const RunConfig& config) {
-  return dataset_kind(config).val_data(config);
+  auto val = dataset_kind(config).val_data(config);
+  if (config.val_part == "all") return val;
+  const auto indices =
+      val_part_indices(val.data.labels(), val.groups.ids, config.val_part, config.split.seed);
+  val.data = val.data.subset(indices);
+  if (val.groups.ids.defined())
+    val.groups.ids = val.groups.ids.index_select(0, torch::tensor(indices, torch::kInt64));
+  return val;
 }
 
 train::NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec,

@@ -8,6 +8,7 @@
 #include "reff/train/annotator.h"
 #include "reff/train/train_option_table.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -145,6 +146,9 @@ void RunConfig::validate() const {
                "official");
   REFF_REQUIRE(val.p >= 0 && val.p <= 1 && val.q >= 0 && val.q <= 1, "--val",
                "p and q must be in [0, 1]");
+  REFF_REQUIRE(
+      std::find(std::begin(kValParts), std::end(kValParts), val_part) != std::end(kValParts),
+      "--val-part", "must be all, fit or select, not '" + val_part + "'");
   REFF_REQUIRE(pseudo_threshold == -1 || (pseudo_threshold > 0 && pseudo_threshold < 1),
                "--pseudo-threshold", "must be in (0, 1)");
 }
@@ -266,7 +270,8 @@ namespace {
 // the sets a classifier is validated and tested on.
 nlohmann::json annotator_training_data(const RunConfig& config) {
   auto json = config.data_json();
-  for (const char* key : {"tests", "test_count", "val_count", "val", "allow_empty_masks"})
+  for (const char* key :
+       {"tests", "test_count", "val_count", "val", "val_part", "allow_empty_masks"})
     json.erase(key);
   return json;
 }

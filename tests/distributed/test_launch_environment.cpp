@@ -74,6 +74,12 @@ TEST(LaunchEnvironment, GivenMasterWinsOverSlurmsNodeList) {
   EXPECT_EQ(env.master_port, 4000);
 }
 
+TEST(LaunchEnvironment, AnSbatchScriptWithoutTasksIsOneProcess) {
+  const auto env = read({{"SLURM_PROCID", "0"}, {"SLURM_JOB_ID", "17"}});
+  EXPECT_FALSE(env.distributed());
+  EXPECT_EQ(env.world_size, 1);
+}
+
 TEST(LaunchEnvironment, TorchrunInsideSlurmIsTorchrun) {
   const auto env =
       read({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}, {"RANK", "3"}, {"WORLD_SIZE", "4"}});

@@ -46,7 +46,13 @@ constexpr double kMaxEmptyMaskShare = 0.05;
 data::TensorDataset build_train_set(const RunConfig& config);
 // ... and as Algorithm 1 trains on it: D1 keeps its masks, D2 gets the annotator's G(x).
 data::TensorDataset build_algorithm1_train_set(const RunConfig& config);
+// The val split's part that config.val_part names (run_config.h).
 train::NamedDataset build_val_set(const RunConfig& config);
+// Which images of a set with these labels and groups (undefined: none) form the part "all", "fit"
+// or "select": each (class, group) stratum shuffled by `seed` and cut in two, the first floor(n/2)
+// fitting and the rest selecting. Ascending indices.
+std::vector<int64_t> val_part_indices(const torch::Tensor& labels, const torch::Tensor& groups,
+                                      const std::string& part, uint64_t seed);
 train::NamedDataset build_test_set(const RunConfig& config, const TestSetSpec& spec,
                                    int64_t count = 0);
 

@@ -40,6 +40,8 @@ struct TestSetSpec {
 };
 // "NAME:P:Q", e.g. "shift:1:1". Throws reff::Error (naming `flag`) for other forms or p, q
 // outside [0, 1].
+inline const char* const kValParts[] = {"all", "fit", "select"};
+
 TestSetSpec parse_test_set(const std::string& text, const std::string& flag = "--test");
 // The command-line text of a set: its folder, or NAME:P:Q.
 std::string set_text(const TestSetSpec& set);
@@ -73,6 +75,11 @@ struct RunConfig {
   // test file); an own folder: a folder of validation images (folder set), chosen on its
   // worst-group accuracy where it has groups.
   TestSetSpec val;
+  // Which part of the validation split the run sees (kValParts): all of it, or one of two halves
+  // drawn once per data seed, stratified by class and group, so that one half can fit (DFR's last
+  // layer) and the other select (each run's best epoch, `reff tune`'s winner) on images the fit
+  // never saw.
+  std::string val_part = "all";
   // Algorithm 1: which training samples keep their masks (D1; n = 0: all), and the
   // pseudo-annotator that labels the others (D2; none: D2 has no masks and adds no penalty).
   data::AnnotatedSubsetOptions annotated{0, true, 0};

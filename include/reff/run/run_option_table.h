@@ -117,6 +117,11 @@ void for_each_data_option(Visit&& visit) {
                 true},
       [](auto& c) -> auto& { return c.split.val_share; });
   visit(
+      RunOption{"--val-part", "data", "val_part",
+                "Part of the validation split to see: all | fit | select (two halves, stratified "
+                "by class and group: DFR fits on one, the best epoch is chosen on the other)"},
+      [](auto& c) -> auto& { return c.val_part; });
+  visit(
       RunOption{"--split-seed", "data", "split_seed",
                 "Seed of the train/val split of MNIST's or Pet's training file", true},
       [](auto& c) -> auto& { return c.split.seed; });
