@@ -6,6 +6,7 @@
 #include "reff/experiment/tune_report.h"
 #include "reff/experiment/tune_slurm.h"
 #include "reff/percent_text.h"
+#include "reff/report/html_report.h"
 #include "reff/run/dataset_kind.h"
 #include "reff/run/pretrain.h"
 #include "reff/run/run_assembly.h"
@@ -55,7 +56,7 @@ std::vector<double> parse_lambdas(const std::string& text, std::string& method) 
 struct TuneCommand {
   std::string out, val, annotator = "auto", device = "auto", cell;
   std::vector<std::string> methods, lambdas, sbatch;
-  int64_t seeds = 3, jobs = 1, grow = experiment::kMaxExtensions;
+  int64_t seeds = 3, jobs = 1, grow = experiment::kMaxExtensions, annotator_iterations = 0;
   bool dfr = true, retry_failed = false, slurm = false, collect = false;
   RunOptionFlags model_options{"model", {}};
   TrainOptionFlags train_options;
@@ -130,7 +131,10 @@ struct TuneCommand {
     REFF_REQUIRE(masked > 0, "--annotator",
                  "no training image has a mask: the annotator needs a few (see docs/own-data.md)");
     spec.train_annotator = true;
-    spec.annotator = train::annotator_preset(spec.preset).to_json();
+    auto options = train::annotator_preset(spec.preset);
+    if (annotator_iterations > 0) options.iterations = annotator_iterations;
+    options.validate();
+    spec.annotator = options.to_json();
     std::cerr << "reff tune: " << masked << " of " << train.size()
               << " training images have a mask: one pix2pix annotator labels the others for "
                  "every cell (Algorithm 1)\n";
@@ -189,7 +193,7 @@ struct TuneCommand {
   // Ranks what finished, writes the outputs and says who won; exit 1 when cells failed.
   void finish(const experiment::TuneSpec& tune, const experiment::TuneState& state) const {
     const auto results = experiment::write_tune_outputs(tune, state, out);
-    const auto html = (fs::path(out) / "report.html").string();
+    const auto html = report::write_html_report(out);
     const auto missing = state.plan.cells.size() - state.recorded.size();
     std::cout << "tune: " << state.recorded.size() << " of " << state.plan.cells.size()
               << " cells finished, " << state.failed.size() << " failed; report: " << html
@@ -284,6 +288,9 @@ void add_tune_command(CLI::App& app) {
                    "auto (a pix2pix for the sweep when some training images lack a mask) | none "
                    "| an annotator's folder")
       ->capture_default_str();
+  tune->add_option("--annotator-iterations", t->annotator_iterations,
+                   "The sweep's annotator's training iterations (0: the preset's)")
+      ->check(CLI::NonNegativeNumber);
   tune->add_option("--jobs", t->jobs,
                    "Cells at once, each in a process of its own with --threads / N threads")
       ->capture_default_str();

@@ -1,5 +1,6 @@
 #include "reff/error.h"
 #include "reff/experiment/experiment_report.h"
+#include "reff/experiment/tune_report.h"
 #include "reff/json_file.h"
 #include "reff/report/html.h"
 #include "reff/report/html_report.h"
@@ -11,6 +12,97 @@
 namespace reff::report {
 namespace fs = std::filesystem;
 namespace {
+
+std::string ranking_table(const nlohmann::json& results, const std::vector<std::string>& tests) {
+  std::vector<std::string> header = {"rank", "configuration", "select (mean over seeds)",
+                                     "seeds: select"};
+  for (const auto& test : tests) header.push_back(escape(test));
+  if (!tests.empty()) {
+    header.push_back(escape(tests.front()) + ": energy inside, layer1-4");
+    header.push_back(escape(tests.front()) + ": zero maps, layer1-4");
+  }
+  header.push_back("seconds");
+  std::vector<std::vector<std::string>> rows;
+  int64_t rank = 0;
+  for (const auto& entry : results["ranking"]) {
+    std::string seeds;
+    for (const auto& seed : entry["seeds"])
+      seeds += (seeds.empty() ? "" : ", ") +
+               ("<a href=\"runs/" + escape(seed["cell"].get<std::string>()) + "/report.html\">" +
+                percent_text(seed["select"]) + "</a>");
+    for (const auto& id : entry["failed"]) seeds += ", failed: " + escape(id.get<std::string>());
+    std::string spread = percent_text(entry["select_mean"]);
+    if (entry["seeds"].size() > 1)
+      spread += " (" + percent_text(entry["select_low"]) + " to " +
+                percent_text(entry["select_high"]) + ")";
+    std::vector<std::string> row = {std::to_string(++rank),
+                                    (rank == 1 ? "<b>" : std::string()) +
+                                        escape(entry["label"].get<std::string>()) +
+                                        (rank == 1 ? "</b>" : ""),
+                                    spread, seeds};
+    for (const auto& test : tests) row.push_back(percent_text(entry["tests"].value(test, NAN)));
+    if (!tests.empty()) {
+      std::string energy, zero;
+      for (const auto& v : entry["energy_inside"])
+        energy += (energy.empty() ? "" : " / ") + percent_text(v);
+      for (const auto& v : entry["zero_maps"])
+        zero += (zero.empty() ? "" : " / ") + percent_text(v);
+      row.push_back(energy.empty() ? "-" : energy);
+      row.push_back(zero.empty() ? "-" : zero);
+    }
+    row.push_back(std::to_string(int64_t(entry["seconds"].get<double>())));
+    rows.push_back(row);
+  }
+  return html_table(header, rows);
+}
+
+// The comparison page's body, its links made relative to DIR.
+std::string comparison_body(const std::string& dir) {
+  auto page = comparison_report_html((fs::path(dir) / experiment::kCompare).string());
+  const auto begin = page.find("<body>"), end = page.rfind("</body>");
+  if (begin == std::string::npos || end == std::string::npos) return "";
+  auto body = page.substr(begin + 6, end - begin - 6);
+  const auto title_end = body.find("</h1>");  // the section's heading stands for its title
+  if (title_end != std::string::npos) body.erase(0, title_end + 5);
+  const std::string href = "href=\"";
+  for (auto at = body.find(href); at != std::string::npos; at = body.find(href, at + 1))
+    body.insert(at + href.size(), std::string(experiment::kCompare) + "/");
+  return body;
+}
+
+std::string tune_page(const nlohmann::json& results, const std::string& dir) {
+  const auto tests = results.value("tests", std::vector<std::string>{});
+  std::ostringstream body;
+  const auto name = fs::path(dir).lexically_normal().filename().string();
+  body << "<h1>reff tune: " << escape(name) << "</h1>";
+  const auto& spec = results["spec"];
+  body << "<p>Preset " << escape(spec["preset"].get<std::string>()) << ", data set "
+       << escape(spec["dataset"].get<std::string>()) << ", " << spec["seeds"].size()
+       << " seed(s). Every cell chose its epoch on the <b>select</b> half of the shift-free "
+          "validation split and is scored there ("
+       << escape(results["score"].get<std::string>())
+       << "); DFR cells refit their last layer on the other half. A configuration ranks by the "
+          "mean of its seeds. Accuracy in %.</p>";
+  if (results["ranking"].empty()) {
+    body << "<p>No cell has finished yet.</p>";
+  } else {
+    body << "<p class=\"best\">Winner: " << escape(results["winner"]["label"].get<std::string>())
+         << " (run <a href=\"best/report.html\">best/</a>, weights best.pth)</p>";
+  }
+  for (const auto& [method, text] : results["extended"].items())
+    body << "<p class=\"note\">" << escape(method) << ": " << escape(text.get<std::string>())
+         << "</p>";
+  if (!results["failed"].empty()) {
+    body << "<p>Failed cells (their logs: runs/&lt;cell&gt;/cell.json, logs/&lt;cell&gt;.log):";
+    for (const auto& id : results["failed"]) body << " " << escape(id.get<std::string>());
+    body << "</p>";
+  }
+  body << "<h2>Ranking</h2>" << ranking_table(results, tests);
+  if (!results["ranking"].empty())
+    body << "<h2>The winner beside the baseline and each method's best</h2>"
+         << comparison_body(dir);
+  return html_page("reff tune " + name, body.str());
+}
 
 std::string entry_html(const nlohmann::json& entry) {
   const auto seeds = entry.value("seeds", 0);
@@ -106,6 +198,11 @@ std::string experiment_report_html(const std::string& dir) {
   return html_page("reff " + title, body.str());
 }
 
+std::string tune_report_html(const std::string& tune_dir) {
+  return tune_page(read_json_file((fs::path(tune_dir) / experiment::kTuneResults).string()),
+                   tune_dir);
+}
+
 std::string write_html_report(const std::string& dir) {
   const auto out = (fs::path(dir) / kReportHtml).string();
   // Each run wrote its own report when it finished; runs from before reports get one.
@@ -113,7 +210,12 @@ std::string write_html_report(const std::string& dir) {
     for (const auto& run : runs)
       if (!fs::exists(fs::path(run) / kReportHtml)) write_html_report(run);
   };
-  if (fs::exists(fs::path(dir) / experiment::kResultsJson)) {
+  if (fs::exists(fs::path(dir) / experiment::kTuneFile) &&
+      fs::exists(fs::path(dir) / experiment::kTuneResults)) {
+    const auto compare = fs::path(dir) / experiment::kCompare;
+    if (fs::is_directory(compare)) write_missing(run_folders_in(compare.string()));
+    write_text_file(out, tune_report_html(dir));
+  } else if (fs::exists(fs::path(dir) / experiment::kResultsJson)) {
     const auto runs = fs::path(dir) / "runs";
     if (fs::is_directory(runs)) write_missing(run_folders_in(runs.string()));
     write_text_file(out, experiment_report_html(dir));

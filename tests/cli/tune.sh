@@ -50,6 +50,15 @@ run again tune "${tiny[@]}" --jobs 2 --out "$tmp/sweep"
 # Another sweep's options in the same folder are refused.
 refused other_sweep "holds another sweep (its tune.json differs in dfr)" "${tiny[@]}" --dfr false --out "$tmp/sweep"
 
+# Some training images lack a mask: one annotator for the sweep, trained first, used by every cell.
+run annotated tune --dataset folder --data "$data" --canvas 24 --width 4 --epochs 1 --batch-size 8 \
+  --explain-count 8 --val "$data/shifted" --test test --seeds 1 --grow 0 --dfr false \
+  --methods reff --lambdas reff:1e-3 --annotator-iterations 2 --out "$tmp/annotated"
+grep -q "training images have a mask: one pix2pix annotator" "$tmp/annotated.err" || fail "no annotator planned: $(head -3 "$tmp/annotated.err")"
+[ "$(json "$tmp/annotated/runs/annotator/cell.json" "d['status']")" = done ] || fail "the annotator cell did not finish"
+[ "$(json "$tmp/annotated/runs/reff-lambda0.001-seed0/config.json" "d['annotations']['annotator_dir'].endswith('/runs/annotator')")" = True ] ||
+  fail "the cell did not use the sweep's annotator"
+
 ranking() { json "$1/results.json" "[(e['label'], round(e['select_mean'], 9)) for e in d['ranking']]"; }
 
 # Killed with SIGKILL mid-sweep (its cell process dies with it), then resumed: every cell holds

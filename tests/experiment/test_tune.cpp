@@ -1,7 +1,9 @@
 #include "fixtures.h"
 #include "reff/error.h"
 #include "reff/experiment/tune_report.h"
+#include "reff/file_bytes.h"
 #include "reff/json_file.h"
+#include "reff/report/html_report.h"
 #include "reff/run/run_assembly.h"
 
 #include <gtest/gtest.h>
@@ -187,7 +189,8 @@ TEST(TuneSelection, ADfrCellFitsOnTheFitHalfAndIsScoredOnTheSelectHalf) {
   EXPECT_EQ(results["ranking"].size(), 2u);
   EXPECT_TRUE(fs::exists(dir / "best" / "config.json"));
   EXPECT_TRUE(fs::exists(dir / "best.pth"));
-  EXPECT_TRUE(fs::exists(dir / "report.html"));
+  report::write_html_report(dir.string());
+  EXPECT_NE(read_file_bytes((dir / "report.html").string()).find("Ranking"), std::string::npos);
   // Another sweep in the same folder is refused.
   auto other = spec;
   other.seeds = {5};

@@ -5,7 +5,7 @@
 //   best/         the winning configuration's best seed's run folder (a link into runs/)
 //   best.pth      its weights as a PyTorch state dict (reff export)
 //   compare/      links to the winner, the baseline and each method's best, for the comparison
-//   report.html   the ranking above the comparison page of compare/
+// (report/html_report.h draws report.html from them: the ranking above compare/'s comparison.)
 #pragma once
 
 #include "reff/experiment/tune_runner.h"
@@ -19,12 +19,13 @@ namespace reff::experiment {
 constexpr const char* kTuneResults = "results.json";
 constexpr const char* kBestRun = "best";
 constexpr const char* kBestWeights = "best.pth";
+constexpr const char* kCompare = "compare";
 
 // The ranking as results.json holds it ("ranking": best first, each with "cells" and "tests").
 nlohmann::json tune_results(const TuneSpec& spec, const TuneState& state, const std::string& dir);
 
 // Writes everything above from the state and returns results.json's content. With no done cell,
-// writes results.json and report.html only.
+// writes results.json only.
 nlohmann::json write_tune_outputs(const TuneSpec& spec, const TuneState& state,
                                   const std::string& dir);
 
