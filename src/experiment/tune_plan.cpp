@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <string>
 
 namespace reff::experiment {
 namespace {
@@ -83,11 +84,11 @@ struct Planner {
     }
     if (best_value == values.front() && below < spec.grow) {
       ++below;
-      return values.front() / kGridStep;
+      return std::stod(number(values.front() / kGridStep));  // 1e-06, not 1.0000000000000002e-06
     }
     if (best_value == values.back() && above < spec.grow) {
       ++above;
-      return values.back() * kGridStep;
+      return std::stod(number(values.back() * kGridStep));
     }
     return std::nullopt;
   }
@@ -148,7 +149,7 @@ std::vector<double> default_grid(const TuneSpec& spec, const std::string& method
   train::method_info(method);  // an unknown name: an error naming --methods' known ones
   if (!has_lambda(method)) return {};
   const double center = tune_config(spec, method, 0, 0).train.lambda;
-  return {center / kGridStep, center, center * kGridStep};
+  return {std::stod(number(center / kGridStep)), center, std::stod(number(center * kGridStep))};
 }
 
 double select_score(const nlohmann::json& result) {
