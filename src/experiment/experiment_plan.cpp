@@ -12,12 +12,6 @@
 namespace reff::experiment {
 namespace {
 
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
-}
-
 // The columns: the baseline, then every registered method with a grid (train/methods.h), in the
 // registry's order. Grids hold the values the selection rule chooses from.
 std::vector<MethodSpec> table2_methods(const std::map<std::string, std::vector<double>>& grids) {
@@ -80,10 +74,10 @@ Cell classifier_cell(const ExperimentPreset& preset, const MethodSpec& method, d
   cell.config =
       cell_config(preset, method, lambda, n, shape.p, shape.q, shape.tests, shape.val, seed);
   const std::string where =
-      "-p" + number(shape.p) + "-q" + number(shape.q) + "-seed" + std::to_string(seed);
+      "-p" + value_text(shape.p) + "-q" + value_text(shape.q) + "-seed" + std::to_string(seed);
   cell.id = method.key == "baseline"  // masks play no part: one run serves every n
                 ? method.key + where
-                : method.key + "-lambda" + number(lambda) + "-n" +
+                : method.key + "-lambda" + value_text(lambda) + "-n" +
                       (n == 0 ? std::string("all") : std::to_string(n)) + where;
   return cell;
 }
@@ -109,8 +103,8 @@ Cell annotator_cell(const ExperimentPreset& preset, int64_t n, const TableShape&
   auto options = train::AnnotatorOptions::from_json(preset.annotator);
   options.seed = seed;
   cell.config.annotator = options.to_json();
-  cell.id = "annotator-n" + std::to_string(n) + "-p" + number(shape.p) + "-q" + number(shape.q) +
-            "-seed" + std::to_string(seed);
+  cell.id = "annotator-n" + std::to_string(n) + "-p" + value_text(shape.p) + "-q" +
+            value_text(shape.q) + "-seed" + std::to_string(seed);
   return cell;
 }
 
@@ -173,6 +167,12 @@ constexpr Named<void (*)(ExperimentPreset&)> kExperimentPresets[] = {
     {cpu_experiment, "cpu"}, {paper_experiment, "paper"}, {micro_experiment, "micro"}};
 
 }  // namespace
+
+std::string value_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
 
 run::RunConfig classifier_config(const ExperimentPreset& preset, const nlohmann::json& overrides) {
   return run::resolve(preset.run_preset, "textured-mnist", overrides);  // the paper's tables

@@ -13,16 +13,10 @@
 namespace reff::experiment {
 namespace {
 
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
-}
-
 bool has_lambda(const std::string& method) { return method != "baseline"; }
 
 std::string classifier_id(const std::string& method, double lambda, uint64_t seed) {
-  return method + (has_lambda(method) ? "-lambda" + number(lambda) : "") + "-seed" +
+  return method + (has_lambda(method) ? "-lambda" + value_text(lambda) : "") + "-seed" +
          std::to_string(seed);
 }
 
@@ -84,11 +78,12 @@ struct Planner {
     }
     if (best_value == values.front() && below < spec.grow) {
       ++below;
-      return std::stod(number(values.front() / kGridStep));  // 1e-06, not 1.0000000000000002e-06
+      return std::stod(
+          value_text(values.front() / kGridStep));  // 1e-06, not 1.0000000000000002e-06
     }
     if (best_value == values.back() && above < spec.grow) {
       ++above;
-      return std::stod(number(values.back() * kGridStep));
+      return std::stod(value_text(values.back() * kGridStep));
     }
     return std::nullopt;
   }
@@ -149,7 +144,8 @@ std::vector<double> default_grid(const TuneSpec& spec, const std::string& method
   train::method_info(method);  // an unknown name: an error naming --methods' known ones
   if (!has_lambda(method)) return {};
   const double center = tune_config(spec, method, 0, 0).train.lambda;
-  return {std::stod(number(center / kGridStep)), center, std::stod(number(center * kGridStep))};
+  return {std::stod(value_text(center / kGridStep)), center,
+          std::stod(value_text(center * kGridStep))};
 }
 
 double select_score(const nlohmann::json& result) {
@@ -157,7 +153,8 @@ double select_score(const nlohmann::json& result) {
 }
 
 std::string TuneEntry::label() const {
-  return method + (has_lambda(method) ? " lambda=" + number(lambda) : "") + (dfr ? " + DFR" : "");
+  return method + (has_lambda(method) ? " lambda=" + value_text(lambda) : "") +
+         (dfr ? " + DFR" : "");
 }
 
 TunePlan plan_tune(const TuneSpec& spec, const std::map<std::string, nlohmann::json>& done) {
@@ -185,9 +182,10 @@ TunePlan plan_tune(const TuneSpec& spec, const std::map<std::string, nlohmann::j
     int64_t below = 0, above = 0;
     while (const auto value = planner.extension(method.key, below, above)) {
       planner.add_value(method.key, *value);
-      planner.plan.extended[method.key] =
-          "grown " + std::string(below > 0 ? "below" : "above") + " its grid to " + number(*value) +
-          " (" + std::to_string(below + above) + " of " + std::to_string(2 * spec.grow) + " steps)";
+      planner.plan.extended[method.key] = "grown " + std::string(below > 0 ? "below" : "above") +
+                                          " its grid to " + value_text(*value) + " (" +
+                                          std::to_string(below + above) + " of " +
+                                          std::to_string(2 * spec.grow) + " steps)";
     }
   }
   for (auto& [method, values] : planner.plan.grids) std::sort(values.begin(), values.end());

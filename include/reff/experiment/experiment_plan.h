@@ -86,6 +86,9 @@ struct Cell {
   std::string refits;  // DFR: the id of the cell whose last layer it refits
 };
 
+// A lambda (or p, q) as cell ids and labels write it: "%g", e.g. 0.001, 1e-06.
+std::string value_text(double value);
+
 constexpr const char* kDfrMethod = "dfr";
 // The columns that use no masks (the baseline, DFR): one cell per seed stands in every row.
 bool uses_no_masks(const std::string& method);
