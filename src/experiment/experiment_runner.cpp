@@ -31,7 +31,6 @@ std::string annotator_id(const Cell& classifier, const std::vector<Cell>& cells)
   return "";
 }
 
-
 class Session {
  public:
   Session(const ExperimentOptions& options, const CellRunner& runner)

@@ -167,7 +167,8 @@ TuneState run_sweep(const TuneSpec& spec, const SweepOptions& options, const Cel
   // "ran ID: val 91.2%, test 80.1% (12 s)": one line per cell this call ran, in any process.
   const auto ran = [&](const Cell& cell) {
     const auto record = (fs::path(cell_folder(options.dir, cell.id)) / kCellFile).string();
-    if (!fs::exists(record)) return log("ran " + cell.id + ": no record (" + cell_log(options.dir, cell.id) + ")");
+    if (!fs::exists(record))
+      return log("ran " + cell.id + ": no record (" + cell_log(options.dir, cell.id) + ")");
     const auto outcome = read_cell_record(record);
     log("ran " + cell.id + ": " + describe_outcome(cell, outcome) + " (" +
         std::to_string(int64_t(outcome.seconds)) + " s)");

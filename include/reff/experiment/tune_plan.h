@@ -5,8 +5,9 @@
 // one decade apart); every (method, lambda) once per seed; a DFR cell (run/dfr_run.h) on every
 // trained cell; one pix2pix annotator shared by every cell when only some training images have a
 // mask (Algorithm 1). When a method's best value sits at its grid's edge, the grid grows by one
-// step on that side, up to TuneSpec::grow times (kMaxExtensions by default): the plan is a function of the finished cells, and
-// the cells it adds come after the ones it had, so a cell's index (--cell K) never changes.
+// step on that side, up to TuneSpec::grow times (kMaxExtensions by default): the plan is a function
+// of the finished cells, and the cells it adds come after the ones it had, so a cell's index
+// (--cell K) never changes.
 //
 // The selection: the shift-free validation split is cut once into two halves (run_config.h's
 // val_part): every trained cell chooses its epoch on the "select" half, DFR cells fit on the
