@@ -177,6 +177,7 @@ TuneState run_sweep(const TuneSpec& spec, const SweepOptions& options, const Cel
   std::set<std::string> retried;         // failed cells run again by this call
   std::map<std::string, std::chrono::steady_clock::time_point> held;  // by another process
   fs::create_directories(fs::path(options.dir) / kLogs);
+  TuneState state;  // as last read: it holds every cell a running child was started for
   for (;;) {
     // Collect the children that ended.
     for (auto it = running.begin(); it != running.end();) {
@@ -185,14 +186,14 @@ TuneState run_sweep(const TuneSpec& spec, const SweepOptions& options, const Cel
         if (WIFEXITED(status) && WEXITSTATUS(status) == kHeldCellExit)
           held[it->second] = std::chrono::steady_clock::now();
         else
-          ran(find_tune_cell(read_tune_state(options.dir, spec), it->second));
+          ran(find_tune_cell(state, it->second));
         it = running.erase(it);
       } else {
         ++it;
       }
     }
     const bool stop = options.stop_requested();
-    const auto state = read_tune_state(options.dir, spec);
+    state = read_tune_state(options.dir, spec);
     std::set<std::string> busy;
     for (const auto& [pid, id] : running) busy.insert(id);
     bool pending = false, ran_here = false;
