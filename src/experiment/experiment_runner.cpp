@@ -207,6 +207,7 @@ CellRunner training_runner(const std::string& device, const train::TrainCallback
       run::DfrRunOptions options;
       options.val = run::set_text(cell.config.val);
       options.device = device;
+      options.redo = true;  // the cell has no record: a refit in its folder was killed
       auto record = run::run_dfr(cell.refits, folder, options);
       if (callbacks.finished) callbacks.finished(folder);
       record["best_epoch"] = 1;

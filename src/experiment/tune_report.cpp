@@ -51,17 +51,20 @@ nlohmann::json entry_json(const TuneEntry& entry, const TuneState& state,
                            {"select", entry.scores[i]},
                            {"best_epoch", result.value("best_epoch", 1)},
                            {"tests", nlohmann::json::object()}};
+    // The records are read, never indexed where a key may be missing (const operator[]).
+    const auto& results = result.contains("tests") ? result.at("tests") : nlohmann::json::object();
     for (const auto& name : tests) {
-      if (!result["tests"].contains(name)) continue;
-      const auto& test = result["tests"][name];
+      if (!results.contains(name)) continue;
+      const auto& test = results.at(name);
       cell["tests"][name] = test.value("accuracy", NAN);
       accuracy[name].push_back(test.value("accuracy", NAN));
       if (name != tests.front() || !test.contains("layers")) continue;
-      for (size_t l = 0; l < test["layers"].size() && l < 4; ++l) {
-        const auto& layer = test["layers"][l];
-        if (layer["energy"].is_number()) energy[l].push_back(layer["energy"].get<double>());
-        if (layer["zero_maps"].is_number())
-          zero_maps[l].push_back(layer["zero_maps"].get<double>());
+      for (size_t l = 0; l < test.at("layers").size() && l < 4; ++l) {
+        const auto& layer = test.at("layers").at(l);
+        if (layer.contains("energy") && layer.at("energy").is_number())
+          energy[l].push_back(layer.at("energy").get<double>());
+        if (layer.contains("zero_maps") && layer.at("zero_maps").is_number())
+          zero_maps[l].push_back(layer.at("zero_maps").get<double>());
       }
     }
     seconds += state.recorded.at(id).seconds;
@@ -135,8 +138,8 @@ nlohmann::json tune_results(const TuneSpec& spec, const TuneState& state, const 
   for (const auto& entry : rank_tune(state.plan.cells, state.done, state.failed))
     ranking.push_back(entry_json(entry, state, tests));
   std::string score = "accuracy";
-  for (const auto& [id, result] : state.done)
-    if (result["val"].contains("selects_on")) score = result["val"]["selects_on"];
+  for (const auto& [id, result] : state.done)  // the annotator's record has no val
+    if (result.contains("val")) score = result.at("val").value("selects_on", score);
   nlohmann::json results = {{"dir", fs::absolute(dir).lexically_normal().string()},
                             {"spec", spec.to_json()},
                             {"score", score},

@@ -63,8 +63,8 @@ nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
   config.validate();
   const FolderLock lock(out, {kConfigFile});
   const auto best = (fs::path(out) / train::kBestCheckpoint).string();
-  // A refit takes one step, so there is nothing to resume: only a new folder.
-  REFF_REQUIRE(!train::has_checkpoint(best), out,
+  // A refit takes one step, so there is nothing to resume: only a new folder, or one to redo.
+  REFF_REQUIRE(options.redo || !train::has_checkpoint(best), out,
                "already holds a run (checkpoint-best.pt); choose another --out");
   auto model = trained_model(run_dir, config, options.checkpoint, options.device);
   // A run that selects on the val split's select part is refit on its fit part and still scored

@@ -184,6 +184,11 @@ TEST(TuneSelection, ADfrCellFitsOnTheFitHalfAndIsScoredOnTheSelectHalf) {
   EXPECT_EQ(scored, trained);  // the same select half
   EXPECT_GT(fit_images, 0);
   EXPECT_GE(scored, fit_images);  // floor(n / 2) of each stratum fits, the rest selects
+  // A refit killed after its checkpoint was written but before its record is done again.
+  fs::remove(dir / "runs" / "dfr-baseline-seed0" / kCellFile);
+  const auto resumed = run_sweep(spec, options, training_runner("cpu"));
+  EXPECT_EQ(resumed.done.size(), 2u);
+  EXPECT_TRUE(resumed.failed.empty());
   // The outputs: a ranking, best/ and best.pth.
   const auto results = write_tune_outputs(spec, state, dir.string());
   EXPECT_EQ(results["ranking"].size(), 2u);

@@ -21,11 +21,15 @@ struct DfrRunOptions {
   int64_t count = 0;  // the split's first `count` images; 0: as many as the run validated on
   std::string checkpoint = "best";
   std::string device = "cpu";
+  // A refit is one step with nothing to resume: where the caller knows `out` holds no finished
+  // refit (an experiment cell without its record, left by a killed process), it is done again.
+  bool redo = false;
   train::DfrOptions fit;
 };
 
 // Writes the DFR run folder `out` from the run in `run_dir` and returns its metrics record. Bad
-// input (no shift-free split, a folder that already holds a run, an unfinished run) is a
+// input (no shift-free split, a folder that already holds a run unless `redo`, an unfinished
+// run) is a
 // reff::Error before anything is written.
 nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
                        const DfrRunOptions& options);
