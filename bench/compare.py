@@ -55,6 +55,24 @@ def peer_results(min_time, threads, cases, env, extra=()):
     return {r["case"]: r for r in map(json.loads, out.splitlines())}
 
 
+def package_results(min_time, threads, env, round_index):
+    """The package's ReFF steps against the peer's, each variant of each case in a process of its
+    own (a process's earlier cases move a step's time by up to 1.5x through the allocator's
+    state), in an order that rotates with the round. The peer with the allocator settings the
+    converted path takes (KEPT_MEMORY) is "kept"."""
+    peer_env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    variants = [("peer ", peer_env, []), ("package ", env, ["--via-package"]),
+                ("converted ", env, ["--via-package", "--convert"]),
+                ("kept ", dict(peer_env, **KEPT_MEMORY), [])]
+    shift = round_index % len(variants)
+    results = {}
+    for case in PACKAGE_CASES:
+        for prefix, variant_env, flags in variants[shift:] + variants[:shift]:
+            result = peer_results(min_time, threads, case, variant_env, flags)
+            results[prefix + case] = result[case]
+    return results
+
+
 MEMORY_CASES = {"small": ("cpu", 32), "resnet50": ("paper", 4)}
 
 
@@ -110,14 +128,7 @@ def main():
         if os.path.isdir(os.path.join(build, "python", "reff")):
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
                        PYTHONPATH=os.path.join(build, "python"))
-            for prefix, flags in (("package ", ["--via-package"]),
-                                  ("converted ", ["--via-package", "--convert"])):
-                package = peer_results(min_time, threads, ",".join(PACKAGE_CASES), env, flags)
-                peer.update({prefix + case: result for case, result in package.items()})
-            # The peer with the allocator settings the converted path takes (KEPT_MEMORY).
-            kept = peer_results(min_time, threads, ",".join(PACKAGE_CASES),
-                                dict(os.environ, OPENBLAS_NUM_THREADS="1", **KEPT_MEMORY))
-            peer.update({"kept " + case: result for case, result in kept.items()})
+            peer.update(package_results(min_time, threads, env, r))
         peer_rounds.append(peer)
     reff, peer = median_of(reff_rounds), median_of(peer_rounds)
     peak = peer["matmul"]["gflop_per_s"]
@@ -144,17 +155,18 @@ def main():
     if "package small/reff" in peer:
         print("\nthe Python package (torch model, reff.ExplanationLoss), as it is and with "
               "reff.nn.convert(model), against reff's own step and the peer's:")
-        print("(converted: reff.nn.convert and reff.nn.keep_freed_memory; peer kept: the peer with "
-              "the same allocator settings)")
+        print("(each in a process of its own; converted: reff.nn.convert and "
+              "reff.nn.keep_freed_memory; peer kept: the peer with the same allocator settings)")
         print(f"{'step':<16}{'reff':>8}{'package':>9}{'converted':>11}{'peer':>7}{'peer kept':>11}"
               f"{'conv/reff':>11}{'conv/peer kept':>16}{'package/peer':>14}")
         for case in PACKAGE_CASES:
             ours, package, converted = reff[case], peer["package " + case], peer["converted " + case]
             rate, kept = converted["images_per_s"], peer["kept " + case]["images_per_s"]
+            alone = peer["peer " + case]["images_per_s"]
             print(f"{case:<16}{ours['images_per_s']:>8.1f}{package['images_per_s']:>9.1f}"
-                  f"{rate:>11.1f}{peer[case]['images_per_s']:>7.1f}{kept:>11.1f}"
+                  f"{rate:>11.1f}{alone:>7.1f}{kept:>11.1f}"
                   f"{rate / ours['images_per_s']:>10.2f}x{rate / kept:>15.2f}x"
-                  f"{package['images_per_s'] / peer[case]['images_per_s']:>13.2f}x")
+                  f"{package['images_per_s'] / alone:>13.2f}x")
     if EPOCH_CASES[0] in reff and EPOCH_CASES[0] in peer:
         sizes = reff[EPOCH_CASES[0]]
         print(f"\none epoch of the cpu preset ({sizes['train_images']:.0f} training images; "

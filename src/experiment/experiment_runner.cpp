@@ -172,7 +172,9 @@ CellOutcome run_and_record(const Cell& cell, const std::string& folder, const Ce
     outcome.result = runner(cell, folder);
     outcome.status = CellStatus::done;
   } catch (const train::TrainingInterrupted&) {
-    throw;
+    // The cell's checkpoint holds the point; its runner, not --resume, continues from it.
+    throw train::TrainingInterrupted("interrupted in cell " + cell.id +
+                                     ", its checkpoint holds that point: the same command resumes");
   } catch (const std::exception& e) {
     // Distributed, the ranks may be out of step after a failure: the experiment stops, the cell
     // stays unrecorded and the same command resumes there.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `reff tune` on the folder layout example: bad input (one line, exit 2), a sweep with two cell
 # processes and its outputs, a sweep killed with SIGKILL and resumed (nothing trained twice, the
-# same ranking), and two sweeps on one folder at once (each cell trained once). Needs $REFF.
+# same ranking), SIGTERM (exit 130, the same command resumes) and two sweeps on one folder at once
+# (each cell trained once). Needs $REFF.
 source "$(dirname "$0")/workflow.sh"
 
 data="$tmp/data"
@@ -84,6 +85,18 @@ done
 ran_before=$(grep -c "^ran " "$tmp/killed.err")
 ran_after=$(grep -c "^ran " "$tmp/resumed.err")
 [ $((ran_before + ran_after)) -le 12 ] || fail "$ran_before + $ran_after cells ran for 12 cells"
+
+# SIGTERM (as SIGINT, which a background job of a script ignores) with the cells in the command's
+# own process: exit 130, naming the cell and the same command, not `reff train --resume`.
+"$REFF" tune "${tiny[@]}" --jobs 1 --out "$tmp/stopped" >"$tmp/stopped.out" 2>"$tmp/stopped.err" &
+pid=$!
+for _ in $(seq 1 600); do grep -q "^epoch 1:" "$tmp/stopped.err" && break; sleep 0.2; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || fail "SIGTERM gave exit $rc: $(tail -1 "$tmp/stopped.err")"
+grep -q "^stopped: .*the same command resumes" "$tmp/stopped.err" && ! grep -q -- "--resume" "$tmp/stopped.err" ||
+  fail "SIGTERM said: $(tail -1 "$tmp/stopped.err")"
 
 # Two processes on one folder at once: each cell is trained by one of them.
 "$REFF" tune "${tiny[@]}" --out "$tmp/shared" >"$tmp/one.out" 2>"$tmp/one.err" &
