@@ -29,8 +29,7 @@ struct DfrRunOptions {
 
 // Writes the DFR run folder `out` from the run in `run_dir` and returns its metrics record. Bad
 // input (no shift-free split, a folder that already holds a run unless `redo`, an unfinished
-// run) is a
-// reff::Error before anything is written.
+// run) is a reff::Error before anything is written.
 nlohmann::json run_dfr(const std::string& run_dir, const std::string& out,
                        const DfrRunOptions& options);
 
